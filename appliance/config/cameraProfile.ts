@@ -1,20 +1,6 @@
-/** A camera model described as data (firmware-config/cameras/*.json): geometry, timing, radiometry. */
-export type Radiometry =
-  /** Lepton-style TLinear: counts are kelvin × 1/resolutionK (0.01 K or 0.1 K per count). */
-  | { kind: 'tlinear'; resolutionK: 0.01 | 0.1 }
-  /** Linear: °C = counts × gain + offsetC (e.g. InfiRay raw/64 = K → gain 1/64, offset −273.15). */
-  | { kind: 'linear'; gain: number; offsetC: number }
-  /** FLIR Planck model on the raw signal with object parameters (emissivity, reflected, atmosphere). */
-  | {
-      kind: 'planck';
-      R1: number;
-      R2: number;
-      B: number;
-      F: number;
-      O: number;
-      atmosphere?: { alpha1: number; alpha2: number; beta1: number; beta2: number; X: number };
-    };
+import type { Radiometry } from '../../calibration/radiometry.ts';
 
+/** A camera model described as data (firmware-config/cameras/*.json): geometry, timing, radiometry. */
 export interface CameraProfile {
   id: string;
   name: string;
