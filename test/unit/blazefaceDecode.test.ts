@@ -91,7 +91,7 @@ describe('decodeDetections', () => {
     // right eye: ((37.6 − 32) / 0.5, 26.72 / 0.5) = (11.2, 53.44)
     const lb = computeLetterbox(128, 256, 128);
     const img = toImageCoordinates(d, lb);
-    [4.8, 24, 64, 51.2].forEach((v, i) => expect(img.box[i]).toBeCloseTo(v, 4));
+    for (const [i, v] of [4.8, 24, 64, 51.2].entries()) expect(img.box[i]).toBeCloseTo(v, 4);
     expect(img.keypoints.rightEye!.x).toBeCloseTo(11.2, 4);
     expect(img.keypoints.rightEye!.y).toBeCloseTo(53.44, 4);
     expect(img.keypoints.leftEye!.x).toBeCloseTo(49.6, 4); // (56.8 − 32) / 0.5
