@@ -1,0 +1,402 @@
+/**
+ * The blackbody reference's state, one observation per frame. Screening is allowed only while the
+ * state is `stable`: the appliance blocks it when the reference is missing, moved, occluded, drifting,
+ * in a flat-field event, or the camera is warming up (as FevIR Scan2 and feverscreen do).
+ *
+ * Hysteresis: entering a blocking state takes one bad frame (safe side); leaving one takes good
+ * frames for `stableForMs` without interruption, so the state does not flap.
+ */
+
+import type { ReferenceState, ReferenceStateName } from '../appliance/types.ts';
+import {
+  correctEmissivity,
+  type FindBlackbodyOptions,
+  findBlackbodyRegion,
+  type OffsetFilterOptions,
+  ReferenceOffsetFilter,
+  type Region,
+  type RegionReadingOptions,
+  readRegion,
+} from './reference.ts';
+
+export interface ReferenceObservation {
+  /** Frame time, ms (monotonic within a camera). */
+  timeMs: number;
+  /** Robust reading of the reference region (emissivity-corrected), °C; null when no region / no frame. */
+  readingC: number | null;
+  /** Standard deviation of the region's interior, °C. */
+  noiseC: number | null;
+  /** 90th − 10th percentile of the region's interior, °C. */
+  spreadC: number | null;
+  /** Fraction of region pixels far from the rest (partial cover). */
+  farFraction: number | null;
+  /** The sensor is in a flat-field (shutter) event. */
+  flatField: boolean;
+}
+
+export interface ReferenceStateMachineOptions {
+  setpointC: number;
+  /** Camera warm-up from the first observation, ms (microbolometers need ≥ 30 min). */
+  warmupMs?: number;
+  /** Good frames needed, uninterrupted, to become stable (and to recover), ms. */
+  stableForMs?: number;
+  /** Largest max − min of the reading over `stableForMs` that counts as steady, °C. */
+  steadyRangeC?: number;
+  /** How far the uncorrected reading may sit from the set point (absolute accuracy of the core), °C. */
+  setpointToleranceC?: number;
+  /** A shift of the reading this large (°C) from the level learnt while stable is a fault. */
+  levelShiftC?: number;
+  /** Fraction of far pixels that means something covers part of the region. */
+  occludedFarFraction?: number;
+  /** Largest interior SD (°C) / spread of a usable blackbody. */
+  maxNoiseC?: number;
+  maxSpreadC?: number;
+  /** A level or uniformity fault lasting this long is a moved (not briefly occluded) blackbody, ms. */
+  movedAfterMs?: number;
+  /** Fastest acceptable change of the reading, °C per minute, measured over `driftWindowMs`. */
+  maxDriftCPerMin?: number;
+  driftWindowMs?: number;
+  /** Readings stay blocked this long after a flat-field event ends, ms. */
+  ffcSettleMs?: number;
+  /** Time constant of the level the shift test compares against, ms (follows slow drift). */
+  levelTimeConstantMs?: number;
+}
+
+export const STATE_MACHINE_DEFAULTS = {
+  warmupMs: 30 * 60_000,
+  stableForMs: 10_000,
+  steadyRangeC: 0.2,
+  setpointToleranceC: 5,
+  levelShiftC: 0.5,
+  occludedFarFraction: 0.1,
+  maxNoiseC: 0.3,
+  maxSpreadC: 0.6,
+  movedAfterMs: 3_000,
+  maxDriftCPerMin: 0.3,
+  driftWindowMs: 30_000,
+  ffcSettleMs: 2_000,
+  levelTimeConstantMs: 30_000,
+} as const;
+
+export interface ReferenceTransition {
+  state: ReferenceStateName;
+  reason: string;
+  changed: boolean;
+  previous: ReferenceStateName | null;
+  /** True only while `stable`. */
+  screeningAllowed: boolean;
+}
+
+type Fault = { state: ReferenceStateName; reason: string };
+/** partial: part of the region covered; level/uniformity: the whole region changed (moved if it lasts). */
+type FrameFault = { kind: 'partial' | 'level' | 'uniformity'; reason: string };
+
+const f2 = (v: number): string => v.toFixed(2);
+
+export class ReferenceStateMachine {
+  readonly #o: Required<ReferenceStateMachineOptions>;
+  #state: ReferenceStateName = 'warming';
+  #startMs: number | null = null;
+  #lastTimeMs: number | null = null;
+  /** Start of the current uninterrupted run of good frames. */
+  #goodSinceMs: number | null = null;
+  #faultSinceMs: number | null = null;
+  #flatFieldEndedMs: number | null = null;
+  #inFlatField = false;
+  /** State before the flat-field event, to resume without a new stability wait. */
+  #beforeFlatField: ReferenceStateName | null = null;
+  /** Level of the reading learnt from good frames; shifts from it are faults. */
+  #levelC: number | null = null;
+  #frameGood = false;
+  readonly #history: { timeMs: number; readingC: number }[] = [];
+
+  constructor(options: ReferenceStateMachineOptions) {
+    this.#o = { ...STATE_MACHINE_DEFAULTS, ...options };
+    if (!Number.isFinite(this.#o.setpointC)) {
+      throw new RangeError(`setpointC must be a temperature in °C, got ${options.setpointC}`);
+    }
+  }
+
+  /** Whether the last observation was free of faults (the offset may learn from it). */
+  get frameGood(): boolean {
+    return this.#frameGood;
+  }
+
+  get state(): ReferenceStateName {
+    return this.#state;
+  }
+
+  /** Level the reading is compared with (°C), null before the first good frame. */
+  get levelC(): number | null {
+    return this.#levelC;
+  }
+
+  update(obs: ReferenceObservation): ReferenceTransition {
+    if (this.#lastTimeMs !== null && obs.timeMs < this.#lastTimeMs) {
+      throw new RangeError(`observation time went backwards: ${obs.timeMs} ms after ${this.#lastTimeMs} ms`);
+    }
+    const dt = this.#lastTimeMs === null ? 0 : obs.timeMs - this.#lastTimeMs;
+    this.#lastTimeMs = obs.timeMs;
+    this.#startMs ??= obs.timeMs;
+
+    const previous = this.#state;
+    const { state, reason } = this.#decide(obs, dt);
+    this.#state = state;
+    return { state, reason, changed: state !== previous, previous, screeningAllowed: state === 'stable' };
+  }
+
+  #decide(obs: ReferenceObservation, dt: number): Fault {
+    const o = this.#o;
+    const t = obs.timeMs;
+
+    // Flat-field: hold through the event and for the settle time after it.
+    this.#frameGood = false;
+    if (obs.flatField) {
+      if (!this.#inFlatField)
+        this.#beforeFlatField = this.#state === 'ffc' ? this.#beforeFlatField : this.#state;
+      this.#inFlatField = true;
+      this.#goodSinceMs = null;
+      return { state: 'ffc', reason: 'flat-field correction in progress: readings held' };
+    }
+    if (this.#inFlatField) {
+      this.#inFlatField = false;
+      this.#flatFieldEndedMs = t;
+    }
+    if (this.#flatFieldEndedMs !== null && t - this.#flatFieldEndedMs < o.ffcSettleMs) {
+      return {
+        state: 'ffc',
+        reason: `settling after flat-field correction (${((t - this.#flatFieldEndedMs) / 1000).toFixed(1)} of ${(o.ffcSettleMs / 1000).toFixed(1)} s)`,
+      };
+    }
+    const resumeAfterFlatField = this.#flatFieldEndedMs !== null && this.#beforeFlatField === 'stable';
+    if (this.#state === 'ffc') this.#state = this.#beforeFlatField ?? 'warming';
+    this.#flatFieldEndedMs = null;
+    this.#beforeFlatField = null;
+
+    if (obs.readingC === null || !Number.isFinite(obs.readingC)) {
+      this.#goodSinceMs = null;
+      this.#faultSinceMs ??= t;
+      this.#history.length = 0;
+      return { state: 'missing', reason: 'no blackbody region found in the frame' };
+    }
+    const reading = obs.readingC;
+    this.#history.push({ timeMs: t, readingC: reading });
+    while (this.#history.length > 0 && this.#history[0].timeMs < t - o.driftWindowMs) this.#history.shift();
+
+    const fault = this.#frameFault(obs, reading);
+    this.#frameGood = fault === null;
+    if (fault) {
+      this.#goodSinceMs = null;
+      this.#faultSinceMs ??= t;
+      // A level or uniformity fault that persists is a moved blackbody; a partial cover stays "occluded".
+      const persisted = t - this.#faultSinceMs >= o.movedAfterMs;
+      if (fault.kind !== 'partial' && persisted) {
+        return {
+          state: 'moved',
+          reason: `for ${((t - this.#faultSinceMs) / 1000).toFixed(1)} s: ${fault.reason}`,
+        };
+      }
+      return { state: this.#state === 'moved' ? 'moved' : 'occluded', reason: fault.reason };
+    }
+    this.#faultSinceMs = null;
+    this.#goodSinceMs ??= t;
+
+    // Only good frames teach the level, so a shift is never absorbed; slow drift is followed.
+    if (this.#levelC === null) this.#levelC = reading;
+    else {
+      const alpha = 1 - Math.exp(-dt / o.levelTimeConstantMs);
+      this.#levelC += alpha * (reading - this.#levelC);
+    }
+
+    const drift = this.#driftCPerMin();
+    const warm = t - this.#startMs! >= o.warmupMs;
+    if (drift !== null && Math.abs(drift) > o.maxDriftCPerMin) {
+      this.#goodSinceMs = t;
+      return {
+        state: 'drifting',
+        reason: `blackbody reading changing ${f2(drift)} °C/min (allowed ±${f2(o.maxDriftCPerMin)})`,
+      };
+    }
+    if (resumeAfterFlatField && warm) {
+      return { state: 'stable', reason: 'flat-field correction over, reading unchanged' };
+    }
+    if (this.#state === 'stable') return { state: 'stable', reason: this.#stableReason(reading) };
+
+    const goodForMs = t - this.#goodSinceMs;
+    const steady = this.#steady();
+    if (!warm) {
+      return {
+        state: 'warming',
+        reason: `camera warming up (${Math.floor((t - this.#startMs!) / 1000)} of ${Math.round(o.warmupMs / 1000)} s)`,
+      };
+    }
+    if (goodForMs >= o.stableForMs && steady) {
+      // Re-anchor the level on recovery: a blackbody put back slightly elsewhere is fine once steady.
+      this.#levelC = reading;
+      return { state: 'stable', reason: this.#stableReason(reading) };
+    }
+    const waiting = `reading steady for ${(goodForMs / 1000).toFixed(1)} of ${(o.stableForMs / 1000).toFixed(1)} s`;
+    return { state: this.#state, reason: this.#state === 'warming' ? waiting : `recovering: ${waiting}` };
+  }
+
+  /** Faults visible in this frame alone. */
+  #frameFault(obs: ReferenceObservation, reading: number): FrameFault | null {
+    const o = this.#o;
+    if (obs.farFraction !== null && obs.farFraction >= o.occludedFarFraction) {
+      return {
+        kind: 'partial',
+        reason: `${Math.round(obs.farFraction * 100)} % of the blackbody region differs from the rest: something covers it`,
+      };
+    }
+    const fromSetpoint = reading - o.setpointC;
+    if (Math.abs(fromSetpoint) > o.setpointToleranceC) {
+      return {
+        kind: 'level',
+        reason: `reading ${f2(reading)} °C is ${f2(Math.abs(fromSetpoint))} °C from the set point ${f2(o.setpointC)} °C (allowed ${f2(o.setpointToleranceC)})`,
+      };
+    }
+    if (this.#levelC !== null && Math.abs(reading - this.#levelC) > o.levelShiftC) {
+      return {
+        kind: 'level',
+        reason: `reading ${f2(reading)} °C jumped ${f2(reading - this.#levelC)} °C from the blackbody level ${f2(this.#levelC)} °C`,
+      };
+    }
+    if (
+      (obs.noiseC !== null && obs.noiseC > o.maxNoiseC) ||
+      (obs.spreadC !== null && obs.spreadC > o.maxSpreadC)
+    ) {
+      return {
+        kind: 'uniformity',
+        reason: `reading region is not uniform (SD ${f2(obs.noiseC ?? 0)} °C, spread ${f2(obs.spreadC ?? 0)} °C; allowed ${f2(o.maxNoiseC)} / ${f2(o.maxSpreadC)})`,
+      };
+    }
+    return null;
+  }
+
+  /** Least-squares slope of the reading over the drift window, °C/min; null until half the window is seen. */
+  #driftCPerMin(): number | null {
+    const h = this.#history;
+    if (h.length < 3 || h[h.length - 1].timeMs - h[0].timeMs < this.#o.driftWindowMs / 2) return null;
+    const n = h.length;
+    let mt = 0;
+    let mr = 0;
+    for (const p of h) {
+      mt += p.timeMs;
+      mr += p.readingC;
+    }
+    mt /= n;
+    mr /= n;
+    let num = 0;
+    let den = 0;
+    for (const p of h) {
+      num += (p.timeMs - mt) * (p.readingC - mr);
+      den += (p.timeMs - mt) ** 2;
+    }
+    return den === 0 ? 0 : (num / den) * 60_000;
+  }
+
+  #steady(): boolean {
+    const since = this.#goodSinceMs!;
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (const p of this.#history) {
+      if (p.timeMs < since) continue;
+      min = Math.min(min, p.readingC);
+      max = Math.max(max, p.readingC);
+    }
+    return max - min <= this.#o.steadyRangeC;
+  }
+
+  #stableReason(reading: number): string {
+    return `blackbody reading ${f2(reading)} °C, ${f2(this.#o.setpointC - reading)} °C from the set point ${f2(this.#o.setpointC)} °C`;
+  }
+}
+
+export interface ReferenceTrackerOptions extends ReferenceStateMachineOptions {
+  /** Configured blackbody region; when absent it is searched with `findBlackbodyRegion`. */
+  region?: Region | null;
+  /** Emissivity of the blackbody's surface (≥ 0.98 class; 0.97 for cheaper sources). */
+  blackbodyEmissivity?: number;
+  /** Temperature of what the blackbody reflects (the room), °C. */
+  reflectedC?: number;
+  reading?: RegionReadingOptions;
+  find?: FindBlackbodyOptions;
+  offsetFilter?: OffsetFilterOptions;
+  /** A second blackbody (or set point) gives a gain; see `twoPointGain`. Not tracked here: gain stays 1. */
+}
+
+export interface ReferenceFrameInput {
+  capturedAt: number;
+  width: number;
+  height: number;
+  celsius: Float32Array;
+  flatField?: boolean;
+}
+
+export interface ReferenceUpdate {
+  reference: ReferenceState;
+  changed: boolean;
+  previous: ReferenceStateName | null;
+  region: Region | null;
+}
+
+/**
+ * Reads the blackbody in each frame, runs the state machine and keeps the smoothed offset.
+ * The offset learns only from frames without faults (not during occlusion, movement or FFC), and
+ * keeps its last value while blocked so the UI can show it.
+ */
+export class ReferenceTracker {
+  readonly #options: ReferenceTrackerOptions;
+  readonly #machine: ReferenceStateMachine;
+  readonly #filter: ReferenceOffsetFilter;
+  #region: Region | null;
+
+  constructor(options: ReferenceTrackerOptions) {
+    this.#options = options;
+    this.#machine = new ReferenceStateMachine(options);
+    this.#filter = new ReferenceOffsetFilter(options.offsetFilter);
+    this.#region = options.region ?? null;
+  }
+
+  get region(): Region | null {
+    return this.#region;
+  }
+
+  update(frame: ReferenceFrameInput): ReferenceUpdate {
+    const o = this.#options;
+    const flatField = frame.flatField === true;
+    if (!o.region && !flatField && (this.#region === null || ['missing', 'moved'].includes(this.#machine.state))) {
+      this.#region = findBlackbodyRegion(frame.celsius, frame.width, frame.height, o.setpointC, o.find);
+    }
+    const raw =
+      this.#region && !flatField
+        ? readRegion(frame.celsius, frame.width, frame.height, this.#region, o.reading)
+        : null;
+    const measuredC =
+      raw === null ? null : correctEmissivity(raw.readingC, o.blackbodyEmissivity ?? 1, o.reflectedC ?? 22);
+    const transition = this.#machine.update({
+      timeMs: frame.capturedAt,
+      readingC: flatField ? null : measuredC,
+      noiseC: raw?.noiseC ?? null,
+      spreadC: raw?.spreadC ?? null,
+      farFraction: raw?.farFraction ?? null,
+      flatField,
+    });
+    const learn = measuredC !== null && this.#machine.frameGood;
+    if (learn) this.#filter.update(frame.capturedAt, o.setpointC - measuredC);
+    return {
+      reference: {
+        state: transition.state,
+        reason: transition.reason,
+        measuredC: flatField ? null : measuredC,
+        setpointC: o.setpointC,
+        offsetC: this.#filter.offsetC ?? 0,
+        noiseC: raw?.noiseC ?? null,
+        gain: 1,
+      },
+      changed: transition.changed,
+      previous: transition.previous,
+      region: this.#region,
+    };
+  }
+}
