@@ -1,0 +1,272 @@
+/**
+ * A camera read through a GStreamer pipeline that ends in `appsink name=sink`.
+ *
+ * - The pipeline is built once and reused: creating and disposing pipelines leaks ≈ 2 MB each,
+ *   so a reconnect is a state change (stop → play), never a new pipeline.
+ * - One `pull()` is pending at a time; each holds a libuv pool thread while it waits.
+ * - A source that fails (error on the bus, end of a live stream, no frames for too long) goes
+ *   `offline` with the reason and is retried with exponential backoff. Nothing here throws into
+ *   the process: a camera that disappears never takes the appliance down.
+ * - Finite sources (recordings) end: state `ended` after the last frame.
+ */
+import type { CameraState } from '../eventBus.ts';
+import type { RawFrame } from '../types.ts';
+import { type GstAppSink, type GstBusMessage, type GstPipeline, gstreamer } from './gstreamerBinding.ts';
+
+export interface GstSourceOptions {
+  cameraId: string;
+  /** The pipeline description; it must end in an element named `sink` (an appsink). */
+  description: string;
+  width: number;
+  height: number;
+  /** Nominal frame rate, used to count frames the source dropped while we were busy. */
+  fps: number;
+  /** Live sources are retried when they end; recordings end for good. */
+  live: boolean;
+  /** Checked before each (re)start; returns why the source cannot start now, or null. */
+  precheck?: () => string | null;
+  /** No frame for this long means the source stalled (default: 10 s, or 30 frame intervals). */
+  stallTimeoutMs?: number;
+  backoff?: { initialMs: number; maxMs: number };
+  now?: () => number;
+}
+
+export interface SourceStats {
+  state: CameraState;
+  reason: string;
+  framesIn: number;
+  /** Frames the source produced that never reached us (estimated from timing for live sources). */
+  framesDroppedAtSource: number;
+  restarts: number;
+  lastFrameAt: number | null;
+  since: number;
+}
+
+export type FrameListener = (frame: RawFrame) => void;
+export type StateListener = (state: CameraState, reason: string) => void;
+
+export class GstFrameSource {
+  readonly cameraId: string;
+  readonly #options: GstSourceOptions;
+  readonly #frameBytes: number;
+  readonly #now: () => number;
+  #pipeline: GstPipeline | null = null;
+  #sink: GstAppSink | null = null;
+  #playing = false;
+  #pullPending = false;
+  /** Bumped at every (re)start, so a pull answered for an earlier run is recognised and ignored. */
+  #generation = 0;
+  #stopped = false;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #watchdog: NodeJS.Timeout | null = null;
+  #backoffMs: number;
+  #startedAt = 0;
+  #seq = 0;
+  #stats: SourceStats;
+  #frameListeners: FrameListener[] = [];
+  #stateListeners: StateListener[] = [];
+
+  constructor(options: GstSourceOptions) {
+    this.cameraId = options.cameraId;
+    this.#options = options;
+    this.#frameBytes = options.width * options.height * 2;
+    this.#now = options.now ?? Date.now;
+    this.#backoffMs = options.backoff?.initialMs ?? 1000;
+    this.#stats = {
+      state: 'starting',
+      reason: 'not started',
+      framesIn: 0,
+      framesDroppedAtSource: 0,
+      restarts: 0,
+      lastFrameAt: null,
+      since: this.#now(),
+    };
+  }
+
+  onFrame(listener: FrameListener): void {
+    this.#frameListeners.push(listener);
+  }
+
+  onState(listener: StateListener): void {
+    this.#stateListeners.push(listener);
+  }
+
+  stats(): SourceStats {
+    return { ...this.#stats };
+  }
+
+  start(): void {
+    this.#stopped = false;
+    const stallMs = this.#stallTimeoutMs();
+    this.#watchdog = setInterval(() => this.#checkStall(), Math.min(1000, stallMs / 2));
+    this.#watchdog.unref();
+    this.#attempt();
+  }
+
+  /** Stops for good (shutdown). */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    this.#retryTimer = null;
+    this.#watchdog = null;
+    if (this.#pipeline && this.#playing) this.#pipeline.stop();
+    this.#playing = false;
+  }
+
+  /** The appsrc of a pipeline that has one (the simulator feeds frames through it). */
+  appsrc(name: string): ReturnType<GstPipeline['findChild']> {
+    return this.#ensurePipeline()?.findChild(name);
+  }
+
+  #stallTimeoutMs(): number {
+    return this.#options.stallTimeoutMs ?? Math.max(10_000, (30 * 1000) / this.#options.fps);
+  }
+
+  #ensurePipeline(): GstPipeline | null {
+    if (this.#pipeline) return this.#pipeline;
+    try {
+      const pipeline = new (gstreamer().Pipeline)(this.#options.description);
+      const sink = pipeline.findChild('sink');
+      if (!sink) throw new Error('the pipeline has no element named "sink"');
+      this.#pipeline = pipeline;
+      this.#sink = sink;
+    } catch (error) {
+      this.#setState('offline', `cannot build the GStreamer pipeline: ${(error as Error).message}`);
+      return null;
+    }
+    return this.#pipeline;
+  }
+
+  #attempt(): void {
+    this.#retryTimer = null;
+    if (this.#stopped) return;
+    const blocked = this.#options.precheck?.() ?? null;
+    if (blocked) {
+      this.#goOffline(blocked);
+      return;
+    }
+    const pipeline = this.#ensurePipeline();
+    if (!pipeline) {
+      this.#scheduleRetry();
+      return;
+    }
+    this.#setState('starting', this.#stats.restarts ? `reconnecting (attempt ${this.#stats.restarts + 1})` : 'starting');
+    this.#startedAt = this.#now();
+    this.#generation++;
+    this.#pullPending = false;
+    this.#playing = true;
+    // The binding's bus poller ends once the pipeline is back in NULL; start a fresh one each play.
+    pipeline.pollBus((message) => this.#onBusMessage(message));
+    pipeline.play();
+    this.#pullNext();
+  }
+
+  #pullNext(): void {
+    if (!this.#playing || this.#pullPending || !this.#sink) return;
+    this.#pullPending = true;
+    const generation = this.#generation;
+    this.#sink.pull((buffer) => {
+      if (generation !== this.#generation) return;
+      this.#pullPending = false;
+      if (!this.#playing) return;
+      if (!buffer) {
+        this.#onStreamStopped();
+        return;
+      }
+      this.#deliver(buffer);
+      this.#pullNext();
+    });
+  }
+
+  #deliver(buffer: Buffer): void {
+    const now = this.#now();
+    if (buffer.length !== this.#frameBytes) {
+      this.#goOffline(
+        `frame has ${buffer.length} bytes, the profile expects ${this.#options.width}×${this.#options.height}×2 = ${this.#frameBytes}: check the camera profile`,
+      );
+      return;
+    }
+    if (this.#options.live && this.#stats.lastFrameAt !== null) {
+      // A live source keeps producing while we are busy; frames we never saw show as gaps in time.
+      const intervals = ((now - this.#stats.lastFrameAt) * this.#options.fps) / 1000;
+      if (intervals >= 1.75) this.#stats.framesDroppedAtSource += Math.floor(intervals - 0.75);
+    }
+    this.#stats.framesIn++;
+    this.#stats.lastFrameAt = now;
+    if (this.#stats.state !== 'online') {
+      this.#backoffMs = this.#options.backoff?.initialMs ?? 1000;
+      this.#setState('online', 'frames arriving');
+    }
+    // Copy out of the binding's buffer into an aligned array we own.
+    const data = new Uint16Array(this.#frameBytes / 2);
+    new Uint8Array(data.buffer).set(buffer);
+    const frame: RawFrame = {
+      cameraId: this.cameraId,
+      seq: this.#seq++,
+      capturedAt: now,
+      width: this.#options.width,
+      height: this.#options.height,
+      data,
+    };
+    for (const listener of this.#frameListeners) listener(frame);
+  }
+
+  #onBusMessage(message: GstBusMessage): void {
+    if (message.type === 'error') {
+      const where = message._src_element_name ? ` (${message._src_element_name})` : '';
+      this.#goOffline(`${message.message ?? 'pipeline error'}${where}`);
+    } else if (message.type === 'eos' && this.#options.live) {
+      this.#goOffline('the stream ended');
+    }
+  }
+
+  #onStreamStopped(): void {
+    if (this.#options.live || this.#stats.framesIn === 0) {
+      this.#goOffline(
+        this.#stats.framesIn === 0 && !this.#options.live ? 'the source produced no frames' : 'the stream stopped',
+      );
+    } else {
+      this.#playing = false;
+      this.#pipeline?.stop();
+      this.#setState('ended', `end of recording after ${this.#stats.framesIn} frames`);
+    }
+  }
+
+  #checkStall(): void {
+    if (!this.#playing) return;
+    const since = this.#stats.lastFrameAt ?? this.#startedAt;
+    const silentMs = this.#now() - Math.max(since, this.#startedAt);
+    if (silentMs > this.#stallTimeoutMs()) {
+      this.#goOffline(`no frames for ${(silentMs / 1000).toFixed(1)} s`);
+    }
+  }
+
+  #goOffline(reason: string): void {
+    if (this.#playing) {
+      this.#playing = false;
+      this.#pipeline?.stop();
+    }
+    this.#setState('offline', reason);
+    this.#scheduleRetry();
+  }
+
+  #scheduleRetry(): void {
+    if (this.#stopped || this.#retryTimer) return;
+    const delay = this.#backoffMs;
+    this.#backoffMs = Math.min(this.#options.backoff?.maxMs ?? 30_000, this.#backoffMs * 2);
+    this.#retryTimer = setTimeout(() => {
+      this.#stats.restarts++;
+      this.#attempt();
+    }, delay);
+  }
+
+  #setState(state: CameraState, reason: string): void {
+    const changed = state !== this.#stats.state || reason !== this.#stats.reason;
+    this.#stats.state = state;
+    this.#stats.reason = reason;
+    if (!changed) return;
+    this.#stats.since = this.#now();
+    for (const listener of this.#stateListeners) listener(state, reason);
+  }
+}
