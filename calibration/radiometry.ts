@@ -6,6 +6,9 @@
  * - Linear: °C = counts × gain + offset (InfiRay-class cores: raw/64 = K).
  * - FLIR Planck: T = B / ln(R1 / (R2 · (S + O)) + F) − 273.15, where S is the raw signal corrected
  *   for emissivity, reflected radiation and atmospheric transmission.
+ *
+ * Every conversion writes into an optional `out` array (allocated when not given) and returns it, so the
+ * frame path can reuse one buffer per frame size and convert without allocating.
  */
 
 export interface PlanckConstants {
@@ -40,3 +43,261 @@ export interface ObjectParameters {
 }
 
 export const KELVIN_OFFSET = 273.15;
+
+/** Human skin (emissivity ≈ 0.98) at about 1 m indoors. */
+export const defaultObjectParameters: Readonly<ObjectParameters> = Object.freeze({
+  emissivity: 0.98,
+  reflectedC: 20,
+  atmosphereC: 20,
+  distanceM: 1,
+  humidityPct: 50,
+});
+
+/**
+ * The constants FLIR cameras ship for atmospheric transmission (the same in every camera file seen so far,
+ * and Thermimage's raw2temp defaults). Used when a Planck radiometry has no `atmosphere` of its own.
+ */
+export const FLIR_STANDARD_ATMOSPHERE: Readonly<AtmosphereConstants> = Object.freeze({
+  alpha1: 0.006569,
+  alpha2: 0.01262,
+  beta1: -0.002276,
+  beta2: -0.00667,
+  X: 1.9,
+});
+
+const RAW_MAX = 65535;
+
+function allocFloat(length: number, out: Float32Array | undefined, what: string): Float32Array {
+  if (!out) return new Float32Array(length);
+  if (out.length < length) {
+    throw new RangeError(`${what}: output array has ${out.length} elements, needs at least ${length}`);
+  }
+  return out;
+}
+
+function allocRaw(length: number, out: Uint16Array | undefined): Uint16Array {
+  if (!out) return new Uint16Array(length);
+  if (out.length < length) {
+    throw new RangeError(`celsiusToRaw: output array has ${out.length} elements, needs at least ${length}`);
+  }
+  return out;
+}
+
+/** TLinear counts (kelvin / resolutionK) → °C. */
+export function tlinearToCelsius(
+  raw: Uint16Array,
+  resolutionK: 0.01 | 0.1,
+  out?: Float32Array,
+): Float32Array {
+  if (resolutionK !== 0.01 && resolutionK !== 0.1) {
+    throw new RangeError(`tlinearToCelsius: resolutionK must be 0.01 or 0.1, got ${resolutionK}`);
+  }
+  return linearToCelsius(raw, resolutionK, -KELVIN_OFFSET, out);
+}
+
+/** °C = counts × gain + offsetC. */
+export function linearToCelsius(
+  raw: Uint16Array,
+  gain: number,
+  offsetC: number,
+  out?: Float32Array,
+): Float32Array {
+  const n = raw.length;
+  const dst = allocFloat(n, out, 'linearToCelsius');
+  for (let i = 0; i < n; i++) dst[i] = raw[i] * gain + offsetC;
+  return dst;
+}
+
+/**
+ * The FLIR scene model reduced to a straight line on the raw signal: the object's own signal is
+ * `objectRaw = measuredRaw · scale + shift`. With no IR window (transmission 1), Thermimage's raw2temp
+ *   raw_obj = raw/(E·τ1·τ2) − (1−τ1)/(E·τ1)·atm − (1−τ2)/(E·τ1·τ2)·atm − (1−E)/E·refl
+ * collapses to (raw − (1 − τ)·atm)/(E·τ) − (1 − E)/E·refl with τ = τ1·τ2, where atm and refl are the raw
+ * signals a blackbody at the atmosphere and reflected temperatures would give.
+ */
+export interface PlanckSceneCorrection {
+  scale: number;
+  shift: number;
+  /** Total atmospheric transmission between object and camera (1 = none). */
+  transmission: number;
+}
+
+/** Raw signal a blackbody at `celsius` produces under these constants (inverse of the Planck curve). */
+export function planckRawForCelsius(constants: PlanckConstants, celsius: number): number {
+  return (
+    constants.R1 / (constants.R2 * (Math.exp(constants.B / (celsius + KELVIN_OFFSET)) - constants.F)) -
+    constants.O
+  );
+}
+
+/** Atmospheric transmission over `distanceM` (FLIR model, as Thermimage's raw2temp computes τ1·τ2). */
+export function atmosphericTransmission(atmosphere: AtmosphereConstants, object: ObjectParameters): number {
+  if (object.distanceM <= 0) return 1;
+  const t = object.atmosphereC;
+  // Water vapour content from relative humidity and air temperature (FLIR's empirical fit).
+  const h2o =
+    (object.humidityPct / 100) *
+    Math.exp(1.5587 + 0.06939 * t - 0.00027816 * t * t + 0.00000068455 * t * t * t);
+  const sqrtH2o = Math.sqrt(h2o);
+  // raw2temp splits the path into two halves (object → window → camera); with no window both halves are air.
+  const halfPath = Math.sqrt(object.distanceM / 2);
+  const tauHalf =
+    atmosphere.X * Math.exp(-halfPath * (atmosphere.alpha1 + atmosphere.beta1 * sqrtH2o)) +
+    (1 - atmosphere.X) * Math.exp(-halfPath * (atmosphere.alpha2 + atmosphere.beta2 * sqrtH2o));
+  return tauHalf * tauHalf;
+}
+
+export function planckSceneCorrection(
+  constants: PlanckConstants & { atmosphere?: AtmosphereConstants },
+  object: ObjectParameters,
+): PlanckSceneCorrection {
+  const e = object.emissivity;
+  if (!(e > 0 && e <= 1)) {
+    throw new RangeError(`emissivity must be in (0, 1], got ${e}`);
+  }
+  if (!(object.humidityPct >= 0 && object.humidityPct <= 100)) {
+    throw new RangeError(`humidityPct must be in 0..100, got ${object.humidityPct}`);
+  }
+  const tau = atmosphericTransmission(constants.atmosphere ?? FLIR_STANDARD_ATMOSPHERE, object);
+  const atmRaw = planckRawForCelsius(constants, object.atmosphereC);
+  const reflRaw = planckRawForCelsius(constants, object.reflectedC);
+  const scale = 1 / (e * tau);
+  const shift = (-(1 - tau) * atmRaw) / (e * tau) - ((1 - e) / e) * reflRaw;
+  return { scale, shift, transmission: tau };
+}
+
+/** A blackbody right at the lens: emissivity 1, no atmosphere. Planck reduces to B / ln(R1/(R2(raw+O)) + F) − 273.15. */
+export const blackbodyObjectParameters: Readonly<ObjectParameters> = Object.freeze({
+  emissivity: 1,
+  reflectedC: 20,
+  atmosphereC: 20,
+  distanceM: 0,
+  humidityPct: 0,
+});
+
+// Above this many pixels a table over all 65536 raw values is cheaper than one logarithm per pixel.
+const PLANCK_LUT_MIN_PIXELS = 32768;
+
+let lutKey = '';
+let lutTable: Float32Array | null = null;
+
+function planckLut(constants: PlanckConstants, correction: PlanckSceneCorrection, key: string): Float32Array {
+  if (lutTable && key === lutKey) return lutTable;
+  const table = new Float32Array(RAW_MAX + 1);
+  planckLoop(constants, correction, RAW_MAX + 1, (i) => i, table);
+  lutKey = key;
+  lutTable = table;
+  return table;
+}
+
+function planckLoop(
+  constants: PlanckConstants,
+  correction: PlanckSceneCorrection,
+  n: number,
+  rawAt: (i: number) => number,
+  dst: Float32Array,
+): void {
+  const { R1, R2, B, F, O } = constants;
+  const { scale, shift } = correction;
+  const shiftPlusO = shift + O;
+  for (let i = 0; i < n; i++) {
+    // Outside the calibrated range (signal at or below −O) the logarithm is undefined: NaN says "no reading".
+    const signal = rawAt(i) * scale + shiftPlusO;
+    dst[i] = signal > 0 ? B / Math.log(R1 / (R2 * signal) + F) - KELVIN_OFFSET : Number.NaN;
+  }
+}
+
+/**
+ * FLIR Planck model with emissivity, reflected apparent temperature and atmospheric transmission
+ * (Thermimage raw2temp, IR window = none). Pixels outside the calibration (signal ≤ −O) become NaN.
+ */
+export function planckToCelsius(
+  raw: Uint16Array,
+  constants: PlanckConstants & { atmosphere?: AtmosphereConstants },
+  object: ObjectParameters,
+  out?: Float32Array,
+): Float32Array {
+  const n = raw.length;
+  const dst = allocFloat(n, out, 'planckToCelsius');
+  const correction = planckSceneCorrection(constants, object);
+  if (n >= PLANCK_LUT_MIN_PIXELS) {
+    const key = `${constants.R1},${constants.R2},${constants.B},${constants.F},${constants.O},${correction.scale},${correction.shift}`;
+    const table = planckLut(constants, correction, key);
+    for (let i = 0; i < n; i++) dst[i] = table[raw[i]];
+    return dst;
+  }
+  planckLoop(constants, correction, n, (i) => raw[i], dst);
+  return dst;
+}
+
+/** Converts raw counts with the camera's radiometry. `object` only matters for Planck cameras. */
+export function rawToCelsius(
+  raw: Uint16Array,
+  radiometry: Radiometry,
+  object: ObjectParameters = defaultObjectParameters,
+  out?: Float32Array,
+): Float32Array {
+  switch (radiometry.kind) {
+    case 'tlinear':
+      return tlinearToCelsius(raw, radiometry.resolutionK, out);
+    case 'linear':
+      return linearToCelsius(raw, radiometry.gain, radiometry.offsetC, out);
+    case 'planck':
+      return planckToCelsius(raw, radiometry, object, out);
+    default: {
+      const unknown = radiometry as { kind?: unknown };
+      throw new RangeError(
+        `unknown radiometry kind ${JSON.stringify(unknown.kind)}; allowed: tlinear, linear, planck`,
+      );
+    }
+  }
+}
+
+function clampRound(value: number): number {
+  // NaN (no temperature) encodes as 0, the bottom of the range.
+  if (!(value > 0)) return 0;
+  if (value >= RAW_MAX) return RAW_MAX;
+  return Math.round(value);
+}
+
+/**
+ * °C → raw counts: the exact inverse of `rawToCelsius` for the same radiometry and object parameters,
+ * rounded to the nearest count and clamped to 0..65535. The scene simulator encodes its truth with it.
+ */
+export function celsiusToRaw(
+  celsius: Float32Array,
+  radiometry: Radiometry,
+  object: ObjectParameters = defaultObjectParameters,
+  out?: Uint16Array,
+): Uint16Array {
+  const n = celsius.length;
+  const dst = allocRaw(n, out);
+  switch (radiometry.kind) {
+    case 'tlinear':
+    case 'linear': {
+      const gain = radiometry.kind === 'tlinear' ? radiometry.resolutionK : radiometry.gain;
+      const offsetC = radiometry.kind === 'tlinear' ? -KELVIN_OFFSET : radiometry.offsetC;
+      if (gain === 0) throw new RangeError('celsiusToRaw: linear gain must not be 0');
+      const inverseGain = 1 / gain;
+      for (let i = 0; i < n; i++) dst[i] = clampRound((celsius[i] - offsetC) * inverseGain);
+      return dst;
+    }
+    case 'planck': {
+      const { R1, R2, B, F, O } = radiometry;
+      const { scale, shift } = planckSceneCorrection(radiometry, object);
+      const inverseScale = 1 / scale;
+      const r1OverR2 = R1 / R2;
+      for (let i = 0; i < n; i++) {
+        const objectSignal = r1OverR2 / (Math.exp(B / (celsius[i] + KELVIN_OFFSET)) - F) - O;
+        dst[i] = clampRound((objectSignal - shift) * inverseScale);
+      }
+      return dst;
+    }
+    default: {
+      const unknown = radiometry as { kind?: unknown };
+      throw new RangeError(
+        `unknown radiometry kind ${JSON.stringify(unknown.kind)}; allowed: tlinear, linear, planck`,
+      );
+    }
+  }
+}
