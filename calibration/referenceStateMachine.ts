@@ -180,9 +180,6 @@ export class ReferenceStateMachine {
       return { state: 'missing', reason: 'no blackbody region found in the frame' };
     }
     const reading = obs.readingC;
-    this.#history.push({ timeMs: t, readingC: reading });
-    while (this.#history.length > 0 && this.#history[0].timeMs < t - o.driftWindowMs) this.#history.shift();
-
     const fault = this.#frameFault(obs, reading);
     this.#frameGood = fault === null;
     if (fault) {
@@ -191,6 +188,8 @@ export class ReferenceStateMachine {
       // A level or uniformity fault that persists is a moved blackbody; a partial cover stays "occluded".
       const persisted = t - this.#faultSinceMs >= o.movedAfterMs;
       if (fault.kind !== 'partial' && persisted) {
+        // Readings before and after a move are not one time series: drift starts afresh.
+        this.#history.length = 0;
         return {
           state: 'moved',
           reason: `for ${((t - this.#faultSinceMs) / 1000).toFixed(1)} s: ${fault.reason}`,
@@ -200,6 +199,9 @@ export class ReferenceStateMachine {
     }
     this.#faultSinceMs = null;
     this.#goodSinceMs ??= t;
+    // Only good frames enter the drift and steadiness history: a cover is not a drift.
+    this.#history.push({ timeMs: t, readingC: reading });
+    while (this.#history.length > 0 && this.#history[0].timeMs < t - o.driftWindowMs) this.#history.shift();
 
     // Only good frames teach the level, so a shift is never absorbed; slow drift is followed.
     if (this.#levelC === null) this.#levelC = reading;
@@ -223,7 +225,7 @@ export class ReferenceStateMachine {
     if (this.#state === 'stable') return { state: 'stable', reason: this.#stableReason(reading) };
 
     const goodForMs = t - this.#goodSinceMs;
-    const steady = this.#steady();
+    const steady = this.#steady(t);
     if (!warm) {
       return {
         state: 'warming',
@@ -295,8 +297,9 @@ export class ReferenceStateMachine {
     return den === 0 ? 0 : (num / den) * 60_000;
   }
 
-  #steady(): boolean {
-    const since = this.#goodSinceMs!;
+  /** The reading stayed within `steadyRangeC` over the last `stableForMs`. */
+  #steady(nowMs: number): boolean {
+    const since = nowMs - this.#o.stableForMs;
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
     for (const p of this.#history) {
@@ -365,7 +368,11 @@ export class ReferenceTracker {
   update(frame: ReferenceFrameInput): ReferenceUpdate {
     const o = this.#options;
     const flatField = frame.flatField === true;
-    if (!o.region && !flatField && (this.#region === null || ['missing', 'moved'].includes(this.#machine.state))) {
+    if (
+      !o.region &&
+      !flatField &&
+      (this.#region === null || ['missing', 'moved'].includes(this.#machine.state))
+    ) {
       this.#region = findBlackbodyRegion(frame.celsius, frame.width, frame.height, o.setpointC, o.find);
     }
     const raw =
