@@ -1,0 +1,373 @@
+/**
+ * Reads thermal images from files: FLIR radiometric JPEG and FFF, radiometric TIFF, temperature-matrix
+ * text exports, raw .y16 frames (with a camera profile), and ordinary 8-bit images (faces only).
+ * The format is decided from the content (magic bytes), the extension only for headerless .y16.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import {
+  defaultObjectParameters,
+  KELVIN_OFFSET,
+  type ObjectParameters,
+  planckToCelsius,
+  rawToCelsius,
+} from '../../calibration/radiometry.ts';
+import type { CameraProfile } from '../config/cameraProfile.ts';
+import { extractFffFromJpeg, isFlirFff, parseFff } from './flir.ts';
+import { looksLikeText, parseTemperatureMatrix } from './matrix.ts';
+import { checkCameraProfile, loadCameraProfile } from './profiles.ts';
+import { decodeTiff, isTiff, readTiffTags } from './tiff.ts';
+import { ThermalFileError, type ThermalFormat, type ThermalImage } from './types.ts';
+
+export { loadCameraProfile } from './profiles.ts';
+export { ThermalFileError, type ThermalFormat, type ThermalImage } from './types.ts';
+
+export interface ReadThermalFileOptions {
+  /** Geometry and radiometry for .y16 raw frames (otherwise taken from a recording.json beside the file). */
+  profile?: CameraProfile;
+  /** Which frame of a multi-frame .y16 file to read (0 = first). */
+  frame?: number;
+}
+
+const SUPPORTED =
+  'FLIR radiometric JPEG, FLIR .fff, radiometric TIFF (16-bit or float), temperature-matrix CSV/TXT, ' +
+  'raw .y16 with a camera profile, or an 8-bit PNG/JPEG';
+
+export async function readThermalFile(
+  file: string,
+  opts: ReadThermalFileOptions = {},
+): Promise<ThermalImage> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory, not a file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (err as Error).message;
+    throw new ThermalFileError(file, `cannot be read: ${why}`, { cause: err });
+  }
+  if (bytes.length === 0) throw new ThermalFileError(file, `file is empty; expected ${SUPPORTED}`);
+
+  if (path.extname(file).toLowerCase() === '.y16') return readY16(file, bytes, opts);
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) {
+    const fff = extractFffFromJpeg(file, bytes);
+    if (fff) return flirImage(file, 'flir-jpeg', fff);
+    return readImage8(file, bytes, 'JPEG without FLIR radiometric data');
+  }
+  if (isFlirFff(bytes)) return flirImage(file, 'flir-fff', bytes);
+  if (isTiff(bytes)) {
+    const { tags } = readTiffTags(file, bytes);
+    const bits = tags.get(258)?.[0] ?? 1;
+    const samples = tags.get(277)?.[0] ?? 1;
+    if (bits === 8 || samples > 1)
+      return readImage8(file, bytes, `${bits}-bit TIFF with ${samples} channels`);
+    return readRadiometricTiff(file, bytes);
+  }
+  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
+    return readImage8(file, bytes, 'PNG');
+  }
+  if (looksLikeText(bytes)) return readMatrix(file, bytes);
+  throw new ThermalFileError(file, `unsupported format; allowed: ${SUPPORTED}`);
+}
+
+/** Coldest and hottest valid pixel, or nulls for an image without temperatures. */
+export function thermalImageSummary(img: ThermalImage): { minC: number | null; maxC: number | null } {
+  if (!img.radiometric || !img.celsius) return { minC: null, maxC: null };
+  const { min, max } = finiteRange(img.celsius);
+  return min === null ? { minC: null, maxC: null } : { minC: min, maxC: max };
+}
+
+function finiteRange(values: Float32Array): { min: number | null; max: number | null } {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < min) min = v; // NaN compares false both ways and is skipped
+    if (v > max) max = v;
+  }
+  return min <= max ? { min, max } : { min: null, max: null };
+}
+
+/** Temperatures stretched coldest → 0, hottest → 255 (NaN → 0), for display and face detection. */
+export function celsiusToGray8(celsius: Float32Array, out?: Uint8Array): Uint8Array {
+  const gray = out ?? new Uint8Array(celsius.length);
+  const { min, max } = finiteRange(celsius);
+  if (min === null || max === null) return gray.fill(0);
+  const scale = max > min ? 255 / (max - min) : 0;
+  for (let i = 0; i < celsius.length; i++) {
+    const v = celsius[i];
+    gray[i] = v >= min ? Math.round((v - min) * scale) : 0;
+  }
+  return gray;
+}
+
+async function decodePng16(png: Uint8Array): Promise<{ width: number; height: number; data: Uint16Array }> {
+  // sharp converts grey16 to 8-bit-range sRGB unless the colour space is pinned to grey16.
+  const { data, info } = await sharp(png)
+    .toColourspace('grey16')
+    .raw({ depth: 'ushort' })
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 1) throw new Error(`expected 1 channel, got ${info.channels}`);
+  const words = new Uint16Array(info.width * info.height);
+  words.set(new Uint16Array(data.buffer, data.byteOffset, words.length));
+  return { width: info.width, height: info.height, data: words };
+}
+
+async function flirImage(file: string, format: ThermalFormat, fff: Uint8Array): Promise<ThermalImage> {
+  const record = await parseFff(file, fff, { decodePng16 });
+  const celsius = planckToCelsius(record.raw, record.planck, record.object);
+  return {
+    file,
+    format,
+    width: record.width,
+    height: record.height,
+    radiometric: true,
+    celsius,
+    gray8: celsiusToGray8(celsius),
+    meta: {
+      ...record.meta,
+      interpretation: 'FLIR Planck model with the camera’s emissivity, reflected and atmospheric parameters',
+      planck: record.planck,
+      objectParameters: record.object,
+    },
+  };
+}
+
+// Plausible scene temperatures when guessing how a TIFF encodes them.
+const PLAUSIBLE_MIN_C = -60;
+const PLAUSIBLE_MAX_C = 200;
+
+function medianOf(values: ArrayLike<number>): number {
+  const step = Math.max(1, Math.floor(values.length / 10001));
+  const sample: number[] = [];
+  for (let i = 0; i < values.length; i += step) if (Number.isFinite(values[i])) sample.push(values[i]);
+  sample.sort((a, b) => a - b);
+  return sample.length ? sample[sample.length >> 1] : Number.NaN;
+}
+
+function readRadiometricTiff(file: string, bytes: Uint8Array): ThermalImage {
+  const tiff = decodeTiff(file, bytes);
+  const n = tiff.width * tiff.height;
+  const median = medianOf(tiff.data);
+  const plausible = (c: number) => c >= PLAUSIBLE_MIN_C && c <= PLAUSIBLE_MAX_C;
+  let celsius: Float32Array | null = null;
+  let interpretation: string;
+  if (tiff.data instanceof Float32Array) {
+    if (plausible(median)) {
+      celsius = new Float32Array(tiff.data);
+      interpretation = 'float samples read as °C (median is a plausible scene temperature in °C)';
+    } else if (plausible(median - KELVIN_OFFSET)) {
+      celsius = new Float32Array(n);
+      for (let i = 0; i < n; i++) celsius[i] = tiff.data[i] - KELVIN_OFFSET;
+      interpretation = 'float samples read as kelvin (median is a plausible scene temperature in K)';
+    } else {
+      interpretation = `float samples (median ${median}) are neither plausible °C nor K: not radiometric`;
+    }
+  } else {
+    // Known integer encodings: FLIR radiometric TIFF (Duo Pro R, Vue Pro R) 0.04 K per count, then
+    // centi- and deci-kelvin (Lepton TLinear). Their plausible count ranges do not overlap.
+    const scales = [
+      { kelvinPerCount: 0.04, name: 'FLIR radiometric TIFF, 0.04 K per count' },
+      { kelvinPerCount: 0.01, name: 'centi-kelvin (0.01 K per count)' },
+      { kelvinPerCount: 0.1, name: 'deci-kelvin (0.1 K per count)' },
+    ];
+    const scale = scales.find((s) => plausible(median * s.kelvinPerCount - KELVIN_OFFSET));
+    if (scale) {
+      celsius = new Float32Array(n);
+      for (let i = 0; i < n; i++) celsius[i] = tiff.data[i] * scale.kelvinPerCount - KELVIN_OFFSET;
+      interpretation = `16-bit counts read as ${scale.name}: T[°C] = value × ${scale.kelvinPerCount} − 273.15`;
+    } else {
+      interpretation = `16-bit counts (median ${median}) match no known kelvin scale: not radiometric`;
+    }
+  }
+  let gray8: Uint8Array;
+  if (celsius) gray8 = celsiusToGray8(celsius);
+  else {
+    const asFloat = new Float32Array(tiff.data);
+    gray8 = celsiusToGray8(asFloat);
+  }
+  return {
+    file,
+    format: 'radiometric-tiff',
+    width: tiff.width,
+    height: tiff.height,
+    radiometric: celsius !== null,
+    celsius,
+    gray8,
+    meta: {
+      interpretation,
+      bitsPerSample: tiff.bitsPerSample,
+      sampleFormat: tiff.sampleFormat === 3 ? 'float' : 'unsigned',
+      compression: tiff.compression,
+      byteOrder: tiff.littleEndian ? 'little-endian' : 'big-endian',
+      ...tiff.text,
+    },
+  };
+}
+
+function readMatrix(file: string, bytes: Uint8Array): ThermalImage {
+  const m = parseTemperatureMatrix(file, bytes);
+  return {
+    file,
+    format: 'matrix-csv',
+    width: m.width,
+    height: m.height,
+    radiometric: true,
+    celsius: m.celsius,
+    gray8: celsiusToGray8(m.celsius),
+    meta: {
+      ...m.meta,
+      interpretation: `temperature matrix in ${m.meta.unit === 'C' ? '°C' : m.meta.unit === 'F' ? '°F' : 'K'} (${m.meta.unitSource === 'header' ? 'unit from the header' : 'no unit in the file; assumed from the values'})`,
+    },
+  };
+}
+
+async function readImage8(file: string, bytes: Uint8Array, what: string): Promise<ThermalImage> {
+  let result: { data: Buffer; info: sharp.OutputInfo };
+  try {
+    result = await sharp(bytes)
+      .toColourspace('b-w')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    throw new ThermalFileError(
+      file,
+      `${what} cannot be decoded (${(err as Error).message}); the file may be truncated`,
+      {
+        cause: err,
+      },
+    );
+  }
+  const { data, info } = result;
+  const gray8 = new Uint8Array(info.width * info.height);
+  const channels = info.channels;
+  for (let i = 0; i < gray8.length; i++) gray8[i] = data[i * channels];
+  return {
+    file,
+    format: 'image-8bit',
+    width: info.width,
+    height: info.height,
+    radiometric: false,
+    celsius: null,
+    gray8,
+    meta: { interpretation: `${what}: grey levels only, no temperatures` },
+  };
+}
+
+interface RecordingDescription {
+  profile: CameraProfile;
+  object: ObjectParameters;
+  source: string;
+}
+
+/**
+ * A recording.json beside a .y16 file: either a full camera profile under `profile`/`cameraProfile`, a
+ * profile id there or under `cameraId`, or width/height/radiometry (and pixelFormat) at the top level.
+ */
+async function recordingDescription(file: string): Promise<RecordingDescription | null> {
+  const jsonPath = path.join(path.dirname(file), 'recording.json');
+  let text: string;
+  try {
+    text = await readFile(jsonPath, 'utf8');
+  } catch {
+    return null;
+  }
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new ThermalFileError(file, `${jsonPath} is not valid JSON (${(err as Error).message})`);
+  }
+  const ref = json.profile ?? json.cameraProfile ?? json.cameraId;
+  let profile: CameraProfile;
+  try {
+    if (typeof ref === 'string') profile = await loadCameraProfile(ref);
+    else if (ref && typeof ref === 'object') profile = checkCameraProfile(ref, jsonPath);
+    else profile = checkCameraProfile({ id: 'recording', name: 'recording', ...json }, jsonPath);
+    // Geometry or format written by the recorder wins over the profile's defaults.
+    profile = {
+      ...profile,
+      ...(Number.isInteger(json.width) ? { width: json.width as number } : {}),
+      ...(Number.isInteger(json.height) ? { height: json.height as number } : {}),
+      ...(json.radiometry ? { radiometry: json.radiometry as CameraProfile['radiometry'] } : {}),
+      ...(json.pixelFormat ? { pixelFormat: json.pixelFormat as CameraProfile['pixelFormat'] } : {}),
+    };
+  } catch (err) {
+    if (err instanceof ThermalFileError) throw err;
+    throw new ThermalFileError(file, `${jsonPath}: ${(err as Error).message}`, { cause: err });
+  }
+  const object = {
+    ...defaultObjectParameters,
+    ...((json.objectParameters as Partial<ObjectParameters>) ?? {}),
+  };
+  return { profile, object, source: jsonPath };
+}
+
+async function readY16(file: string, bytes: Uint8Array, opts: ReadThermalFileOptions): Promise<ThermalImage> {
+  let description: RecordingDescription | null;
+  if (opts.profile) {
+    try {
+      description = {
+        profile: checkCameraProfile(opts.profile, 'given'),
+        object: { ...defaultObjectParameters },
+        source: `profile ${opts.profile.id}`,
+      };
+    } catch (err) {
+      throw new ThermalFileError(file, (err as Error).message, { cause: err });
+    }
+  } else {
+    description = await recordingDescription(file);
+  }
+  if (!description) {
+    throw new ThermalFileError(
+      file,
+      '.y16 raw frames carry no width, height or radiometry: give a camera profile (--profile ID or PATH) or put a recording.json beside the file',
+    );
+  }
+  const { profile, object } = description;
+  const frameBytes = profile.width * profile.height * 2;
+  if (bytes.length % frameBytes !== 0) {
+    throw new ThermalFileError(
+      file,
+      `size ${bytes.length} bytes is not a whole number of ${profile.width}×${profile.height} 16-bit frames (${frameBytes} bytes each): wrong profile or truncated recording`,
+    );
+  }
+  const frameCount = bytes.length / frameBytes;
+  const frame = opts.frame ?? 0;
+  if (!Number.isInteger(frame) || frame < 0 || frame >= frameCount) {
+    throw new ThermalFileError(
+      file,
+      `frame ${frame} does not exist; the file holds frames 0..${frameCount - 1}`,
+    );
+  }
+  const littleEndian = (profile.pixelFormat ?? 'GRAY16_LE') === 'GRAY16_LE';
+  const n = profile.width * profile.height;
+  const raw = new Uint16Array(n);
+  const view = new DataView(bytes.buffer, bytes.byteOffset + frame * frameBytes, frameBytes);
+  for (let i = 0; i < n; i++) raw[i] = view.getUint16(i * 2, littleEndian);
+  const celsius = rawToCelsius(raw, profile.radiometry, object);
+  return {
+    file,
+    format: 'y16',
+    width: profile.width,
+    height: profile.height,
+    radiometric: true,
+    celsius,
+    gray8: celsiusToGray8(celsius),
+    meta: {
+      interpretation: `raw 16-bit ${littleEndian ? 'little' : 'big'}-endian counts converted with the ${profile.radiometry.kind} radiometry of ${description.source}`,
+      cameraProfile: profile.id,
+      radiometry: profile.radiometry,
+      objectParameters: object,
+      frame,
+      frameCount,
+    },
+  };
+}
