@@ -328,7 +328,7 @@ describe('raw .y16 frames', () => {
     const file = path.join(work, 'be.y16');
     const raw = celsiusToRaw(scene, profile.radiometry);
     const bytes = Buffer.alloc(raw.length * 2);
-    raw.forEach((v, i) => bytes.writeUInt16BE(v, i * 2));
+    for (let i = 0; i < raw.length; i++) bytes.writeUInt16BE(raw[i], i * 2);
     await writeFile(file, bytes);
     const img = await readThermalFile(file, { profile: { ...profile, pixelFormat: 'GRAY16_BE' } });
     expect(at(img, 3, 2)).toBeCloseTo(38, 2);
@@ -447,6 +447,6 @@ function floatTiff(width: number, height: number, values: number[]): Buffer {
     if (type === 3) buf.writeUInt16LE(v, at + 8);
     else buf.writeUInt32LE(v, at + 8);
   });
-  values.forEach((v, i) => buf.writeFloatLE(v, dataOffset + i * 4));
+  for (let i = 0; i < values.length; i++) buf.writeFloatLE(values[i], dataOffset + i * 4);
   return buf;
 }
