@@ -1,0 +1,211 @@
+/**
+ * `canthus estimate`: skin readings in, core estimates and decisions out, one JSON line each.
+ *
+ *   echo '{"canthusC": 36.4, "ambientC": 22}' | canthus estimate
+ *   → {"estimatedCoreC":37.66,"decision":"elevated","threshold":37.5}
+ *
+ * Uses the active configuration (screening threshold and retest band) and the fitted skin→core model
+ * (firmware-config/skin-core-model.json). A bad line gets an error line and processing continues;
+ * the exit code is 1 when any line failed.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { Command } from 'commander';
+import {
+  DEFAULT_RETEST_BAND_C,
+  DEFAULT_THRESHOLD_C,
+  decide,
+  parseTemperature,
+} from '../../calibration/decision.ts';
+import {
+  estimateCoreC,
+  parseSkinCoreModel,
+  type SkinCoreInput,
+  type SkinCoreModel,
+} from '../../calibration/skinCore.ts';
+import { FIRMWARE_CONFIG_DIR, loadConfig } from '../config/load.ts';
+import { CanthusError } from '../errors.ts';
+
+export interface EstimateSettings {
+  /** Fever threshold on the estimated core temperature, °C. */
+  thresholdC: number;
+  /** Retest band below the threshold, °C (0: only normal/elevated). */
+  retestBandC: number;
+}
+
+/** Accepted input keys and their plausible ranges; anything else on a line is an error. */
+const FIELDS: Record<keyof SkinCoreInput, { min: number; max: number; required: boolean }> = {
+  canthusC: { min: 25, max: 45, required: true },
+  faceMaxC: { min: 25, max: 45, required: false },
+  foreheadC: { min: 20, max: 45, required: false },
+  ambientC: { min: -20, max: 50, required: false },
+  humidityPct: { min: 0, max: 100, required: false },
+  distanceM: { min: 0.1, max: 10, required: false },
+};
+
+export type EstimateResult = { ok: true; output: string } | { ok: false; output: string };
+
+/** Parses and checks one input line; returns the message of what is wrong, or the input. */
+function parseInputLine(line: string): SkinCoreInput | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (error) {
+    return `not valid JSON (${(error as Error).message}); expected an object such as {"canthusC": 36.2}`;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return `expected a JSON object such as {"canthusC": 36.2}, got ${JSON.stringify(value)}`;
+  }
+  const record = value as Record<string, unknown>;
+  const allowed = Object.keys(FIELDS);
+  const unknown = Object.keys(record).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) {
+    return `unknown key ${unknown.map((k) => JSON.stringify(k)).join(', ')}; allowed: ${allowed.join(', ')}`;
+  }
+  const input: Record<string, number> = {};
+  for (const [key, rule] of Object.entries(FIELDS)) {
+    const v = record[key];
+    if (v === undefined || v === null) {
+      if (rule.required) return `${key} is required: a number between ${rule.min} and ${rule.max}`;
+      continue;
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < rule.min || v > rule.max) {
+      return `${key} must be a number between ${rule.min} and ${rule.max}, got ${JSON.stringify(v)}`;
+    }
+    input[key] = v;
+  }
+  return input as unknown as SkinCoreInput;
+}
+
+/** One input line → one output line (without newline); `ok` is false for an error line. */
+export function estimateRecord(
+  line: string,
+  model: SkinCoreModel,
+  settings: EstimateSettings,
+  lineNumber = 1,
+): EstimateResult {
+  const input = parseInputLine(line);
+  if (typeof input === 'string') {
+    return { ok: false, output: JSON.stringify({ error: `line ${lineNumber}: ${input}` }) };
+  }
+  const { estimatedCoreC } = estimateCoreC(input, model);
+  const decision = decide({
+    estimatedCoreC,
+    thresholdC: settings.thresholdC,
+    retestBandC: settings.retestBandC,
+  });
+  return {
+    ok: true,
+    output: JSON.stringify({
+      estimatedCoreC: Math.round(estimatedCoreC * 100) / 100,
+      decision,
+      threshold: settings.thresholdC,
+    }),
+  };
+}
+
+/** `estimateRecord` as a plain string, for callers that only want the line. */
+export function estimateLine(
+  line: string,
+  model: SkinCoreModel,
+  settings: EstimateSettings,
+  lineNumber = 1,
+): string {
+  return estimateRecord(line, model, settings, lineNumber).output;
+}
+
+/** Streams JSON lines from `input` to `output`; blank lines are skipped but counted for line numbers. */
+export async function runEstimate(
+  input: Readable,
+  output: Writable,
+  model: SkinCoreModel,
+  settings: EstimateSettings,
+): Promise<{ lines: number; failed: number }> {
+  let lineNumber = 0;
+  let lines = 0;
+  let failed = 0;
+  for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    lineNumber++;
+    if (line.trim() === '') continue;
+    lines++;
+    const result = estimateRecord(line, model, settings, lineNumber);
+    if (!result.ok) failed++;
+    if (!output.write(`${result.output}\n`)) await new Promise((resolve) => output.once('drain', resolve));
+  }
+  return { lines, failed };
+}
+
+export const DEFAULT_MODEL_FILE = path.join(FIRMWARE_CONFIG_DIR, 'skin-core-model.json');
+
+/** Reads the fitted model file (the `model` member of skin-core-model.json). */
+export function loadSkinCoreModel(file: string = DEFAULT_MODEL_FILE): SkinCoreModel {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new CanthusError(`cannot read the skin-core model ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return parseSkinCoreModel((json as { model?: unknown })?.model);
+  } catch (error) {
+    throw new CanthusError(`${file}: ${(error as Error).message}`);
+  }
+}
+
+interface EstimateCommandOptions {
+  config?: string;
+  dataDir?: string;
+  model?: string;
+  threshold?: string;
+  retestBand?: string;
+}
+
+/** The active threshold and retest band: command line, else the configuration, else the defaults. */
+export function estimateSettings(options: EstimateCommandOptions): EstimateSettings {
+  let thresholdC = DEFAULT_THRESHOLD_C;
+  let retestBandC = DEFAULT_RETEST_BAND_C;
+  const { config } = loadConfig({ configFile: options.config, dataDir: options.dataDir });
+  if (config.screening) {
+    thresholdC = config.screening.thresholdC ?? thresholdC;
+    retestBandC = config.screening.retestBandC ?? retestBandC;
+  }
+  try {
+    if (options.threshold !== undefined) thresholdC = parseTemperature(options.threshold);
+  } catch (error) {
+    throw new CanthusError(`--threshold: ${(error as Error).message}`);
+  }
+  if (options.retestBand !== undefined) {
+    retestBandC = Number(options.retestBand);
+    if (!(retestBandC >= 0 && retestBandC <= 1)) {
+      throw new CanthusError(
+        `--retest-band must be a number of °C between 0 and 1, got ${JSON.stringify(options.retestBand)}`,
+      );
+    }
+  }
+  return { thresholdC, retestBandC };
+}
+
+export function registerEstimateCommand(program: Command): Command {
+  return program
+    .command('estimate')
+    .description(
+      'read JSON lines {"canthusC", "faceMaxC"?, "foreheadC"?, "ambientC"?, "humidityPct"?, "distanceM"?} on stdin; ' +
+        'write {"estimatedCoreC", "decision", "threshold"} per line',
+    )
+    .option('--config <file>', 'site configuration file (default: DATA/config.json when present)')
+    .option('--data-dir <dir>', 'data directory')
+    .option('--model <file>', 'skin-core model file', DEFAULT_MODEL_FILE)
+    .option('--threshold <temperature>', 'fever threshold on core temperature, e.g. 37.5 or 100.0F')
+    .option('--retest-band <celsius>', 'retest band below the threshold in °C (0 disables retest)')
+    .action(async (options: EstimateCommandOptions) => {
+      const settings = estimateSettings(options);
+      const model = loadSkinCoreModel(options.model);
+      const { failed } = await runEstimate(process.stdin, process.stdout, model, settings);
+      if (failed > 0) {
+        process.stderr.write(`canthus estimate: ${failed} line(s) failed\n`);
+        process.exitCode = 1;
+      }
+    });
+}
