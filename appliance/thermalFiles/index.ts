@@ -300,8 +300,13 @@ async function recordingDescription(file: string): Promise<RecordingDescription 
       ...(json.pixelFormat ? { pixelFormat: json.pixelFormat as CameraProfile['pixelFormat'] } : {}),
     };
   } catch (err) {
-    if (err instanceof ThermalFileError) throw err;
-    throw new ThermalFileError(file, `${jsonPath}: ${(err as Error).message}`, { cause: err });
+    throw new ThermalFileError(
+      file,
+      `recording.json beside it names no usable profile (${(err as Error).message})`,
+      {
+        cause: err,
+      },
+    );
   }
   const object = {
     ...defaultObjectParameters,
@@ -315,7 +320,7 @@ async function readY16(file: string, bytes: Uint8Array, opts: ReadThermalFileOpt
   if (opts.profile) {
     try {
       description = {
-        profile: checkCameraProfile(opts.profile, 'given'),
+        profile: checkCameraProfile(opts.profile, `camera profile ${opts.profile.id}`),
         object: { ...defaultObjectParameters },
         source: `profile ${opts.profile.id}`,
       };
