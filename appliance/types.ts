@@ -57,6 +57,8 @@ export interface ThermalFrame {
   celsius: Float32Array;
   reference: ReferenceState;
   flatField: boolean;
+  /** Temperature of what surfaces reflect (the room), estimated from the scene, °C. */
+  reflectedC: number;
   visible?: VisibleFrame;
 }
 

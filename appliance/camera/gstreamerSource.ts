@@ -23,6 +23,11 @@ export interface GstSourceOptions {
   fps: number;
   /** Live sources are retried when they end; recordings end for good. */
   live: boolean;
+  /**
+   * Frame times: the wall clock at arrival (live), or the first frame's arrival plus seq / fps
+   * (recordings, so a fast replay keeps the recorded timing).
+   */
+  timestamps?: 'arrival' | 'frame-rate';
   /** Checked before each (re)start; returns why the source cannot start now, or null. */
   precheck?: () => string | null;
   /** No frame for this long means the source stalled (default: 10 s, or 30 frame intervals). */
@@ -62,6 +67,7 @@ export class GstFrameSource {
   #backoffMs: number;
   #startedAt = 0;
   #seq = 0;
+  #firstFrameAt: number | null = null;
   #stats: SourceStats;
   #frameListeners: FrameListener[] = [];
   #stateListeners: StateListener[] = [];
@@ -201,10 +207,16 @@ export class GstFrameSource {
     // Copy out of the binding's buffer into an aligned array we own.
     const data = new Uint16Array(this.#frameBytes / 2);
     new Uint8Array(data.buffer).set(buffer);
+    this.#firstFrameAt ??= now;
+    const seq = this.#seq++;
+    const capturedAt =
+      this.#options.timestamps === 'frame-rate'
+        ? this.#firstFrameAt + Math.round((seq * 1000) / this.#options.fps)
+        : now;
     const frame: RawFrame = {
       cameraId: this.cameraId,
-      seq: this.#seq++,
-      capturedAt: now,
+      seq,
+      capturedAt,
       width: this.#options.width,
       height: this.#options.height,
       data,

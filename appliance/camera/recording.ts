@@ -128,7 +128,8 @@ export function writeAtomically(file: string, content: string | Uint8Array): voi
   const temporary = `${file}.${process.pid}.tmp`;
   const fd = openSync(temporary, 'w');
   try {
-    writeSync(fd, content);
+    if (typeof content === 'string') writeSync(fd, content);
+    else writeSync(fd, content);
   } finally {
     closeSync(fd);
   }

@@ -111,6 +111,7 @@ export function createSource(cameraId: string, spec: SourceSpec, profile: Camera
         height,
         fps: meta.fps,
         live: false,
+        timestamps: 'frame-rate',
       });
       return { cameraId, profile, gst, frameCount: meta.frameCount, scene: null, start: () => gst.start(), stop: () => gst.stop() };
     }

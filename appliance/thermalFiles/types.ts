@@ -1,3 +1,5 @@
+import { CanthusError } from '../errors.ts';
+
 /** What a thermal file holds once read: temperatures when it is radiometric, grey levels always. */
 export type ThermalFormat =
   | 'flir-jpeg'
@@ -23,13 +25,17 @@ export interface ThermalImage {
   meta: Record<string, unknown>;
 }
 
-/** One error type for everything that can be wrong with a thermal file. */
-export class ThermalFileError extends Error {
+/**
+ * Everything that can be wrong with a thermal file (or the camera profile it needs). A CanthusError, so
+ * the CLI prints it as a message a person can act on rather than as a crash.
+ */
+export class ThermalFileError extends CanthusError {
   readonly file: string;
 
   constructor(file: string, message: string, options?: { cause?: unknown }) {
-    super(`${file}: ${message}`, options);
+    super(`${file}: ${message}`);
     this.name = 'ThermalFileError';
     this.file = file;
+    if (options && 'cause' in options) this.cause = options.cause;
   }
 }

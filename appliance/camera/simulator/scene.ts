@@ -19,6 +19,7 @@
  * `truth` lists every visible person's face box, canthus points and flags.
  */
 import { type ObjectParameters, celsiusToRaw } from '../../../calibration/radiometry.ts';
+import { apparentTemperature } from '../../../calibration/reference.ts';
 import type { CameraProfile } from '../../config/cameraProfile.ts';
 import type { Box, Point } from '../../types.ts';
 import { SeededRandom } from './random.ts';
@@ -236,8 +237,8 @@ export class SimulatedEntrance {
   }
 
   #stepDrift(): void {
-    // Random walk: ≈ 0.3 °C per minute typical, reflected at ± driftMaxC.
-    const perFrameSd = 0.3 / Math.sqrt(60 * this.fps);
+    // Random walk: ≈ 0.15 °C per minute typical, reflected at ± driftMaxC.
+    const perFrameSd = 0.15 / Math.sqrt(60 * this.fps);
     this.#offsetC = this.#clampOffset(this.#offsetC + this.#driftRandom.gaussian(0, perFrameSd));
   }
 
@@ -328,8 +329,8 @@ export class SimulatedEntrance {
     const fh = fw * 1.3;
     const amb = this.ambientC;
     const eps = this.#options.skinEmissivity;
-    // What the sensor sees of skin: emissivity-weighted mix with the reflected ambient (linearised).
-    const skin = (trueC: number) => eps * trueC + (1 - eps) * amb;
+    // What the sensor sees of skin: emitted plus reflected room radiance.
+    const skin = (trueC: number) => apparentTemperature(trueC, eps, amb);
     const canthus = p.canthusC;
     const clothingC = amb + 5.5;
     const hairC = amb + 4.5;
@@ -420,7 +421,7 @@ export class SimulatedEntrance {
       // A hot cup held at chest height beside the face.
       const cupX = cx + p.drinkSide * fw * 0.9;
       const cupY = cy + fh * 0.95;
-      fillRect(img, w, h, cupX - fw * 0.16, cupY, cupX + fw * 0.16, cupY + fw * 0.42, 0.95 * 58 + 0.05 * amb);
+      fillRect(img, w, h, cupX - fw * 0.16, cupY, cupX + fw * 0.16, cupY + fw * 0.42, apparentTemperature(58, 0.95, amb));
       fillRect(img, w, h, cupX - fw * 0.2, cupY + fw * 0.3, cupX + fw * 0.2, cupY + fw * 0.55, skin(33));
     }
 
@@ -440,7 +441,7 @@ export class SimulatedEntrance {
   #drawBlackbody(img: Float32Array): void {
     const bb = this.blackbody!;
     const [bx, by, bw, bh] = bb.box;
-    const apparent = bb.emissivity * bb.setpointC + (1 - bb.emissivity) * this.ambientC;
+    const apparent = apparentTemperature(bb.setpointC, bb.emissivity, this.ambientC);
     // Housing slightly warmer than the room around the radiating surface.
     fillRect(img, this.width, this.height, bx - 2, by - 2, bx + bw + 2, by + bh + 2, this.ambientC + 3);
     fillRect(img, this.width, this.height, bx, by, bx + bw, by + bh, apparent);

@@ -1,0 +1,215 @@
+/**
+ * The one configuration loader: firmware defaults, overridden by the site file, overridden by the
+ * command line, validated against firmware-config/config.schema.json. Invalid configuration stops
+ * the start with a message naming the field, the value and what is allowed.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { readRecording } from '../camera/recording.ts';
+import { parseSourceUri } from '../camera/sources.ts';
+import { CanthusError } from '../errors.ts';
+import type { CameraProfile } from './cameraProfile.ts';
+
+export const FIRMWARE_CONFIG_DIR = fileURLToPath(new URL('../../firmware-config/', import.meta.url));
+
+export interface ReferenceConfig {
+  setpointC: number;
+  emissivity: number;
+  region: { x: number; y: number; width: number; height: number } | null;
+  warmupS: number;
+  stableForS: number;
+  maxDriftCPerMin: number;
+  ffcSettleS: number;
+}
+
+export interface CameraConfig {
+  id: string;
+  name?: string;
+  profile: string;
+  source: string;
+  reference?: Partial<ReferenceConfig>;
+}
+
+export interface ApplianceConfig {
+  applianceId: string;
+  server: { host: string; port: number };
+  dataDir: string;
+  cameras: CameraConfig[];
+  reference: ReferenceConfig;
+  screening: {
+    unit: 'C' | 'F';
+    mode: 'absolute' | 'relative';
+    thresholdC: number;
+    retestBandC: number;
+    skinEmissivity: number;
+    relative: { baselineSize: number; deltaC: number };
+  };
+  retention: { eventsDays: number; snapshotsDays: number };
+}
+
+export interface LoadOptions {
+  /** A site configuration file; by default DATA/config.json when it exists. */
+  configFile?: string;
+  dataDir?: string;
+  port?: number;
+  /** Replaces the first camera's source. */
+  source?: string;
+}
+
+export interface LoadedConfig {
+  config: ApplianceConfig;
+  profiles: Map<string, CameraProfile>;
+  /** The files that made this configuration, in order of precedence (lowest first). */
+  layers: string[];
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+let validators: { config: ValidateFunction; profile: ValidateFunction } | null = null;
+
+function schemaValidators(): { config: ValidateFunction; profile: ValidateFunction } {
+  if (!validators) {
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
+    const read = (file: string) => JSON.parse(readFileSync(path.join(FIRMWARE_CONFIG_DIR, file), 'utf8'));
+    validators = {
+      config: ajv.compile(read('config.schema.json')),
+      profile: ajv.compile(read('camera-profile.schema.json')),
+    };
+  }
+  return validators;
+}
+
+export function readJsonFile(file: string, what: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CanthusError(`cannot read ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as Json;
+  } catch (error) {
+    throw new CanthusError(`${what} ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Objects merge key by key; arrays and values replace. */
+export function mergeConfig(base: Json, override: Json): Json {
+  if (isObject(base) && isObject(override)) {
+    const merged: { [key: string]: Json } = { ...base };
+    for (const [key, value] of Object.entries(override)) merged[key] = key in base ? mergeConfig(base[key], value) : value;
+    return merged;
+  }
+  return override;
+}
+
+function isObject(value: Json): value is { [key: string]: Json } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Turns schema errors into sentences: where, what was found, what is allowed. */
+export function describeSchemaErrors(errors: ErrorObject[], source: string): string {
+  const lines = new Set<string>();
+  for (const error of errors) {
+    // oneOf reports every branch; the branch errors below it already say what is wrong.
+    if (error.keyword === 'oneOf' || error.keyword === 'allOf' || error.keyword === 'if') continue;
+    const where = error.instancePath || '(top level)';
+    const found = JSON.stringify(error.data);
+    switch (error.keyword) {
+      case 'additionalProperties': {
+        const allowed = Object.keys((error.parentSchema?.properties as object) ?? {}).join(', ');
+        lines.add(`${where}: unknown key "${error.params.additionalProperty}" (allowed: ${allowed})`);
+        break;
+      }
+      case 'required':
+        lines.add(`${where}: missing "${error.params.missingProperty}"`);
+        break;
+      case 'enum':
+        lines.add(`${where}: ${found} is not allowed (allowed: ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')})`);
+        break;
+      case 'type':
+        if (error.data === null && error.schemaPath.includes('oneOf')) break;
+        lines.add(`${where}: must be ${error.params.type}, got ${found}`);
+        break;
+      default:
+        lines.add(`${where}: ${error.message}, got ${found}`);
+    }
+  }
+  return `invalid configuration (${source}):\n  ${[...lines].join('\n  ')}`;
+}
+
+export function loadProfiles(dataDir: string | null): Map<string, CameraProfile> {
+  const profiles = new Map<string, CameraProfile>();
+  const dirs = [path.join(FIRMWARE_CONFIG_DIR, 'cameras')];
+  if (dataDir) dirs.push(path.join(dataDir, 'cameras'));
+  for (const dir of dirs) {
+    if (!existsSync(dir)) continue;
+    for (const file of readdirSync(dir).filter((name) => name.endsWith('.json')).sort()) {
+      const full = path.join(dir, file);
+      const profile = readJsonFile(full, 'camera profile');
+      const validate = schemaValidators().profile;
+      if (!validate(profile)) throw new CanthusError(describeSchemaErrors(validate.errors ?? [], full));
+      const typed = profile as unknown as CameraProfile;
+      profiles.set(typed.id, typed);
+    }
+  }
+  return profiles;
+}
+
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+  const defaultsFile = path.join(FIRMWARE_CONFIG_DIR, 'defaults.json');
+  let merged = readJsonFile(defaultsFile, 'defaults');
+  const layers = [defaultsFile];
+  const dataDir = options.dataDir ?? (isObject(merged) ? String(merged.dataDir) : './data');
+  const siteFile = options.configFile ?? path.join(dataDir, 'config.json');
+  if (options.configFile && !existsSync(options.configFile)) {
+    throw new CanthusError(`configuration file ${options.configFile} does not exist`);
+  }
+  if (existsSync(siteFile)) {
+    const site = readJsonFile(siteFile, 'configuration');
+    if (!isObject(site)) throw new CanthusError(`configuration ${siteFile} must be a JSON object`);
+    merged = mergeConfig(merged, site);
+    layers.push(siteFile);
+  }
+  const overrides: { [key: string]: Json } = {};
+  if (options.dataDir) overrides.dataDir = options.dataDir;
+  if (options.port !== undefined) overrides.server = { port: options.port };
+  merged = mergeConfig(merged, overrides);
+  if (options.source && isObject(merged) && Array.isArray(merged.cameras) && isObject(merged.cameras[0])) {
+    const first = merged.cameras[0];
+    // A source from the command line replaces the first camera's source; a recording brings the
+    // profile it was recorded with.
+    const spec = parseSourceUri(options.source);
+    const profile = spec.kind === 'recording' ? readRecording(spec.dir).meta.profile : first.profile;
+    merged.cameras[0] = { ...first, source: options.source, profile };
+  }
+  const source = layers.length > 1 ? layers[layers.length - 1] : defaultsFile;
+  const validate = schemaValidators().config;
+  if (!validate(merged)) throw new CanthusError(describeSchemaErrors(validate.errors ?? [], source));
+  const config = merged as unknown as ApplianceConfig;
+
+  const profiles = loadProfiles(config.dataDir);
+  const ids = new Set<string>();
+  for (const [index, camera] of config.cameras.entries()) {
+    if (ids.has(camera.id)) throw new CanthusError(`invalid configuration (${source}):\n  /cameras/${index}/id: "${camera.id}" is used twice`);
+    ids.add(camera.id);
+    if (!profiles.has(camera.profile)) {
+      throw new CanthusError(
+        `invalid configuration (${source}):\n  /cameras/${index}/profile: unknown camera profile "${camera.profile}" (allowed: ${[...profiles.keys()].join(', ')})`,
+      );
+    }
+    try {
+      parseSourceUri(camera.source);
+    } catch (error) {
+      throw new CanthusError(`invalid configuration (${source}):\n  /cameras/${index}/source: ${(error as Error).message}`);
+    }
+  }
+  return { config, profiles, layers };
+}
+
+/** A camera's blackbody settings: the appliance-wide ones with the camera's own on top. */
+export function cameraReference(config: ApplianceConfig, camera: CameraConfig): ReferenceConfig {
+  return { ...config.reference, ...(camera.reference ?? {}) };
+}

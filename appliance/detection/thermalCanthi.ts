@@ -1,0 +1,189 @@
+/**
+ * Eyes and inner canthi from the temperature pattern inside a face box, plus the glasses test.
+ *
+ * The inner canthi (tear-duct corners) are the warmest points of a bare face: they sit in the
+ * upper-middle band of the face, one on each side of the midline, close to it. Glasses block LWIR and
+ * show as cold patches over the eyes. Everything works on a "field" of values where one unit is one
+ * degree Celsius (radiometric frames) or one pseudo-degree (8-bit images put on a normalised scale by
+ * the detector), so thresholds read as °C either way.
+ *
+ * Side convention: the camera faces the person, so the person's right eye/canthus is on the image's left.
+ */
+import type { Box, Point } from '../types.ts';
+
+export interface CanthusSpot {
+  /** Pixel position of the canthus (centre of the warmest 2×2 or 3×3 cell). */
+  point: Point;
+  /** Mean of that cell, field units. */
+  value: number;
+}
+
+export interface CanthusFinding {
+  rightCanthus: CanthusSpot | null;
+  leftCanthus: CanthusSpot | null;
+  rightEye: Point | null;
+  leftEye: Point | null;
+  /** Rough head turn from the canthi's position against the face midline; null without both canthi. */
+  yawDeg: number | null;
+  /** Medians of the face regions used by the glasses test (field units). */
+  eyeRegion: number | null;
+  forehead: number | null;
+  cheeks: number | null;
+  /** Eye regions much colder than forehead and cheeks: glasses or something else over the eyes. */
+  eyesObstructed: boolean;
+}
+
+/** Field units by which the eye regions must be colder than forehead and cheeks to call them obstructed. */
+export const EYES_OBSTRUCTED_DELTA = 1.5;
+/** A canthus must stand this far above the face's median to count as one. */
+const CANTHUS_ABOVE_MEDIAN = 0.35;
+
+function clampInt(v: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, Math.round(v)));
+}
+
+/** Median of the finite field values in a rectangle (clipped to the frame); null when empty. */
+export function regionMedian(
+  field: Float32Array,
+  width: number,
+  height: number,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+): number | null {
+  const xa = clampInt(x0, 0, width - 1);
+  const xb = clampInt(x1, 0, width - 1);
+  const ya = clampInt(y0, 0, height - 1);
+  const yb = clampInt(y1, 0, height - 1);
+  const values: number[] = [];
+  for (let y = ya; y <= yb; y++) {
+    for (let x = xa; x <= xb; x++) {
+      const v = field[y * width + x];
+      if (Number.isFinite(v)) values.push(v);
+    }
+  }
+  if (values.length === 0) return null;
+  values.sort((a, b) => a - b);
+  return values[values.length >> 1];
+}
+
+/** Warmest cell (cell × cell mean) whose top-left corner lies in the rectangle. */
+function warmestCell(
+  field: Float32Array,
+  width: number,
+  height: number,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  cell: number,
+): CanthusSpot | null {
+  let best: CanthusSpot | null = null;
+  const xa = clampInt(x0, 0, width - cell);
+  const xb = clampInt(x1, 0, width - cell);
+  const ya = clampInt(y0, 0, height - cell);
+  const yb = clampInt(y1, 0, height - cell);
+  for (let y = ya; y <= yb; y++) {
+    for (let x = xa; x <= xb; x++) {
+      let sum = 0;
+      let n = 0;
+      for (let dy = 0; dy < cell; dy++) {
+        const row = (y + dy) * width + x;
+        for (let dx = 0; dx < cell; dx++) {
+          const v = field[row + dx];
+          if (Number.isFinite(v)) {
+            sum += v;
+            n++;
+          }
+        }
+      }
+      if (n < cell * cell) continue;
+      const mean = sum / n;
+      if (best === null || mean > best.value) {
+        const c = (cell - 1) / 2;
+        best = { point: { x: x + c, y: y + c }, value: mean };
+      }
+    }
+  }
+  return best;
+}
+
+/**
+ * Locate the inner canthi in a face box. A canthus is the warmest cell of the eye band on its side of the
+ * midline, and it must stand out from the face's median; the pair must sit at a similar height. Returns
+ * nulls for what cannot be found (small faces, glasses, turned heads).
+ */
+export function locateCanthi(field: Float32Array, width: number, height: number, box: Box): CanthusFinding {
+  const [bx, by, bw, bh] = box;
+  const cx = bx + bw / 2;
+  const cell = bw >= 48 ? 3 : 2;
+  const faceMedian = regionMedian(field, width, height, bx + bw * 0.2, by + bh * 0.15, bx + bw * 0.8, by + bh * 0.85);
+  const forehead = regionMedian(field, width, height, cx - bw * 0.2, by + bh * 0.08, cx + bw * 0.2, by + bh * 0.22);
+  const cheeks = regionMedian(
+    field,
+    width,
+    height,
+    bx + bw * 0.18,
+    by + bh * 0.58,
+    bx + bw * 0.82,
+    by + bh * 0.72,
+  );
+  const eyeRight = regionMedian(field, width, height, cx - bw * 0.34, by + bh * 0.32, cx - bw * 0.1, by + bh * 0.48);
+  const eyeLeft = regionMedian(field, width, height, cx + bw * 0.1, by + bh * 0.32, cx + bw * 0.34, by + bh * 0.48);
+  const eyeRegion = eyeRight !== null && eyeLeft !== null ? Math.max(eyeRight, eyeLeft) : (eyeRight ?? eyeLeft);
+  const skinRef = forehead !== null && cheeks !== null ? Math.max(forehead, cheeks) : (forehead ?? cheeks);
+  const eyesObstructed =
+    eyeRegion !== null && skinRef !== null && bw >= 12 && eyeRegion < skinRef - EYES_OBSTRUCTED_DELTA;
+
+  const none: CanthusFinding = {
+    rightCanthus: null,
+    leftCanthus: null,
+    rightEye: null,
+    leftEye: null,
+    yawDeg: null,
+    eyeRegion,
+    forehead,
+    cheeks,
+    eyesObstructed,
+  };
+  if (bw < 8 || faceMedian === null) return none;
+
+  // Eye band: generous vertically because the box may or may not include hair and chin.
+  const y0 = by + bh * 0.2;
+  const y1 = by + bh * 0.62 - cell;
+  const margin = Math.max(1, bw * 0.02);
+  const right = warmestCell(field, width, height, cx - bw * 0.36, y0, cx - margin - cell / 2, y1, cell);
+  const left = warmestCell(field, width, height, cx + margin - cell / 2, y0, cx + bw * 0.36 - cell, y1, cell);
+  const good = (s: CanthusSpot | null): CanthusSpot | null =>
+    s !== null && s.value >= faceMedian + CANTHUS_ABOVE_MEDIAN ? s : null;
+  let r = good(right);
+  let l = good(left);
+  if (r && l && Math.abs(r.point.y - l.point.y) > bh * 0.15) {
+    // Not a pair at eye level: keep the warmer one only.
+    if (r.value >= l.value) l = null;
+    else r = null;
+  }
+  if (eyesObstructed) {
+    // Through glasses the warmest "eye" spot is the nose bridge or a frame edge, never a canthus.
+    r = null;
+    l = null;
+  }
+  // Eye centres lie outward of the inner canthi by about a quarter of the interpupillary distance.
+  const eyeOffset = bw * 0.12;
+  const yawDeg =
+    r && l
+      ? (Math.asin(Math.max(-1, Math.min(1, ((r.point.x + l.point.x) / 2 - cx) / (bw / 2)))) * 180) / Math.PI
+      : null;
+  return {
+    rightCanthus: r,
+    leftCanthus: l,
+    rightEye: r ? { x: r.point.x - eyeOffset, y: r.point.y } : null,
+    leftEye: l ? { x: l.point.x + eyeOffset, y: l.point.y } : null,
+    yawDeg,
+    eyeRegion,
+    forehead,
+    cheeks,
+    eyesObstructed,
+  };
+}

@@ -1,0 +1,465 @@
+/**
+ * Thermal-only face detector: finds faces from the temperature pattern alone (no visible image, no
+ * trained model), for thermal-only cameras and offline analysis of thermal stills.
+ *
+ * Method (docs/thermal-face-detection.md has the measurements and the limits):
+ * 1. Work grid: the frame, block-averaged when the smallest face sought is large (speed).
+ * 2. Threshold stack: skin is the warm part of an indoor scene, but how warm depends on the person,
+ *    the distance and the ambient. Instead of one threshold, the field is cut at levels every 0.4 °C from
+ *    the scene's robust top down to 9 °C below it; each level's 4-connected components are candidates.
+ *    Higher levels split touching heads; lower levels give whole faces. Pixels above 41 °C (cups,
+ *    radiators, lamps) are never skin.
+ * 3. Head extraction: from the top of a component, rows are taken until the outline narrows (neck), widens
+ *    suddenly (shoulders) or the height exceeds 1.6 widths — a head sits on top of its body.
+ * 4. Scoring: aspect (an upright ellipse), fill (neither fingers nor a perfect rectangle), contrast
+ *    against the ring around it (hair/air/background are cooler: this picks the level where the face's
+ *    own outline is), texture (a face is not uniform: the blackbody and radiators are), and eye evidence
+ *    (two warm inner canthi at eye level, left and right of the midline, or cold glasses).
+ * 5. Overlapping candidates across levels: the best score wins.
+ *
+ * 8-bit images (non-radiometric JPEG/PNG) are put on a normalised pseudo-°C scale (2nd percentile → 20,
+ * 99.8th → 36) and run through the same method without the absolute-temperature tests.
+ */
+import type { Box, Face } from '../types.ts';
+import { type CanthusFinding, locateCanthi } from './thermalCanthi.ts';
+import { type ComponentStats, ComponentLabeler } from './thermalComponents.ts';
+
+export interface ThermalFaceOptions {
+  /** Smallest face width to look for, in frame pixels (default 12). Larger values make detection faster. */
+  minFacePx?: number;
+  /** Ambient temperature when known (°C): nothing within 2 °C of it is taken for skin. */
+  ambientC?: number;
+  /** Regions that are never faces, e.g. the blackbody. */
+  exclude?: Box[];
+}
+
+export const DEFAULT_MIN_FACE_PX = 12;
+/** Above this a surface is not skin (hot drinks, radiators, lamps). */
+export const HOT_OBJECT_C = 41;
+/** Least score of a reported face. */
+export const FACE_SCORE_THRESHOLD = 0.6;
+
+const LEVEL_STEP = 0.4;
+/** Candidates whose peak is this much below the warmest candidate's are clothes or background. */
+const PEAK_MARGIN = 4;
+/** At most this many candidates get the (full-resolution) eye test. */
+const MAX_EYE_CHECKS = 80;
+const LEVEL_DEPTH = 9;
+/** A radiometric scene whose robust top is colder than this holds no uncovered skin. */
+const MIN_SKIN_TOP_C = 27;
+
+interface Candidate {
+  /** Working-grid box, inclusive corners. */
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  preScore: number;
+  score: number;
+  finding: CanthusFinding | null;
+  box: Box;
+  /** Robust peak (mean of the warmest 2×2 cell) and the features behind the score, for tuning. */
+  peak: number;
+  features: Record<string, number>;
+}
+
+interface FieldKind {
+  absolute: boolean;
+}
+
+/** Detect faces in a radiometric frame (°C, row-major; NaN marks invalid pixels). */
+export function detectThermalFaces(
+  celsius: Float32Array,
+  width: number,
+  height: number,
+  opts: ThermalFaceOptions = {},
+): Face[] {
+  return detectOnField(celsius, width, height, opts, { absolute: true });
+}
+
+/** Detect faces in a non-radiometric 8-bit thermal image (brighter = warmer), on a normalised scale. */
+export function detectThermalFacesGray8(
+  gray8: Uint8Array,
+  width: number,
+  height: number,
+  opts: ThermalFaceOptions = {},
+): Face[] {
+  const hist = new Uint32Array(256);
+  for (let i = 0; i < width * height; i++) hist[gray8[i]]++;
+  const lo = histPercentile(hist, width * height, 0.02);
+  const hi = Math.max(lo + 1, histPercentile(hist, width * height, 0.998));
+  const scale = 16 / (hi - lo);
+  const field = new Float32Array(width * height);
+  for (let i = 0; i < field.length; i++) field[i] = 20 + (gray8[i] - lo) * scale;
+  const { ambientC: _ignored, ...rest } = opts;
+  return detectOnField(field, width, height, rest, { absolute: false });
+}
+
+function histPercentile(hist: Uint32Array, n: number, p: number): number {
+  const target = p * n;
+  let acc = 0;
+  for (let v = 0; v < hist.length; v++) {
+    acc += hist[v];
+    if (acc >= target) return v;
+  }
+  return hist.length - 1;
+}
+
+function percentileOf(sorted: Float32Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(p * (sorted.length - 1))))];
+}
+
+function downsample(field: Float32Array, width: number, height: number, f: number) {
+  if (f === 1) return { grid: field, gw: width, gh: height };
+  const gw = Math.floor(width / f);
+  const gh = Math.floor(height / f);
+  const grid = new Float32Array(gw * gh);
+  for (let y = 0; y < gh; y++) {
+    for (let x = 0; x < gw; x++) {
+      let sum = 0;
+      let n = 0;
+      for (let dy = 0; dy < f; dy++) {
+        const row = (y * f + dy) * width + x * f;
+        for (let dx = 0; dx < f; dx++) {
+          const v = field[row + dx];
+          if (Number.isFinite(v)) {
+            sum += v;
+            n++;
+          }
+        }
+      }
+      grid[y * gw + x] = n > 0 ? sum / n : Number.NaN;
+    }
+  }
+  return { grid, gw, gh };
+}
+
+/** Score that is 1 inside [a, b], falls linearly to 0 at lo and hi. */
+function plateau(v: number, lo: number, a: number, b: number, hi: number): number {
+  if (v <= lo || v >= hi) return 0;
+  if (v < a) return (v - lo) / (a - lo);
+  if (v > b) return (hi - v) / (hi - b);
+  return 1;
+}
+
+function detectOnField(
+  field: Float32Array,
+  width: number,
+  height: number,
+  opts: ThermalFaceOptions,
+  kind: FieldKind,
+): Face[] {
+  if (width <= 0 || height <= 0 || field.length < width * height) return [];
+  const minFacePx = Math.max(6, opts.minFacePx ?? DEFAULT_MIN_FACE_PX);
+  const f = Math.max(1, Math.min(4, Math.floor(minFacePx / 10)));
+  const { grid: src, gw, gh } = downsample(field, width, height, f);
+  const grid = src === field ? new Float32Array(field) : src;
+  // Excluded regions and impossible readings never take part.
+  for (const [ex, ey, ew, eh] of opts.exclude ?? []) {
+    const xa = Math.max(0, Math.floor(ex / f));
+    const xb = Math.min(gw - 1, Math.ceil((ex + ew) / f));
+    const ya = Math.max(0, Math.floor(ey / f));
+    const yb = Math.min(gh - 1, Math.ceil((ey + eh) / f));
+    for (let y = ya; y <= yb; y++) grid.fill(Number.NaN, y * gw + xa, y * gw + xb + 1);
+  }
+  const hotCap = kind.absolute ? HOT_OBJECT_C : Number.POSITIVE_INFINITY;
+
+  // Robust top of the skin-possible values.
+  const stride = Math.max(1, Math.floor((gw * gh) / 20000));
+  const sample: number[] = [];
+  for (let i = 0; i < gw * gh; i += stride) {
+    const v = grid[i];
+    if (Number.isFinite(v) && v < hotCap && v > -60) sample.push(v);
+  }
+  if (sample.length < 16) return [];
+  const sorted = Float32Array.from(sample).sort();
+  const top = percentileOf(sorted, 0.999);
+  if (kind.absolute && top < MIN_SKIN_TOP_C) return [];
+  let floor = Math.max(top - LEVEL_DEPTH, kind.absolute ? 20 : Number.NEGATIVE_INFINITY);
+  if (kind.absolute && opts.ambientC !== undefined) floor = Math.max(floor, opts.ambientC + 2);
+
+  const minW = Math.max(3, (minFacePx / f) * 0.8);
+  const labeler = new ComponentLabeler(gw, gh);
+  const candidates: Candidate[] = [];
+  for (let t = top - LEVEL_STEP / 2; t >= floor; t -= LEVEL_STEP) {
+    const comps = labeler.label(grid, t, hotCap);
+    for (const c of comps) {
+      if (c.maxX - c.minX + 1 < minW || c.maxY - c.minY + 1 < minW * 0.5 || c.area < minW * minW * 0.3) continue;
+      const cand = headCandidate(grid, gw, gh, labeler.labels, c, minW, hotCap);
+      if (cand) candidates.push(cand);
+    }
+  }
+
+  // Faces are the warmest uncovered skin in the scene: clothes, bodies and backgrounds that pass the
+  // shape tests are several degrees cooler than the faces above them.
+  let plausible = candidates.filter((c) => c.preScore >= FACE_SCORE_THRESHOLD - 0.1);
+  if (plausible.length === 0) return [];
+  const refPeak = plausible.reduce((m, c) => Math.max(m, c.peak), Number.NEGATIVE_INFINITY);
+  plausible = plausible.filter((c) => c.peak >= refPeak - PEAK_MARGIN);
+  plausible.sort((a, b) => b.preScore - a.preScore);
+  plausible = plausible.slice(0, MAX_EYE_CHECKS);
+
+  // Eye evidence at full resolution, then the final score.
+  for (const c of plausible) {
+    const x = c.x0 * f;
+    const y = c.y0 * f;
+    const w = Math.min(width - x, (c.x1 - c.x0 + 1) * f);
+    const h = Math.min(height - y, (c.y1 - c.y0 + 1) * f);
+    c.box = [x, y, w, h];
+    c.finding = w >= 8 ? locateCanthi(field, width, height, c.box) : null;
+    let eyes = 0.6;
+    if (w >= 16 && c.finding) {
+      const fd = c.finding;
+      if (fd.rightCanthus && fd.leftCanthus) eyes = 1;
+      else if (fd.eyesObstructed) eyes = 0.8;
+      else if (fd.rightCanthus || fd.leftCanthus) eyes = 0.5;
+      else eyes = 0.2;
+    }
+    c.score = c.preScore * 0.75 + eyes * 0.25;
+  }
+
+  // Overlapping candidates (the same head at several levels, or a part of it): best score wins; on a
+  // tie the one with the stronger outline contrast, i.e. the whole face rather than its warmest part.
+  plausible.sort((a, b) => b.score - a.score || b.features.contrast - a.features.contrast);
+  const kept: Candidate[] = [];
+  for (const c of plausible) {
+    if (c.score < FACE_SCORE_THRESHOLD) break;
+    if (!kept.some((k) => overlapOfSmaller(c, k) > 0.35)) kept.push(c);
+  }
+  // A head sits on its body: a face-like blob right below a face (neck, chest, a V-neck) is not a face,
+  // unless it is clearly larger (a nearer person in front).
+  const faces = kept.filter(
+    (g) =>
+      !kept.some((fc) => {
+        if (fc === g) return false;
+        const fh = fc.y1 - fc.y0 + 1;
+        const gcx = (g.x0 + g.x1) / 2;
+        return (
+          gcx >= fc.x0 &&
+          gcx <= fc.x1 &&
+          g.y0 >= fc.y0 + 0.6 * fh &&
+          g.y0 <= fc.y1 + 0.8 * fh &&
+          g.x1 - g.x0 <= 1.2 * (fc.x1 - fc.x0)
+        );
+      }),
+  );
+
+  if (process.env.THERMAL_FACES_DEBUG) {
+    for (const c of faces) {
+      const fd = c.finding;
+      console.log(
+        JSON.stringify(c.box),
+        c.score.toFixed(2),
+        c.peak.toFixed(1),
+        Object.entries(c.features)
+          .map(([k, v]) => `${k}=${v.toFixed(2)}`)
+          .join(' '),
+        fd ? `eye=${fd.eyeRegion?.toFixed(1)} fh=${fd.forehead?.toFixed(1)} ch=${fd.cheeks?.toFixed(1)} R=${fd.rightCanthus?.value.toFixed(1)} L=${fd.leftCanthus?.value.toFixed(1)}` : '',
+      );
+    }
+  }
+  return faces.map((c) => toFace(c));
+}
+
+function overlapOfSmaller(a: Candidate, b: Candidate): number {
+  const ix = Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0) + 1;
+  const iy = Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0) + 1;
+  if (ix <= 0 || iy <= 0) return 0;
+  const areaA = (a.x1 - a.x0 + 1) * (a.y1 - a.y0 + 1);
+  const areaB = (b.x1 - b.x0 + 1) * (b.y1 - b.y0 + 1);
+  return (ix * iy) / Math.min(areaA, areaB);
+}
+
+function toFace(c: Candidate): Face {
+  const fd = c.finding;
+  const w = c.box[2];
+  let frontal: boolean | null = null;
+  if (fd?.yawDeg !== null && fd?.yawDeg !== undefined) frontal = Math.abs(fd.yawDeg) <= 20;
+  else if (fd && w >= 24 && !fd.eyesObstructed && (fd.rightCanthus || fd.leftCanthus)) frontal = false;
+  return {
+    box: c.box,
+    keypoints: {
+      rightEye: fd?.rightEye ?? null,
+      leftEye: fd?.leftEye ?? null,
+      nose: null,
+      mouth: null,
+      rightEar: null,
+      leftEar: null,
+      rightCanthus: fd?.rightCanthus?.point ?? null,
+      leftCanthus: fd?.leftCanthus?.point ?? null,
+    },
+    score: Math.round(c.score * 1000) / 1000,
+    from: 'thermal',
+    frontal,
+  };
+}
+
+/** Take the head off the top of a component and score its shape, contrast and texture. */
+function headCandidate(
+  grid: Float32Array,
+  gw: number,
+  gh: number,
+  labels: Int32Array,
+  c: ComponentStats,
+  minW: number,
+  hotCap: number,
+): Candidate | null {
+  const L = c.label;
+  // Follow the head down from the component's top row by row, keeping only the runs that continue the
+  // outline of the row above: a neighbour's head or a raised hand touching the side is not this head.
+  let wMax = 0;
+  let x0 = gw;
+  let x1 = -1;
+  let yEnd = c.minY;
+  let pl = -1;
+  let pr = -1;
+  for (let y = c.minY; y <= c.maxY; y++) {
+    const row = y * gw;
+    let l = -1;
+    let r = -1;
+    let rawWidth = 0;
+    if (pl < 0) {
+      // First row: its longest run.
+      let best = 0;
+      for (let x = c.minX; x <= c.maxX; x++) {
+        if (labels[row + x] !== L) continue;
+        let e = x;
+        while (e + 1 <= c.maxX && labels[row + e + 1] === L) e++;
+        if (e - x + 1 > best) {
+          best = e - x + 1;
+          l = x;
+          r = e;
+        }
+        x = e;
+      }
+    } else {
+      // Grow with the outline (a crown widens a little each row), but a sudden jump sideways is a
+      // neighbour's head, a hand or the shoulders touching: keep the previous edge on that side.
+      const slack = Math.max(2, Math.round((pr - pl + 1) * 0.25));
+      let a = -1;
+      let b = -1;
+      for (let x = pl; x <= pr; x++) {
+        if (labels[row + x] === L) {
+          if (a < 0) a = x;
+          b = x;
+        }
+      }
+      if (a >= 0) {
+        let runL = a;
+        while (runL - 1 >= c.minX && labels[row + runL - 1] === L) runL--;
+        let runR = b;
+        while (runR + 1 <= c.maxX && labels[row + runR + 1] === L) runR++;
+        const crown = wMax < minW || y - c.minY < 0.35 * wMax;
+        l = crown || runL >= pl - slack ? runL : Math.min(a, pl);
+        r = crown || runR <= pr + slack ? runR : Math.max(b, pr);
+        rawWidth = runR - runL + 1;
+      }
+    }
+    const width = l < 0 ? 0 : r - l + 1;
+    const hCur = y - c.minY + 1;
+    if (wMax >= minW) {
+      if (hCur >= 0.9 * wMax && width < 0.72 * wMax) break; // neck
+      if (hCur >= 0.8 * wMax && rawWidth > 1.35 * wMax) break; // shoulders (or a neighbour at chin level)
+      if (hCur > 1.6 * wMax) break; // tall enough: the rest is the body
+    }
+    if (width === 0) break;
+    if (width > wMax) wMax = width;
+    if (l < x0) x0 = l;
+    if (r > x1) x1 = r;
+    pl = l;
+    pr = r;
+    yEnd = y;
+  }
+  const y0 = c.minY;
+  const y1 = yEnd;
+  const bw = x1 - x0 + 1;
+  const bh = y1 - y0 + 1;
+  if (bw < minW || bh < 3) return null;
+
+  const atLeft = x0 === 0;
+  const atRight = x1 === gw - 1;
+  const atTop = y0 === 0;
+  const atBottom = y1 === gh - 1;
+  const aspect = bh / bw;
+  const aspectLo = atTop || atBottom ? 0.45 : 0.65;
+  const aspectHi = atLeft || atRight ? 2.6 : 2.1;
+  const shape = plateau(aspect, aspectLo, atTop || atBottom ? 0.7 : 0.9, 1.65, aspectHi);
+  if (shape === 0) return null;
+
+  let count = 0;
+  let sum = 0;
+  let sum2 = 0;
+  let hot = 0;
+  for (let y = y0; y <= y1; y++) {
+    const row = y * gw;
+    for (let x = x0; x <= x1; x++) {
+      const v = grid[row + x];
+      if (v >= hotCap) hot++;
+      if (labels[row + x] === L) {
+        count++;
+        sum += v;
+        sum2 += v * v;
+      }
+    }
+  }
+  const boxArea = bw * bh;
+  if (hot > boxArea * 0.02) return null;
+  const fill = count / boxArea;
+  const atBorder = atLeft || atRight || atTop || atBottom;
+  const fillScore = plateau(fill, 0.38, 0.58, atBorder ? 1 : 0.93, atBorder ? 1.01 : 0.985);
+  if (fillScore === 0) return null;
+  const mean = sum / count;
+  const std = Math.sqrt(Math.max(0, sum2 / count - mean * mean));
+  if (std < 0.12) return null;
+  const texture = Math.min(1, (std - 0.12) / 0.4);
+
+  // Ring on the left, right and top (below is the neck), excluding other pixels of this component.
+  const m = Math.max(1, Math.round(bw * 0.2));
+  const ring: number[] = [];
+  const ry0 = Math.max(0, y0 - m);
+  const ry1 = Math.min(gh - 1, y0 + Math.round(bh * 0.75));
+  const rx0 = Math.max(0, x0 - m);
+  const rx1 = Math.min(gw - 1, x1 + m);
+  const ringStep = Math.max(1, Math.floor(Math.sqrt(((rx1 - rx0 + 1) * (ry1 - ry0 + 1)) / 400)));
+  for (let y = ry0; y <= ry1; y += ringStep) {
+    const row = y * gw;
+    for (let x = rx0; x <= rx1; x += ringStep) {
+      if (y >= y0 && x >= x0 && x <= x1) continue;
+      const v = grid[row + x];
+      if (Number.isFinite(v) && labels[row + x] !== L) ring.push(v);
+    }
+  }
+  let contrast: number;
+  if (ring.length >= 4) {
+    ring.sort((a, b) => a - b);
+    contrast = mean - ring[ring.length >> 1];
+  } else {
+    // The head fills the frame: nothing around it to compare with.
+    contrast = 2.5;
+  }
+  if (contrast < 1) return null;
+  const contrastScore = Math.min(1, (contrast - 1) / 3);
+
+  let peak = Number.NEGATIVE_INFINITY;
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
+      const i = y * gw + x;
+      const v = (grid[i] + grid[i + 1] + grid[i + gw] + grid[i + gw + 1]) / 4;
+      if (v > peak && v < hotCap) peak = v;
+    }
+  }
+  const preScore = 0.3 * shape + 0.2 * fillScore + 0.35 * contrastScore + 0.15 * texture;
+  return {
+    x0,
+    y0,
+    x1,
+    y1,
+    preScore,
+    score: preScore,
+    finding: null,
+    box: [0, 0, 0, 0],
+    peak,
+    features: { aspect, fill, contrast, std, mean, shape, fillScore, contrastScore, texture },
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * Wires the appliance: configuration → camera sources → frame pipelines → event bus → HTTP server
+ * and event outputs. The only module that knows every part.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type CameraSource, createSource, parseSourceUri } from './camera/sources.ts';
+import { type ApplianceConfig, type LoadedConfig, cameraReference } from './config/load.ts';
+import { EventBus } from './eventBus.ts';
+import { log } from './log.ts';
+import { CameraPipeline } from './pipeline/cameraPipeline.ts';
+import { FrameSlot } from './pipeline/frameSlot.ts';
+import { RateMeter } from './pipeline/rateMeter.ts';
+import { type CameraHealth, type Health, healthRoutes } from './server/healthRoutes.ts';
+import { createHttpApp } from './server/httpApp.ts';
+import type { RawFrame } from './types.ts';
+import { VERSION } from './version.ts';
+
+export interface ApplianceOptions {
+  loaded: LoadedConfig;
+  /** No HTTP server (batch runs). */
+  headless?: boolean;
+}
+
+interface CameraRuntime {
+  config: ApplianceConfig['cameras'][number];
+  source: CameraSource;
+  pipeline: CameraPipeline;
+  framesIn: RateMeter;
+  skipped: RateMeter;
+  ended: boolean;
+}
+
+export interface Appliance {
+  readonly bus: EventBus;
+  readonly config: ApplianceConfig;
+  /** The HTTP port actually bound (0 when headless). */
+  readonly port: number;
+  health(): Health;
+  /** Resolves when every camera's source has ended (recordings); live sources never end. */
+  readonly finished: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startAppliance(options: ApplianceOptions): Promise<Appliance> {
+  const { config, profiles } = options.loaded;
+  const bus = new EventBus();
+  const startedAt = Date.now();
+  const cameras: CameraRuntime[] = [];
+  let resolveFinished: () => void = () => {};
+  const finished = new Promise<void>((resolve) => {
+    resolveFinished = resolve;
+  });
+
+  for (const cameraConfig of config.cameras) {
+    const profile = profiles.get(cameraConfig.profile)!;
+    const spec = parseSourceUri(cameraConfig.source);
+    const source = createSource(cameraConfig.id, spec, profile);
+    const pipeline = new CameraPipeline({
+      cameraId: cameraConfig.id,
+      profile,
+      reference: cameraReference(config, cameraConfig),
+      bus,
+    });
+    const runtime: CameraRuntime = {
+      config: cameraConfig,
+      source,
+      pipeline,
+      framesIn: new RateMeter(),
+      skipped: new RateMeter(),
+      ended: false,
+    };
+    // Fast replays process every frame in order (the capture waits); everything else lets the latest frame win.
+    const processNow = spec.kind === 'recording' && spec.pace === 'fast';
+    const slot = new FrameSlot<RawFrame>(
+      (frame) => pipeline.process(frame),
+      () => runtime.skipped.add(Date.now()),
+    );
+    source.gst.onFrame((frame) => {
+      runtime.framesIn.add(Date.now());
+      if (processNow) pipeline.process(frame);
+      else slot.offer(frame);
+    });
+    source.gst.onState((state, reason) => {
+      log.info({ camera: cameraConfig.id, state, reason }, 'camera state');
+      bus.emit('camera.state', { cameraId: cameraConfig.id, state, reason, at: Date.now() });
+      if (state === 'ended') {
+        // Let the last frame in the slot be processed before closing the tracks.
+        setImmediate(() => {
+          pipeline.flush(Date.now());
+          runtime.ended = true;
+          if (cameras.every((camera) => camera.ended)) resolveFinished();
+        });
+      }
+    });
+    cameras.push(runtime);
+  }
+
+  const health = (): Health => {
+    const now = Date.now();
+    const cameraHealth: CameraHealth[] = cameras.map((camera) => {
+      const stats = camera.source.gst.stats();
+      const reference = camera.pipeline.reference;
+      return {
+        id: camera.config.id,
+        name: camera.config.name ?? camera.config.id,
+        profile: camera.source.profile.id,
+        source: redactSource(camera.config.source),
+        state: stats.state,
+        reason: stats.reason,
+        since: new Date(stats.since).toISOString(),
+        framesPerSecond: {
+          in: camera.framesIn.perSecond(now),
+          processed: camera.pipeline.processed.perSecond(now),
+          skipped: camera.skipped.perSecond(now),
+        },
+        totals: {
+          in: stats.framesIn,
+          processed: camera.pipeline.processed.total,
+          skipped: camera.skipped.total + stats.framesDroppedAtSource,
+          droppedAtSource: stats.framesDroppedAtSource,
+          flatField: camera.pipeline.flatFieldFrames.total,
+        },
+        lastFrameAt: stats.lastFrameAt ? new Date(stats.lastFrameAt).toISOString() : null,
+        processingMs: Math.round(camera.pipeline.lastProcessingMs * 100) / 100,
+        reference: reference ? { ...reference, region: camera.pipeline.referenceRegion } : null,
+      };
+    });
+    const degraded = cameraHealth.some((c) => c.state !== 'online' && c.state !== 'ended');
+    return {
+      status: degraded ? 'degraded' : 'ok',
+      version: VERSION,
+      applianceId: config.applianceId,
+      startedAt: new Date(startedAt).toISOString(),
+      uptimeS: Math.round((now - startedAt) / 100) / 10,
+      cameras: cameraHealth,
+    };
+  };
+
+  let server: Server | null = null;
+  let port = 0;
+  if (!options.headless) {
+    const app = createHttpApp({ apiRouters: [healthRoutes(health)] });
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.server.port, config.server.host, () => resolve(s));
+      s.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new Error(`port ${config.server.port} is already in use; choose another with --port`)
+            : error,
+        ),
+      );
+    });
+    port = (server.address() as AddressInfo).port;
+    log.info({ url: `http://localhost:${port}` }, 'UI and API listening');
+  }
+
+  for (const camera of cameras) camera.source.start();
+
+  return {
+    bus,
+    config,
+    port,
+    health,
+    finished,
+    async stop() {
+      for (const camera of cameras) camera.source.stop();
+      if (server) {
+        const s = server;
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+        s.closeAllConnections?.();
+      }
+    },
+  };
+}
+
+/** Source URIs may carry camera credentials (rtsp://user:pass@host): never show them. */
+export function redactSource(uri: string): string {
+  return uri.replace(/^(rtsps?:\/\/)[^@/]+@/, '$1***@');
+}
