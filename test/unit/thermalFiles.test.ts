@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CameraProfile } from '../../appliance/config/cameraProfile.ts';
+import { CanthusError } from '../../appliance/errors.ts';
 import {
   loadCameraProfile,
   readThermalFile,
@@ -112,6 +113,31 @@ describe('FLIR radiometric files agree with the cameras’ own readings', () => 
     const gray = Array.from(img.gray8!);
     expect(gray.reduce((a, b) => Math.min(a, b))).toBe(0);
     expect(gray.reduce((a, b) => Math.max(a, b))).toBe(255);
+  });
+});
+
+describe('every image in the fixture folders', () => {
+  it('reads without error; radiometric ones give plausible temperatures', async () => {
+    for (const dir of [FLIR, TFW]) {
+      const names = (await readdir(dir)).filter((n) => /\.(jpe?g|png|fff|tiff?)$/i.test(n));
+      expect(names.length).toBeGreaterThanOrEqual(3);
+      for (const name of names) {
+        const img = await readThermalFile(path.join(dir, name));
+        expect(img.gray8!.length, name).toBe(img.width * img.height);
+        if (!img.radiometric) continue;
+        const { minC, maxC } = thermalImageSummary(img);
+        expect(minC!, name).toBeGreaterThan(-10);
+        expect(maxC!, name).toBeLessThan(40);
+      }
+    }
+  });
+
+  it('text files beside them (licences, exiftool dumps) are refused with a ThermalFileError', async () => {
+    const err = await expectThermalError(
+      readThermalFile(path.join(FLIR, 'README.md')),
+      /no temperature matrix found/,
+    );
+    expect(err).toBeInstanceOf(CanthusError);
   });
 });
 
