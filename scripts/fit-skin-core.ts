@@ -11,13 +11,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  constantOffsetModel,
+  covariateValue,
+  estimateCoreC,
   type SkinCoreCovariate,
   type SkinCoreCovariateName,
   type SkinCoreInput,
   type SkinCoreModel,
-  constantOffsetModel,
-  covariateValue,
-  estimateCoreC,
 } from '../calibration/skinCore.ts';
 
 const FEVER_ORAL_C = 37.5;
@@ -255,7 +255,8 @@ const candidates: Candidate[] = [
   },
   {
     name: 'orthogonal (contrast only)',
-    description: 'Deming regression with equal error variances (orthogonal): slope > 1, amplifies canthus noise',
+    description:
+      'Deming regression with equal error variances (orthogonal): slope > 1, amplifies canthus noise',
     fit: (train) => {
       const mx = mean(train.map((r) => r.canthusC));
       const my = mean(train.map((r) => r.oralC));
