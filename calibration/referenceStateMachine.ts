@@ -7,7 +7,21 @@
  * frames for `stableForMs` without interruption, so the state does not flap.
  */
 
-import type { ReferenceState, ReferenceStateName } from '../appliance/types.ts';
+/**
+ * Mirrors `ReferenceStateName` / `ReferenceState` of appliance/types.ts: calibration/ imports nothing
+ * from the appliance, and the appliance's types accept these structurally.
+ */
+export type ReferenceStateName = 'warming' | 'stable' | 'occluded' | 'moved' | 'drifting' | 'ffc' | 'missing';
+export interface ReferenceState {
+  state: ReferenceStateName;
+  reason: string;
+  measuredC: number | null;
+  setpointC: number;
+  offsetC: number;
+  noiseC: number | null;
+  gain: number;
+}
+
 import {
   correctEmissivity,
   type FindBlackbodyOptions,
@@ -46,6 +60,11 @@ export interface ReferenceStateMachineOptions {
   setpointToleranceC?: number;
   /** A shift of the reading this large (°C) from the level learnt while stable is a fault. */
   levelShiftC?: number;
+  /**
+   * A moved blackbody that sits steady, uniform and near the set point at a new level for this long is
+   * accepted at that level (it was put back elsewhere), ms. Until then screening stays blocked.
+   */
+  relevelAfterMs?: number;
   /** Fraction of far pixels that means something covers part of the region. */
   occludedFarFraction?: number;
   /** Largest interior SD (°C) / spread of a usable blackbody. */
@@ -68,6 +87,7 @@ export const STATE_MACHINE_DEFAULTS = {
   steadyRangeC: 0.2,
   setpointToleranceC: 5,
   levelShiftC: 0.5,
+  relevelAfterMs: 30_000,
   occludedFarFraction: 0.1,
   maxNoiseC: 0.3,
   maxSpreadC: 0.6,
@@ -89,7 +109,7 @@ export interface ReferenceTransition {
 
 type Fault = { state: ReferenceStateName; reason: string };
 /** partial: part of the region covered; level/uniformity: the whole region changed (moved if it lasts). */
-type FrameFault = { kind: 'partial' | 'level' | 'uniformity'; reason: string };
+type FrameFault = { kind: 'partial' | 'level' | 'level-shift' | 'uniformity'; reason: string };
 
 const f2 = (v: number): string => v.toFixed(2);
 
@@ -108,6 +128,8 @@ export class ReferenceStateMachine {
   /** Level of the reading learnt from good frames; shifts from it are faults. */
   #levelC: number | null = null;
   #frameGood = false;
+  /** A steady run at a new level while moved: since when, and its range. */
+  #relevelRun: { sinceMs: number; minC: number; maxC: number } | null = null;
   readonly #history: { timeMs: number; readingC: number }[] = [];
 
   constructor(options: ReferenceStateMachineOptions) {
@@ -187,6 +209,14 @@ export class ReferenceStateMachine {
       this.#faultSinceMs ??= t;
       // A level or uniformity fault that persists is a moved blackbody; a partial cover stays "occluded".
       const persisted = t - this.#faultSinceMs >= o.movedAfterMs;
+      const uniform = (obs.noiseC ?? 0) <= o.maxNoiseC && (obs.spreadC ?? 0) <= o.maxSpreadC;
+      if (fault.kind !== 'level-shift' || !uniform) this.#relevelRun = null;
+      else if (this.#state === 'moved' && this.#relevel(t, reading)) {
+        return {
+          state: 'moved',
+          reason: `blackbody steady at a new level ${f2(reading)} °C: accepted, recovering`,
+        };
+      }
       if (fault.kind !== 'partial' && persisted) {
         // Readings before and after a move are not one time series: drift starts afresh.
         this.#history.length = 0;
@@ -198,6 +228,7 @@ export class ReferenceStateMachine {
       return { state: this.#state === 'moved' ? 'moved' : 'occluded', reason: fault.reason };
     }
     this.#faultSinceMs = null;
+    this.#relevelRun = null;
     this.#goodSinceMs ??= t;
     // Only good frames enter the drift and steadiness history: a cover is not a drift.
     this.#history.push({ timeMs: t, readingC: reading });
@@ -241,6 +272,22 @@ export class ReferenceStateMachine {
     return { state: this.#state, reason: this.#state === 'warming' ? waiting : `recovering: ${waiting}` };
   }
 
+  /** Tracks a steady run at a new level; true (and re-anchors the level) once it lasted relevelAfterMs. */
+  #relevel(t: number, reading: number): boolean {
+    const run = this.#relevelRun;
+    if (!run || Math.max(run.maxC, reading) - Math.min(run.minC, reading) > this.#o.steadyRangeC) {
+      this.#relevelRun = { sinceMs: t, minC: reading, maxC: reading };
+      return false;
+    }
+    run.minC = Math.min(run.minC, reading);
+    run.maxC = Math.max(run.maxC, reading);
+    if (t - run.sinceMs < this.#o.relevelAfterMs) return false;
+    this.#levelC = reading;
+    this.#relevelRun = null;
+    this.#history.length = 0;
+    return true;
+  }
+
   /** Faults visible in this frame alone. */
   #frameFault(obs: ReferenceObservation, reading: number): FrameFault | null {
     const o = this.#o;
@@ -259,7 +306,7 @@ export class ReferenceStateMachine {
     }
     if (this.#levelC !== null && Math.abs(reading - this.#levelC) > o.levelShiftC) {
       return {
-        kind: 'level',
+        kind: 'level-shift',
         reason: `reading ${f2(reading)} °C jumped ${f2(reading - this.#levelC)} °C from the blackbody level ${f2(this.#levelC)} °C`,
       };
     }

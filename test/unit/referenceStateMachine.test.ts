@@ -146,6 +146,20 @@ describe('ReferenceStateMachine: faults', () => {
     expect(m.levelC).toBeCloseTo(33.2, 6);
   });
 
+  it('a blackbody that stays steady and uniform at a new level is accepted after relevelAfterMs', () => {
+    const m = new ReferenceStateMachine({ ...OPTIONS, relevelAfterMs: 5_000 });
+    run(m, 0, 8_000, (t) => good(t));
+    const ts = run(m, 8_000, 20_000, (t) => good(t, 31.5));
+    const at = (state: string) => ts.findIndex((x) => x.state === state) * FRAME_MS + 8_000;
+    expect(at('moved')).toBe(9_000);
+    // The new-level run counts from the first frame judged while moved (9.1 s): accepted at 14.1 s, stable 2 s later.
+    expect(ts.find((x) => x.reason.includes('accepted'))!.reason).toBe(
+      'blackbody steady at a new level 31.50 °C: accepted, recovering',
+    );
+    expect(at('stable')).toBe(16_200);
+    expect(m.levelC).toBeCloseTo(31.5, 6);
+  });
+
   it('no region is missing at once, and recovery waits for stableForMs', () => {
     const m = stableMachine();
     const gone = run(m, 8_000, 9_000, (t) =>
