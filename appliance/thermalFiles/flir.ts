@@ -23,6 +23,9 @@ const RECORD_RAW_DATA = 0x01;
 const RECORD_CAMERA_INFO = 0x20;
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
+/** A FLIR file whose FFF record holds no raw thermal image (non-radiometric cameras, stripped exports). */
+export class FlirNotRadiometricError extends ThermalFileError {}
+
 export interface FlirRecord {
   width: number;
   height: number;
@@ -194,7 +197,8 @@ export async function parseFff(file: string, fff: Uint8Array, opts: FffParseOpti
     if (type === RECORD_RAW_DATA && !rawRecord) rawRecord = record;
     if (type === RECORD_CAMERA_INFO && !cameraRecord) cameraRecord = record;
   }
-  if (!rawRecord) throw new ThermalFileError(file, 'FLIR file has no RawData record: it is not radiometric');
+  if (!rawRecord)
+    throw new FlirNotRadiometricError(file, 'FLIR file has no RawData record: it is not radiometric');
   if (!cameraRecord) {
     throw new ThermalFileError(file, 'FLIR file has no CameraInfo record: the Planck constants are missing');
   }

@@ -14,7 +14,7 @@ import {
   rawToCelsius,
 } from '../../calibration/radiometry.ts';
 import type { CameraProfile } from '../config/cameraProfile.ts';
-import { extractFffFromJpeg, isFlirFff, parseFff } from './flir.ts';
+import { extractFffFromJpeg, FlirNotRadiometricError, isFlirFff, parseFff } from './flir.ts';
 import { looksLikeText, parseTemperatureMatrix } from './matrix.ts';
 import { checkCameraProfile, loadCameraProfile } from './profiles.ts';
 import { decodeTiff, isTiff, readTiffTags } from './tiff.ts';
@@ -58,8 +58,15 @@ export async function readThermalFile(
   if (path.extname(file).toLowerCase() === '.y16') return readY16(file, bytes, opts);
   if (bytes[0] === 0xff && bytes[1] === 0xd8) {
     const fff = extractFffFromJpeg(file, bytes);
-    if (fff) return flirImage(file, 'flir-jpeg', fff);
-    return readImage8(file, bytes, 'JPEG without FLIR radiometric data');
+    if (!fff) return readImage8(file, bytes, 'JPEG without FLIR radiometric data');
+    try {
+      return await flirImage(file, 'flir-jpeg', fff);
+    } catch (err) {
+      // A FLIR JPEG from a non-radiometric camera is still a thermal picture, just without temperatures.
+      if (err instanceof FlirNotRadiometricError)
+        return readImage8(file, bytes, 'FLIR JPEG without raw thermal data');
+      throw err;
+    }
   }
   if (isFlirFff(bytes)) return flirImage(file, 'flir-fff', bytes);
   if (isTiff(bytes)) {

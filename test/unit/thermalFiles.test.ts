@@ -401,6 +401,35 @@ describe('broken and unsupported files', () => {
     await expectThermalError(readThermalFile(file), /FLIR segment 1 of \d+ is missing/);
   });
 
+  it('a FLIR JPEG without a raw thermal record falls back to an 8-bit image', async () => {
+    const bytes = new Uint8Array(await readFile(E40));
+    // The FFF header and record directory sit at the start of the first FLIR APP1 segment.
+    let fff = -1;
+    for (let pos = 2; pos < bytes.length && fff < 0; ) {
+      const length = (bytes[pos + 2] << 8) | bytes[pos + 3];
+      if (bytes[pos + 1] === 0xe1 && Buffer.from(bytes.subarray(pos + 4, pos + 8)).toString() === 'FLIR')
+        fff = pos + 12;
+      pos += 2 + length;
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    const le = view.getUint32(fff + 0x14, false) >= 200;
+    const dir = fff + view.getUint32(fff + 0x18, le);
+    const count = view.getUint32(fff + 0x1c, le);
+    for (let i = 0; i < count; i++)
+      if (view.getUint16(dir + i * 32, le) === 1) view.setUint16(dir + i * 32, 0, le);
+    const file = path.join(work, 'no-raw.jpg');
+    await writeFile(file, bytes);
+    const img = await readThermalFile(file);
+    expect(img).toMatchObject({
+      format: 'image-8bit',
+      radiometric: false,
+      celsius: null,
+      width: 320,
+      height: 240,
+    });
+    expect(img.meta.interpretation).toMatch(/FLIR JPEG without raw thermal data/);
+  });
+
   it('a truncated FFF file', async () => {
     const bytes = await readFile(T420_FFF);
     const file = path.join(work, 'cut.fff');
