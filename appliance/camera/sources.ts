@@ -6,6 +6,7 @@
  *   recording:DIR[?pace=realtime|fast]                             a recording (filesrc ! rawvideoparse)
  *   v4l2:/dev/videoN                                               a UVC Y16 camera (v4l2src)
  *   rtsp://host/path                                               an IP camera (rtspsrc, RTP raw video)
+ *   tcp://host:port                                                raw Y16 frames over TCP (a camera bridge)
  */
 import { existsSync } from 'node:fs';
 import type { CameraProfile } from '../config/cameraProfile.ts';
@@ -18,9 +19,10 @@ export type SourceSpec =
   | { kind: 'simulator'; options: Omit<SceneOptions, 'profile'> }
   | { kind: 'recording'; dir: string; pace: 'realtime' | 'fast' }
   | { kind: 'v4l2'; device: string }
-  | { kind: 'rtsp'; url: string };
+  | { kind: 'rtsp'; url: string }
+  | { kind: 'tcp'; host: string; port: number };
 
-const SOURCE_FORMS = 'simulator:, recording:DIR, v4l2:/dev/videoN or rtsp://host/path';
+const SOURCE_FORMS = 'simulator:, recording:DIR, v4l2:/dev/videoN, rtsp://host/path or tcp://host:port';
 
 export function parseSourceUri(uri: string): SourceSpec {
   if (uri === 'simulator' || uri.startsWith('simulator:')) {
@@ -68,6 +70,12 @@ export function parseSourceUri(uri: string): SourceSpec {
   if (uri.startsWith('rtsp://') || uri.startsWith('rtsps://')) {
     if (/["'!\s]/.test(uri)) throw new CanthusError('rtsp source: the URL must not contain quotes, spaces or "!"');
     return { kind: 'rtsp', url: uri };
+  }
+  if (uri.startsWith('tcp://')) {
+    const match = /^tcp:\/\/([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(uri);
+    const port = match ? Number(match[2]) : 0;
+    if (!match || port < 1 || port > 65535) throw new CanthusError(`tcp source: "${uri}" is not tcp://host:port`);
+    return { kind: 'tcp', host: match[1], port };
   }
   throw new CanthusError(`unknown source "${uri}" (allowed: ${SOURCE_FORMS})`);
 }
@@ -131,6 +139,17 @@ export function createSource(cameraId: string, spec: SourceSpec, profile: Camera
       const gst = new GstFrameSource({
         cameraId,
         description: `rtspsrc location="${spec.url}" latency=200 protocols=tcp ! rtpvrawdepay ! videoconvert ! ${caps} ! appsink name=sink sync=false max-buffers=1 drop=true`,
+        width,
+        height,
+        fps,
+        live: true,
+      });
+      return { cameraId, profile, gst, frameCount: null, scene: null, start: () => gst.start(), stop: () => gst.stop() };
+    }
+    case 'tcp': {
+      const gst = new GstFrameSource({
+        cameraId,
+        description: `tcpclientsrc host=${spec.host} port=${spec.port} ! rawvideoparse format=${gstFormat(profile) === 'GRAY16_BE' ? 'gray16-be' : 'gray16-le'} width=${width} height=${height} framerate=${fpsFraction} ! appsink name=sink sync=false max-buffers=1 drop=true`,
         width,
         height,
         fps,
