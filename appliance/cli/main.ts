@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { CanthusError } from '../errors.ts';
 import { VERSION } from '../version.ts';
+import { registerConvertCommand } from './convert.ts';
 import { registerEstimateCommand } from './estimate.ts';
 import { registerRecordCommand } from './record.ts';
 import { registerRunCommand } from './run.ts';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerSimulateCommand(program);
   registerRecordCommand(program);
   registerEstimateCommand(program);
+  registerConvertCommand(program);
   return program;
 }
 
