@@ -39,8 +39,8 @@ const SENSOR_OBJECT: ObjectParameters = {
 export class CameraPipeline {
   readonly cameraId: string;
   readonly #profile: CameraProfile;
-  readonly #reference: ReferenceConfig;
-  readonly #tracker: ReferenceTracker;
+  #reference: ReferenceConfig;
+  #tracker: ReferenceTracker;
   readonly #bus: EventBus;
   readonly #stage: FrameStage | null;
   readonly #now: () => number;
@@ -57,16 +57,21 @@ export class CameraPipeline {
     this.#bus = options.bus;
     this.#stage = options.stage ?? null;
     this.#now = options.now ?? Date.now;
-    const r = options.reference;
-    this.#tracker = new ReferenceTracker({
-      setpointC: r.setpointC,
-      region: r.region,
-      blackbodyEmissivity: r.emissivity,
-      warmupMs: r.warmupS * 1000,
-      stableForMs: r.stableForS * 1000,
-      maxDriftCPerMin: r.maxDriftCPerMin,
-      ffcSettleMs: r.ffcSettleS * 1000,
-    });
+    this.#tracker = createTracker(options.reference);
+  }
+
+  get referenceConfig(): ReferenceConfig {
+    return this.#reference;
+  }
+
+  /**
+   * Applies a new blackbody configuration (a committed calibration). The reference starts over:
+   * screening stays blocked until the new reference has been stable for its configured time.
+   * The camera is already warm, so warm-up is not repeated.
+   */
+  setReference(reference: ReferenceConfig): void {
+    this.#reference = reference;
+    this.#tracker = createTracker({ ...reference, warmupS: 0 });
   }
 
   get reference(): ReferenceState | null {
@@ -130,6 +135,18 @@ export class CameraPipeline {
   flush(at: number): void {
     this.#stage?.flush?.(at);
   }
+}
+
+function createTracker(r: ReferenceConfig): ReferenceTracker {
+  return new ReferenceTracker({
+    setpointC: r.setpointC,
+    region: r.region,
+    blackbodyEmissivity: r.emissivity,
+    warmupMs: r.warmupS * 1000,
+    stableForMs: r.stableForS * 1000,
+    maxDriftCPerMin: r.maxDriftCPerMin,
+    ffcSettleMs: r.ffcSettleS * 1000,
+  });
 }
 
 function sameCounts(a: Uint16Array, b: Uint16Array): boolean {
