@@ -381,6 +381,8 @@ export interface ReferenceFrameInput {
   height: number;
   celsius: Float32Array;
   flatField?: boolean;
+  /** What the blackbody reflects (the room) in this frame, °C; overrides the configured value. */
+  reflectedC?: number;
 }
 
 export interface ReferenceUpdate {
@@ -427,7 +429,7 @@ export class ReferenceTracker {
         ? readRegion(frame.celsius, frame.width, frame.height, this.#region, o.reading)
         : null;
     const measuredC =
-      raw === null ? null : correctEmissivity(raw.readingC, o.blackbodyEmissivity ?? 1, o.reflectedC ?? 22);
+      raw === null ? null : correctEmissivity(raw.readingC, o.blackbodyEmissivity ?? 1, frame.reflectedC ?? o.reflectedC ?? 22);
     const transition = this.#machine.update({
       timeMs: frame.capturedAt,
       readingC: flatField ? null : measuredC,

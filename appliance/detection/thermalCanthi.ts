@@ -56,16 +56,19 @@ export function regionMedian(
   const xb = clampInt(x1, 0, width - 1);
   const ya = clampInt(y0, 0, height - 1);
   const yb = clampInt(y1, 0, height - 1);
-  const values: number[] = [];
-  for (let y = ya; y <= yb; y++) {
-    for (let x = xa; x <= xb; x++) {
+  // Large regions are sampled on a grid: a median of ~500 values is as good and much faster.
+  const step = Math.max(1, Math.floor(Math.sqrt(((xb - xa + 1) * (yb - ya + 1)) / 500)));
+  const values = new Float32Array(Math.ceil((xb - xa + 1) / step) * Math.ceil((yb - ya + 1) / step));
+  let n = 0;
+  for (let y = ya; y <= yb; y += step) {
+    for (let x = xa; x <= xb; x += step) {
       const v = field[y * width + x];
-      if (Number.isFinite(v)) values.push(v);
+      if (Number.isFinite(v)) values[n++] = v;
     }
   }
-  if (values.length === 0) return null;
-  values.sort((a, b) => a - b);
-  return values[values.length >> 1];
+  if (n === 0) return null;
+  const used = values.subarray(0, n).sort();
+  return used[n >> 1];
 }
 
 /** Warmest cell (cell × cell mean) whose top-left corner lies in the rectangle. */

@@ -186,8 +186,12 @@ function detectOnField(
     const comps = labeler.label(grid, t, hotCap);
     for (const c of comps) {
       if (c.maxX - c.minX + 1 < minW || c.maxY - c.minY + 1 < minW * 0.5 || c.area < minW * minW * 0.3) continue;
-      const cand = headCandidate(grid, gw, gh, labeler.labels, c, minW, hotCap);
-      if (cand) candidates.push(cand);
+      // Two readings of the outline: as it is, and with sideways jumps (a touching neighbour) cut off.
+      const whole = headCandidate(grid, gw, gh, labeler.labels, c, minW, hotCap, false);
+      const clipped = headCandidate(grid, gw, gh, labeler.labels, c, minW, hotCap, true);
+      if (whole) candidates.push(whole);
+      if (clipped && !(whole && clipped.x0 === whole.x0 && clipped.x1 === whole.x1 && clipped.y1 === whole.y1))
+        candidates.push(clipped);
     }
   }
 
@@ -304,6 +308,7 @@ function headCandidate(
   c: ComponentStats,
   minW: number,
   hotCap: number,
+  clipJumps: boolean,
 ): Candidate | null {
   const L = c.label;
   // Follow the head down from the component's top row by row, keeping only the runs that continue the
@@ -350,7 +355,7 @@ function headCandidate(
         while (runL - 1 >= c.minX && labels[row + runL - 1] === L) runL--;
         let runR = b;
         while (runR + 1 <= c.maxX && labels[row + runR + 1] === L) runR++;
-        const crown = wMax < minW || y - c.minY < 0.35 * wMax;
+        const crown = !clipJumps || wMax < minW || y - c.minY < 0.35 * wMax;
         l = crown || runL >= pl - slack ? runL : Math.min(a, pl);
         r = crown || runR <= pr + slack ? runR : Math.max(b, pr);
         rawWidth = runR - runL + 1;
@@ -416,7 +421,7 @@ function headCandidate(
 
   // Ring on the left, right and top (below is the neck), excluding other pixels of this component.
   const m = Math.max(1, Math.round(bw * 0.2));
-  const ring: number[] = [];
+  const ring: number[] = []; // at most ~600 values (sampled)
   const ry0 = Math.max(0, y0 - m);
   const ry1 = Math.min(gh - 1, y0 + Math.round(bh * 0.75));
   const rx0 = Math.max(0, x0 - m);
@@ -432,8 +437,8 @@ function headCandidate(
   }
   let contrast: number;
   if (ring.length >= 4) {
-    ring.sort((a, b) => a - b);
-    contrast = mean - ring[ring.length >> 1];
+    const sortedRing = Float32Array.from(ring).sort();
+    contrast = mean - sortedRing[sortedRing.length >> 1];
   } else {
     // The head fills the frame: nothing around it to compare with.
     contrast = 2.5;

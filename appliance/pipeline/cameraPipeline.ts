@@ -95,6 +95,7 @@ export class CameraPipeline {
       height: raw.height,
       celsius,
       flatField,
+      reflectedC,
     });
     const reference = update.reference;
     // The tracker's offset is between true temperatures; the frame holds apparent ones. Apply the
