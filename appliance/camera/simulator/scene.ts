@@ -180,6 +180,15 @@ export class SimulatedEntrance {
     );
   }
 
+  /**
+   * Plans arrivals up to `timeS` without rendering (statistics over many people). Planning has its
+   * own random stream, so it does not change what later frames look like.
+   */
+  planUntil(timeS: number): PersonTruth[] {
+    this.#planArrivalsUntil(timeS);
+    return this.persons();
+  }
+
   /** Renders the next frame; `frameIndex` must follow the previous one. */
   render(frameIndex: number): RenderedFrame {
     if (frameIndex !== this.#nextFrame) {
