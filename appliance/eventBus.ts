@@ -7,7 +7,12 @@ export type CameraState = 'starting' | 'online' | 'offline' | 'ended';
 export interface EventBusMap {
   'camera.state': { cameraId: string; state: CameraState; reason: string; at: number };
   'frame.thermal': ThermalFrame;
-  'reference.state': { cameraId: string; previous: ReferenceState | null; current: ReferenceState; at: number };
+  'reference.state': {
+    cameraId: string;
+    previous: ReferenceState | null;
+    current: ReferenceState;
+    at: number;
+  };
   screening: ScreeningEvent;
 }
 

@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type CameraSource, createSource, parseSourceUri } from './camera/sources.ts';
-import { type ApplianceConfig, type LoadedConfig, cameraReference } from './config/load.ts';
+import { type ApplianceConfig, cameraReference, type LoadedConfig } from './config/load.ts';
 import { EventBus } from './eventBus.ts';
 import { log } from './log.ts';
 import { CameraPipeline } from './pipeline/cameraPipeline.ts';

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 // Runs a TypeScript entry point (bench scripts, tools) through tsx without a build step.
 import { register } from 'tsx/esm/api';
-import { pathToFileURL } from 'node:url';
-import path from 'node:path';
 
 register();
 const entry = process.argv[2];

@@ -429,7 +429,9 @@ export class ReferenceTracker {
         ? readRegion(frame.celsius, frame.width, frame.height, this.#region, o.reading)
         : null;
     const measuredC =
-      raw === null ? null : correctEmissivity(raw.readingC, o.blackbodyEmissivity ?? 1, frame.reflectedC ?? o.reflectedC ?? 22);
+      raw === null
+        ? null
+        : correctEmissivity(raw.readingC, o.blackbodyEmissivity ?? 1, frame.reflectedC ?? o.reflectedC ?? 22);
     const transition = this.#machine.update({
       timeMs: frame.capturedAt,
       readingC: flatField ? null : measuredC,

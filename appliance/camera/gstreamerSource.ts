@@ -157,7 +157,10 @@ export class GstFrameSource {
       this.#scheduleRetry();
       return;
     }
-    this.#setState('starting', this.#stats.restarts ? `reconnecting (attempt ${this.#stats.restarts + 1})` : 'starting');
+    this.#setState(
+      'starting',
+      this.#stats.restarts ? `reconnecting (attempt ${this.#stats.restarts + 1})` : 'starting',
+    );
     this.#startedAt = this.#now();
     this.#generation++;
     this.#pullPending = false;
@@ -236,7 +239,9 @@ export class GstFrameSource {
   #onStreamStopped(): void {
     if (this.#options.live || this.#stats.framesIn === 0) {
       this.#goOffline(
-        this.#stats.framesIn === 0 && !this.#options.live ? 'the source produced no frames' : 'the stream stopped',
+        this.#stats.framesIn === 0 && !this.#options.live
+          ? 'the source produced no frames'
+          : 'the stream stopped',
       );
     } else {
       this.#playing = false;

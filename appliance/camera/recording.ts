@@ -6,7 +6,16 @@
  * A recording is written under temporary names and renamed into place when complete, so an
  * interrupted write never leaves something that looks like a finished recording.
  */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { CanthusError } from '../errors.ts';
 
@@ -31,12 +40,18 @@ export const META_FILE = 'recording.json';
 export const TRUTH_FILE = 'truth.jsonl';
 
 /** Reads and checks a recording's description against its frame file. */
-export function readRecording(dir: string): { meta: RecordingMeta; framesPath: string; truthPath: string | null } {
+export function readRecording(dir: string): {
+  meta: RecordingMeta;
+  framesPath: string;
+  truthPath: string | null;
+} {
   const metaPath = path.join(dir, META_FILE);
   const framesPath = path.join(dir, FRAMES_FILE);
   if (!existsSync(dir)) throw new CanthusError(`recording ${dir} does not exist`);
   if (!existsSync(metaPath)) {
-    throw new CanthusError(`recording ${dir} has no ${META_FILE}: a recording folder holds ${FRAMES_FILE} and ${META_FILE}`);
+    throw new CanthusError(
+      `recording ${dir} has no ${META_FILE}: a recording folder holds ${FRAMES_FILE} and ${META_FILE}`,
+    );
   }
   let meta: RecordingMeta;
   try {
@@ -47,14 +62,18 @@ export function readRecording(dir: string): { meta: RecordingMeta; framesPath: s
   for (const key of ['width', 'height', 'fps', 'frameCount'] as const) {
     const value = meta[key];
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw new CanthusError(`recording ${metaPath}: "${key}" must be a positive number, got ${JSON.stringify(value)}`);
+      throw new CanthusError(
+        `recording ${metaPath}: "${key}" must be a positive number, got ${JSON.stringify(value)}`,
+      );
     }
   }
   if (!Number.isInteger(meta.width) || !Number.isInteger(meta.height) || !Number.isInteger(meta.frameCount)) {
     throw new CanthusError(`recording ${metaPath}: width, height and frameCount must be whole numbers`);
   }
   if (meta.pixelFormat !== 'GRAY16_LE') {
-    throw new CanthusError(`recording ${metaPath}: pixelFormat ${JSON.stringify(meta.pixelFormat)} is not supported (allowed: "GRAY16_LE")`);
+    throw new CanthusError(
+      `recording ${metaPath}: pixelFormat ${JSON.stringify(meta.pixelFormat)} is not supported (allowed: "GRAY16_LE")`,
+    );
   }
   if (!existsSync(framesPath)) throw new CanthusError(`recording ${dir} has no ${FRAMES_FILE}`);
   const frameBytes = meta.width * meta.height * 2;
@@ -82,12 +101,17 @@ export class RecordingWriter {
   readonly #meta: Omit<RecordingMeta, 'frameCount' | 'createdAt'>;
   readonly #frameBytes: number;
 
-  constructor(dir: string, meta: Omit<RecordingMeta, 'frameCount' | 'createdAt' | 'format' | 'version' | 'pixelFormat'>) {
+  constructor(
+    dir: string,
+    meta: Omit<RecordingMeta, 'frameCount' | 'createdAt' | 'format' | 'version' | 'pixelFormat'>,
+  ) {
     this.dir = dir;
     this.#meta = { format: 'canthus-recording', version: 1, pixelFormat: 'GRAY16_LE', ...meta };
     this.#frameBytes = meta.width * meta.height * 2;
     if (existsSync(path.join(dir, META_FILE))) {
-      throw new CanthusError(`${dir} already holds a recording; choose another --out folder (nothing was overwritten)`);
+      throw new CanthusError(
+        `${dir} already holds a recording; choose another --out folder (nothing was overwritten)`,
+      );
     }
     this.#fd = openSync(path.join(dir, `${FRAMES_FILE}.partial`), 'w');
   }
@@ -98,7 +122,9 @@ export class RecordingWriter {
 
   writeFrame(counts: Uint16Array): void {
     if (counts.length * 2 !== this.#frameBytes) {
-      throw new CanthusError(`frame has ${counts.length} pixels, the recording is ${this.#meta.width}×${this.#meta.height}`);
+      throw new CanthusError(
+        `frame has ${counts.length} pixels, the recording is ${this.#meta.width}×${this.#meta.height}`,
+      );
     }
     // Typed arrays are little-endian on every platform Node runs on here (x86-64, arm64).
     writeSync(this.#fd, new Uint8Array(counts.buffer, counts.byteOffset, counts.byteLength));
@@ -110,10 +136,15 @@ export class RecordingWriter {
   }
 
   close(): RecordingMeta {
-    const meta: RecordingMeta = { ...this.#meta, frameCount: this.#frames, createdAt: new Date().toISOString() };
+    const meta: RecordingMeta = {
+      ...this.#meta,
+      frameCount: this.#frames,
+      createdAt: new Date().toISOString(),
+    };
     const size = fstatSync(this.#fd).size;
     closeSync(this.#fd);
-    if (size !== this.#frames * this.#frameBytes) throw new CanthusError('recording frame file size is inconsistent');
+    if (size !== this.#frames * this.#frameBytes)
+      throw new CanthusError('recording frame file size is inconsistent');
     if (this.#truthLines.length) {
       writeAtomically(path.join(this.dir, TRUTH_FILE), `${this.#truthLines.join('\n')}\n`);
     }

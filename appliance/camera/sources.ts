@@ -30,7 +30,9 @@ export function parseSourceUri(uri: string): SourceSpec {
     const allowed = new Set(['seed', 'people', 'fever-rate', 'drift', 'ambient']);
     for (const key of query.keys()) {
       if (!allowed.has(key)) {
-        throw new CanthusError(`simulator source: unknown parameter "${key}" (allowed: ${[...allowed].join(', ')})`);
+        throw new CanthusError(
+          `simulator source: unknown parameter "${key}" (allowed: ${[...allowed].join(', ')})`,
+        );
       }
     }
     const num = (key: string, min: number, max: number): number | undefined => {
@@ -38,7 +40,9 @@ export function parseSourceUri(uri: string): SourceSpec {
       if (raw === null) return undefined;
       const value = Number(raw);
       if (!Number.isFinite(value) || value < min || value > max) {
-        throw new CanthusError(`simulator source: ${key} must be a number from ${min} to ${max}, got "${raw}"`);
+        throw new CanthusError(
+          `simulator source: ${key} must be a number from ${min} to ${max}, got "${raw}"`,
+        );
       }
       return value;
     };
@@ -64,17 +68,20 @@ export function parseSourceUri(uri: string): SourceSpec {
   }
   if (uri.startsWith('v4l2:')) {
     const device = uri.slice('v4l2:'.length) || '/dev/video0';
-    if (!/^\/dev\/[\w/-]+$/.test(device)) throw new CanthusError(`v4l2 source: "${device}" is not a device path like /dev/video0`);
+    if (!/^\/dev\/[\w/-]+$/.test(device))
+      throw new CanthusError(`v4l2 source: "${device}" is not a device path like /dev/video0`);
     return { kind: 'v4l2', device };
   }
   if (uri.startsWith('rtsp://') || uri.startsWith('rtsps://')) {
-    if (/["'!\s]/.test(uri)) throw new CanthusError('rtsp source: the URL must not contain quotes, spaces or "!"');
+    if (/["'!\s]/.test(uri))
+      throw new CanthusError('rtsp source: the URL must not contain quotes, spaces or "!"');
     return { kind: 'rtsp', url: uri };
   }
   if (uri.startsWith('tcp://')) {
     const match = /^tcp:\/\/([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(uri);
     const port = match ? Number(match[2]) : 0;
-    if (!match || port < 1 || port > 65535) throw new CanthusError(`tcp source: "${uri}" is not tcp://host:port`);
+    if (!match || port < 1 || port > 65535)
+      throw new CanthusError(`tcp source: "${uri}" is not tcp://host:port`);
     return { kind: 'tcp', host: match[1], port };
   }
   throw new CanthusError(`unknown source "${uri}" (allowed: ${SOURCE_FORMS})`);
@@ -111,7 +118,9 @@ export function createSource(cameraId: string, spec: SourceSpec, profile: Camera
       }
       const realtime = spec.pace === 'realtime';
       // Fast replays (headless analysis) process every frame: the sink blocks instead of dropping.
-      const sinkOptions = realtime ? 'sync=true max-buffers=1 drop=false' : 'sync=false max-buffers=1 drop=false';
+      const sinkOptions = realtime
+        ? 'sync=true max-buffers=1 drop=false'
+        : 'sync=false max-buffers=1 drop=false';
       const gst = new GstFrameSource({
         cameraId,
         description: `filesrc location="${framesPath.replaceAll('"', '')}" ! rawvideoparse format=gray16-le width=${meta.width} height=${meta.height} framerate=${Math.round(meta.fps * 1000)}/1000 ! appsink name=sink ${sinkOptions}`,
@@ -121,7 +130,15 @@ export function createSource(cameraId: string, spec: SourceSpec, profile: Camera
         live: false,
         timestamps: 'frame-rate',
       });
-      return { cameraId, profile, gst, frameCount: meta.frameCount, scene: null, start: () => gst.start(), stop: () => gst.stop() };
+      return {
+        cameraId,
+        profile,
+        gst,
+        frameCount: meta.frameCount,
+        scene: null,
+        start: () => gst.start(),
+        stop: () => gst.stop(),
+      };
     }
     case 'v4l2': {
       const gst = new GstFrameSource({
@@ -131,9 +148,18 @@ export function createSource(cameraId: string, spec: SourceSpec, profile: Camera
         height,
         fps,
         live: true,
-        precheck: () => (existsSync(spec.device) ? null : `camera device ${spec.device} does not exist (unplugged?)`),
+        precheck: () =>
+          existsSync(spec.device) ? null : `camera device ${spec.device} does not exist (unplugged?)`,
       });
-      return { cameraId, profile, gst, frameCount: null, scene: null, start: () => gst.start(), stop: () => gst.stop() };
+      return {
+        cameraId,
+        profile,
+        gst,
+        frameCount: null,
+        scene: null,
+        start: () => gst.start(),
+        stop: () => gst.stop(),
+      };
     }
     case 'rtsp': {
       const gst = new GstFrameSource({
@@ -144,7 +170,15 @@ export function createSource(cameraId: string, spec: SourceSpec, profile: Camera
         fps,
         live: true,
       });
-      return { cameraId, profile, gst, frameCount: null, scene: null, start: () => gst.start(), stop: () => gst.stop() };
+      return {
+        cameraId,
+        profile,
+        gst,
+        frameCount: null,
+        scene: null,
+        start: () => gst.start(),
+        stop: () => gst.stop(),
+      };
     }
     case 'tcp': {
       const gst = new GstFrameSource({
@@ -155,7 +189,15 @@ export function createSource(cameraId: string, spec: SourceSpec, profile: Camera
         fps,
         live: true,
       });
-      return { cameraId, profile, gst, frameCount: null, scene: null, start: () => gst.start(), stop: () => gst.stop() };
+      return {
+        cameraId,
+        profile,
+        gst,
+        frameCount: null,
+        scene: null,
+        start: () => gst.start(),
+        stop: () => gst.stop(),
+      };
     }
     case 'simulator':
       return createSimulatorSource(cameraId, profile, spec.options, fpsFraction, caps);

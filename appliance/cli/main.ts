@@ -10,7 +10,9 @@ import { registerSimulateCommand } from './simulate.ts';
 
 export function buildProgram(): Command {
   const program = new Command('canthus')
-    .description('thermal fever-screening appliance: triage at the inner canthus against a blackbody reference')
+    .description(
+      'thermal fever-screening appliance: triage at the inner canthus against a blackbody reference',
+    )
     .version(VERSION)
     .showHelpAfterError()
     .exitOverride();

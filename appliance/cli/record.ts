@@ -19,7 +19,10 @@ interface RecordOptions {
 export async function recordSource(options: RecordOptions): Promise<number> {
   const profiles = loadProfiles(options.data ?? null);
   const profile = profiles.get(options.profile);
-  if (!profile) throw new CanthusError(`unknown profile "${options.profile}" (allowed: ${[...profiles.keys()].join(', ')})`);
+  if (!profile)
+    throw new CanthusError(
+      `unknown profile "${options.profile}" (allowed: ${[...profiles.keys()].join(', ')})`,
+    );
   const source = createSource('record', parseSourceUri(options.source), profile);
   mkdirSync(options.out, { recursive: true });
   const writer = new RecordingWriter(options.out, {
@@ -45,7 +48,9 @@ export async function recordSource(options: RecordOptions): Promise<number> {
   });
   source.stop();
   if (writer.frameCount === 0) {
-    throw new CanthusError(`no frames arrived from ${redactSource(options.source)}; nothing was written (${source.gst.stats().reason})`);
+    throw new CanthusError(
+      `no frames arrived from ${redactSource(options.source)}; nothing was written (${source.gst.stats().reason})`,
+    );
   }
   writer.close();
   return writer.frameCount;

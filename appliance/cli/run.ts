@@ -60,11 +60,18 @@ export function registerRunCommand(program: Command): Command {
 
 /** Event lines: `{"type":"camera"|"reference"|"screening", ...}`. Returns a function that flushes and closes. */
 function writeEvents(appliance: Appliance, target: string): () => Promise<void> {
-  const out: NodeJS.WritableStream | WriteStream = target === '-' ? process.stdout : createWriteStream(target, { flags: 'a' });
+  const out: NodeJS.WritableStream | WriteStream =
+    target === '-' ? process.stdout : createWriteStream(target, { flags: 'a' });
   const write = (line: object) => out.write(`${JSON.stringify(line)}\n`);
   appliance.bus.on('camera.state', (event) => write({ type: 'camera', ...event }));
   appliance.bus.on('reference.state', (event) =>
-    write({ type: 'reference', cameraId: event.cameraId, at: event.at, previous: event.previous?.state ?? null, ...event.current }),
+    write({
+      type: 'reference',
+      cameraId: event.cameraId,
+      at: event.at,
+      previous: event.previous?.state ?? null,
+      ...event.current,
+    }),
   );
   appliance.bus.on('screening', (event) => write({ type: 'screening', ...event }));
   return () =>

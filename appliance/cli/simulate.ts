@@ -4,11 +4,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { Box, Point } from '../types.ts';
 import { RecordingWriter } from '../camera/recording.ts';
 import { SimulatedEntrance } from '../camera/simulator/scene.ts';
 import { loadProfiles } from '../config/load.ts';
 import { CanthusError } from '../errors.ts';
+import type { Box, Point } from '../types.ts';
 import { numberIn } from './options.ts';
 
 export interface SimulateOptions {
@@ -35,7 +35,10 @@ interface PersonFrames {
 export function simulateRecording(options: SimulateOptions): { frames: number; persons: number } {
   const profiles = loadProfiles(options.data ?? null);
   const profile = profiles.get(options.profile);
-  if (!profile) throw new CanthusError(`unknown profile "${options.profile}" (allowed: ${[...profiles.keys()].join(', ')})`);
+  if (!profile)
+    throw new CanthusError(
+      `unknown profile "${options.profile}" (allowed: ${[...profiles.keys()].join(', ')})`,
+    );
   if (options.seconds === undefined && options.people === undefined) {
     throw new CanthusError('say how much to simulate: --seconds S, --people N, or both');
   }
@@ -63,7 +66,8 @@ export function simulateRecording(options: SimulateOptions): { frames: number; p
       blackbody: scene.blackbody,
     },
   });
-  const maxFrames = options.seconds !== undefined ? Math.round(options.seconds * profile.fps) : Number.POSITIVE_INFINITY;
+  const maxFrames =
+    options.seconds !== undefined ? Math.round(options.seconds * profile.fps) : Number.POSITIVE_INFINITY;
   const perPerson = new Map<string, PersonFrames>();
   const flatFieldFrames: number[] = [];
   for (let frame = 0; frame < maxFrames; frame++) {
@@ -79,7 +83,8 @@ export function simulateRecording(options: SimulateOptions): { frames: number; p
       entry.lastFrame = frame;
       entry.boxes.push([frame, ...face.faceBox]);
       entry.canthi.push([frame, face.canthi[0], face.canthi[1]]);
-      if (face.atMeasurementPoint && !truth.flatField && (face.canthi[0] || face.canthi[1])) entry.measurable.push(frame);
+      if (face.atMeasurementPoint && !truth.flatField && (face.canthi[0] || face.canthi[1]))
+        entry.measurable.push(frame);
     }
     if (options.seconds === undefined && options.people !== undefined) {
       const persons = scene.persons();

@@ -3,7 +3,7 @@
  * command line, validated against firmware-config/config.schema.json. Invalid configuration stops
  * the start with a message naming the field, the value and what is allowed.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
@@ -86,7 +86,9 @@ export function readJsonFile(file: string, what: string): Json {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new CanthusError(`cannot read ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new CanthusError(
+      `cannot read ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   try {
     return JSON.parse(text) as Json;
@@ -99,7 +101,8 @@ export function readJsonFile(file: string, what: string): Json {
 export function mergeConfig(base: Json, override: Json): Json {
   if (isObject(base) && isObject(override)) {
     const merged: { [key: string]: Json } = { ...base };
-    for (const [key, value] of Object.entries(override)) merged[key] = key in base ? mergeConfig(base[key], value) : value;
+    for (const [key, value] of Object.entries(override))
+      merged[key] = key in base ? mergeConfig(base[key], value) : value;
     return merged;
   }
   return override;
@@ -127,7 +130,9 @@ export function describeSchemaErrors(errors: ErrorObject[], source: string): str
         lines.add(`${where}: missing "${error.params.missingProperty}"`);
         break;
       case 'enum':
-        lines.add(`${where}: ${found} is not allowed (allowed: ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')})`);
+        lines.add(
+          `${where}: ${found} is not allowed (allowed: ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')})`,
+        );
         break;
       case 'type':
         if (error.data === null && error.schemaPath.includes('oneOf')) break;
@@ -146,7 +151,9 @@ export function loadProfiles(dataDir: string | null): Map<string, CameraProfile>
   if (dataDir) dirs.push(path.join(dataDir, 'cameras'));
   for (const dir of dirs) {
     if (!existsSync(dir)) continue;
-    for (const file of readdirSync(dir).filter((name) => name.endsWith('.json')).sort()) {
+    for (const file of readdirSync(dir)
+      .filter((name) => name.endsWith('.json'))
+      .sort()) {
       const full = path.join(dir, file);
       const profile = readJsonFile(full, 'camera profile');
       const validate = schemaValidators().profile;
@@ -193,7 +200,10 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const profiles = loadProfiles(config.dataDir);
   const ids = new Set<string>();
   for (const [index, camera] of config.cameras.entries()) {
-    if (ids.has(camera.id)) throw new CanthusError(`invalid configuration (${source}):\n  /cameras/${index}/id: "${camera.id}" is used twice`);
+    if (ids.has(camera.id))
+      throw new CanthusError(
+        `invalid configuration (${source}):\n  /cameras/${index}/id: "${camera.id}" is used twice`,
+      );
     ids.add(camera.id);
     if (!profiles.has(camera.profile)) {
       throw new CanthusError(
@@ -203,7 +213,9 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     try {
       parseSourceUri(camera.source);
     } catch (error) {
-      throw new CanthusError(`invalid configuration (${source}):\n  /cameras/${index}/source: ${(error as Error).message}`);
+      throw new CanthusError(
+        `invalid configuration (${source}):\n  /cameras/${index}/source: ${(error as Error).message}`,
+      );
     }
   }
   return { config, profiles, layers };

@@ -85,7 +85,8 @@ export class CameraPipeline {
   process(raw: RawFrame): ThermalFrame {
     const started = performance.now();
     // A core in flat-field correction repeats its last image exactly; live sensor noise never does.
-    const flatField = raw.flatField === true || (this.#previousRaw !== null && sameCounts(this.#previousRaw, raw.data));
+    const flatField =
+      raw.flatField === true || (this.#previousRaw !== null && sameCounts(this.#previousRaw, raw.data));
     this.#previousRaw = raw.data;
     const celsius = rawToCelsius(raw.data, this.#profile.radiometry, SENSOR_OBJECT);
     const reflectedC = roomTemperatureC(celsius);
@@ -110,7 +111,12 @@ export class CameraPipeline {
     const previous = this.#referenceState;
     this.#referenceState = reference;
     if (update.changed || previous === null) {
-      this.#bus.emit('reference.state', { cameraId: this.cameraId, previous, current: reference, at: raw.capturedAt });
+      this.#bus.emit('reference.state', {
+        cameraId: this.cameraId,
+        previous,
+        current: reference,
+        at: raw.capturedAt,
+      });
     }
     const frame: ThermalFrame = {
       cameraId: this.cameraId,

@@ -14,7 +14,13 @@ const lepton = profiles.get('lepton35')!;
 /** A recording whose every frame is distinguishable: pixel i of frame f holds (f * 7 + i) mod 65536. */
 function writePatternRecording(dir: string, frames: number): void {
   mkdirSync(dir, { recursive: true });
-  const writer = new RecordingWriter(dir, { profile: lepton.id, width: 160, height: 120, fps: 8.7, source: 'test pattern' });
+  const writer = new RecordingWriter(dir, {
+    profile: lepton.id,
+    width: 160,
+    height: 120,
+    fps: 8.7,
+    source: 'test pattern',
+  });
   for (let f = 0; f < frames; f++) {
     const counts = new Uint16Array(160 * 120);
     for (let i = 0; i < counts.length; i++) counts[i] = (f * 7 + i) & 0xffff;
@@ -59,7 +65,9 @@ describe('GStreamer recording source', () => {
     const dir = path.join(root, 'truncated');
     writePatternRecording(dir, 4);
     truncateSync(path.join(dir, 'frames.y16'), 160 * 120 * 2 * 3 + 100);
-    expect(() => readRecording(dir)).toThrow(/truncated: frames\.y16 has 115300 bytes.*4 frames.*3 whole frames and 100 bytes of a partial one/);
+    expect(() => readRecording(dir)).toThrow(
+      /truncated: frames\.y16 has 115300 bytes.*4 frames.*3 whole frames and 100 bytes of a partial one/,
+    );
     expect(() => createSource('cam', parseSourceUri(`recording:${dir}`), lepton)).toThrow(/truncated/);
   });
 
@@ -74,9 +82,9 @@ describe('GStreamer recording source', () => {
   it('never overwrites an existing recording', () => {
     const dir = path.join(root, 'existing');
     writePatternRecording(dir, 1);
-    expect(() => new RecordingWriter(dir, { profile: 'lepton35', width: 160, height: 120, fps: 8.7, source: 'x' })).toThrow(
-      /already holds a recording/,
-    );
+    expect(
+      () => new RecordingWriter(dir, { profile: 'lepton35', width: 160, height: 120, fps: 8.7, source: 'x' }),
+    ).toThrow(/already holds a recording/);
     expect(readRecording(dir).meta.frameCount).toBe(1);
   });
 });
@@ -87,7 +95,9 @@ describe('live GStreamer sources that fail', () => {
     source.start();
     await waitFor(() => source.gst.stats().restarts >= 1, 5000, 'a retry');
     source.stop();
-    expect(states[0]).toBe('offline: camera device /dev/video-canthus-test-missing does not exist (unplugged?)');
+    expect(states[0]).toBe(
+      'offline: camera device /dev/video-canthus-test-missing does not exist (unplugged?)',
+    );
     expect(source.gst.stats().state).toBe('offline');
   });
 
@@ -139,16 +149,22 @@ describe('live GStreamer sources that fail', () => {
 
 describe('source URIs', () => {
   it('names what is allowed when a source is unknown or malformed', () => {
-    expect(() => parseSourceUri('usb:0')).toThrow(/unknown source "usb:0" \(allowed: simulator:, recording:DIR, v4l2/);
+    expect(() => parseSourceUri('usb:0')).toThrow(
+      /unknown source "usb:0" \(allowed: simulator:, recording:DIR, v4l2/,
+    );
     expect(() => parseSourceUri('simulator:?speed=2')).toThrow(/unknown parameter "speed"/);
-    expect(() => parseSourceUri('simulator:?fever-rate=2')).toThrow(/fever-rate must be a number from 0 to 1, got "2"/);
+    expect(() => parseSourceUri('simulator:?fever-rate=2')).toThrow(
+      /fever-rate must be a number from 0 to 1, got "2"/,
+    );
     expect(() => parseSourceUri('recording:x?pace=slow')).toThrow(/pace must be "realtime" or "fast"/);
     expect(() => parseSourceUri('tcp://host')).toThrow(/not tcp:\/\/host:port/);
   });
   it('parses each form', () => {
     expect(parseSourceUri('v4l2:/dev/video2')).toEqual({ kind: 'v4l2', device: '/dev/video2' });
     expect(parseSourceUri('tcp://127.0.0.1:5000')).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 5000 });
-    expect(parseSourceUri('simulator:?seed=4&people=3')).toMatchObject({ kind: 'simulator', options: { seed: 4, people: 3 } });
+    expect(parseSourceUri('simulator:?seed=4&people=3')).toMatchObject({
+      kind: 'simulator',
+      options: { seed: 4, people: 3 },
+    });
   });
 });
-

@@ -18,7 +18,7 @@
  * `apparentC` is what an ideal, drift-free sensor would read (emissivity included);
  * `truth` lists every visible person's face box, canthus points and flags.
  */
-import { type ObjectParameters, celsiusToRaw } from '../../../calibration/radiometry.ts';
+import { celsiusToRaw, type ObjectParameters } from '../../../calibration/radiometry.ts';
 import { apparentTemperature } from '../../../calibration/reference.ts';
 import type { CameraProfile } from '../../config/cameraProfile.ts';
 import type { Box, Point } from '../../types.ts';
@@ -232,7 +232,13 @@ export class SimulatedEntrance {
       measured[i] = apparent[i] + this.#offsetC + this.#noiseRandom.gaussian(0, netd);
     }
     const counts = celsiusToRaw(measured, this.profile.radiometry, this.#objectParameters);
-    const truth: FrameTruth = { frame: frameIndex, timeS, flatField: false, sensorOffsetC: this.#offsetC, faces };
+    const truth: FrameTruth = {
+      frame: frameIndex,
+      timeS,
+      flatField: false,
+      sensorOffsetC: this.#offsetC,
+      faces,
+    };
     const rendered = { counts, apparentC: Float32Array.from(apparent), truth };
     this.#frozen = rendered;
     return rendered;
@@ -255,7 +261,8 @@ export class SimulatedEntrance {
     const r = this.#planRandom;
     const limit = this.#options.people;
     while (this.#nextArrivalS <= horizonS && (limit === undefined || this.#plans.length < limit)) {
-      const pair = r.chance(this.#options.pairRate) && (limit === undefined || this.#plans.length + 2 <= limit);
+      const pair =
+        r.chance(this.#options.pairRate) && (limit === undefined || this.#plans.length + 2 <= limit);
       const dwellS = r.uniform(2.5, 4);
       const arriveS = this.#nextArrivalS;
       const group = pair ? 2 : 1;
@@ -430,7 +437,16 @@ export class SimulatedEntrance {
       // A hot cup held at chest height beside the face.
       const cupX = cx + p.drinkSide * fw * 0.9;
       const cupY = cy + fh * 0.95;
-      fillRect(img, w, h, cupX - fw * 0.16, cupY, cupX + fw * 0.16, cupY + fw * 0.42, apparentTemperature(58, 0.95, amb));
+      fillRect(
+        img,
+        w,
+        h,
+        cupX - fw * 0.16,
+        cupY,
+        cupX + fw * 0.16,
+        cupY + fw * 0.42,
+        apparentTemperature(58, 0.95, amb),
+      );
       fillRect(img, w, h, cupX - fw * 0.2, cupY + fw * 0.3, cupX + fw * 0.2, cupY + fw * 0.55, skin(33));
     }
 
