@@ -1,0 +1,230 @@
+/**
+ * Persons across frames: each face of a frame is given to the person it continues, or starts a new
+ * one. Pure state, no I/O, one tracker per camera.
+ *
+ * - Motion: each track predicts where its face is now from a constant-velocity model (centre and
+ *   size; faces grow as people approach). Pairing compares a detection with the *prediction*, not
+ *   with the last position, so two people passing each other keep their ids: at the crossing each
+ *   prediction has already moved on in its own direction.
+ * - Pairing cost: centre distance in face widths, size change and (1 − IoU); pairs outside the gate
+ *   are impossible. Minimum-cost assignment (Hungarian) over all pairs of a frame, confirmed persons
+ *   first, then tentative tracks.
+ * - A track becomes a person (gets its `personId`) after a few detections, so a single spurious
+ *   detection never becomes a screening event.
+ * - Misses: a person survives unseen frames up to `endAfterUnseenMs`. Frames frozen by a flat-field
+ *   correction do not count as unseen time (the person did not leave, the sensor was blind), so an FFC
+ *   neither ends nor splits a track; the prediction still moves on over the frozen time.
+ */
+import type { Box } from '../types.ts';
+import { assignMinimumCost, FORBIDDEN } from './assignment.ts';
+
+export interface PersonTrackerOptions {
+  cameraId: string;
+  /** A person ends after being unseen this long (frozen flat-field frames do not count), ms. */
+  endAfterUnseenMs?: number;
+  /** Detections needed before a track is a person. */
+  confirmAfterHits?: number;
+  /** A tentative track unseen this long is dropped silently, ms. */
+  dropTentativeAfterUnseenMs?: number;
+  /** Largest distance between predicted and observed face centre, in face widths (grows while unseen). */
+  maxCentreDistanceFaceWidths?: number;
+  /** Largest change of face size between prediction and observation (ratio ≥ 1). */
+  maxSizeRatio?: number;
+  /** Longest time a motion prediction is extrapolated, ms (beyond it the person is assumed to stand). */
+  maxPredictionMs?: number;
+}
+
+export const TRACKER_DEFAULTS = {
+  endAfterUnseenMs: 1500,
+  confirmAfterHits: 3,
+  dropTentativeAfterUnseenMs: 400,
+  maxCentreDistanceFaceWidths: 0.8,
+  maxSizeRatio: 1.6,
+  maxPredictionMs: 1500,
+} as const;
+
+export interface Track {
+  /** Internal number of the track (tentative tracks included). */
+  readonly trackNumber: number;
+  /** Set when the track is confirmed as a person: `${cameraId}-${n}`, unique per tracker (per run). */
+  personId: string | null;
+  /** Last observed face box. */
+  box: Box;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  hits: number;
+  /** Unseen time since the last detection, flat-field frames excluded, ms. */
+  unseenMs: number;
+  /** Centre and width velocity, px per ms. */
+  velocity: { x: number; y: number; width: number };
+}
+
+export interface TrackerUpdate {
+  /** For each detection of the frame (same order), the track it was given to. */
+  tracks: Track[];
+  /** Tracks that became persons in this frame. */
+  confirmed: Track[];
+  /** Persons that ended in this frame (unseen too long). */
+  ended: Track[];
+}
+
+/** How much a new velocity observation moves the estimate (exponential smoothing). */
+const VELOCITY_SMOOTHING = 0.5;
+
+export class PersonTracker {
+  readonly #o: Required<PersonTrackerOptions>;
+  #tracks: Track[] = [];
+  #nextTrackNumber = 1;
+  #nextPersonNumber = 1;
+  #lastFrameAt: number | null = null;
+
+  constructor(options: PersonTrackerOptions) {
+    this.#o = { ...TRACKER_DEFAULTS, ...options };
+    if (!(this.#o.confirmAfterHits >= 1))
+      throw new RangeError(`confirmAfterHits must be ≥ 1, got ${this.#o.confirmAfterHits}`);
+    if (!(this.#o.endAfterUnseenMs > 0))
+      throw new RangeError(`endAfterUnseenMs must be > 0, got ${this.#o.endAfterUnseenMs}`);
+    if (!(this.#o.maxSizeRatio > 1))
+      throw new RangeError(`maxSizeRatio must be > 1, got ${this.#o.maxSizeRatio}`);
+  }
+
+  /** Open tracks, tentative ones included. */
+  get tracks(): readonly Track[] {
+    return this.#tracks;
+  }
+
+  /** Where the track's face is expected at `at` (constant velocity, bounded horizon). */
+  predict(track: Track, at: number): Box {
+    const dt = Math.min(Math.max(0, at - track.lastSeenAt), this.#o.maxPredictionMs);
+    const [x, y, w, h] = track.box;
+    const cx = x + w / 2 + track.velocity.x * dt;
+    const cy = y + h / 2 + track.velocity.y * dt;
+    const width = clamp(w + track.velocity.width * dt, w / 2, w * 2);
+    const height = (width * h) / w;
+    return [cx - width / 2, cy - height / 2, width, height];
+  }
+
+  /**
+   * One frame's detections. `frozen`: the frame is a flat-field repeat (its detections are ignored
+   * and the time does not count as unseen).
+   */
+  update(at: number, boxes: readonly Box[], options: { frozen?: boolean } = {}): TrackerUpdate {
+    const dt = this.#lastFrameAt === null ? 0 : Math.max(0, at - this.#lastFrameAt);
+    this.#lastFrameAt = at;
+    if (options.frozen) return { tracks: [], confirmed: [], ended: [] };
+
+    const assigned: (Track | null)[] = new Array(boxes.length).fill(null);
+    const free = boxes.map((_, i) => i);
+    // Persons first: a tentative track must not take a known person's face.
+    for (const group of [
+      this.#tracks.filter((t) => t.personId !== null),
+      this.#tracks.filter((t) => t.personId === null),
+    ]) {
+      if (group.length === 0 || free.length === 0) continue;
+      const cost = group.map((track) => {
+        const predicted = this.predict(track, at);
+        return free.map((d) => this.#pairCost(track, predicted, boxes[d]));
+      });
+      const pairing = assignMinimumCost(cost);
+      const taken = new Set<number>();
+      pairing.forEach((column, row) => {
+        if (column < 0) return;
+        const detection = free[column];
+        this.#observe(group[row], boxes[detection], at);
+        assigned[detection] = group[row];
+        taken.add(detection);
+      });
+      for (let k = free.length - 1; k >= 0; k--) if (taken.has(free[k])) free.splice(k, 1);
+    }
+    const seen = new Set(assigned.filter((t): t is Track => t !== null));
+    for (const track of this.#tracks) if (!seen.has(track)) track.unseenMs += dt;
+
+    for (const d of free) {
+      const track: Track = {
+        trackNumber: this.#nextTrackNumber++,
+        personId: null,
+        box: boxes[d],
+        firstSeenAt: at,
+        lastSeenAt: at,
+        hits: 1,
+        unseenMs: 0,
+        velocity: { x: 0, y: 0, width: 0 },
+      };
+      this.#tracks.push(track);
+      assigned[d] = track;
+    }
+
+    const confirmed: Track[] = [];
+    for (const track of this.#tracks) {
+      if (track.personId === null && track.hits >= this.#o.confirmAfterHits) {
+        track.personId = `${this.#o.cameraId}-${this.#nextPersonNumber++}`;
+        confirmed.push(track);
+      }
+    }
+    const ended: Track[] = [];
+    this.#tracks = this.#tracks.filter((track) => {
+      if (track.personId === null) return track.unseenMs <= this.#o.dropTentativeAfterUnseenMs;
+      if (track.unseenMs > this.#o.endAfterUnseenMs) {
+        ended.push(track);
+        return false;
+      }
+      return true;
+    });
+    return { tracks: assigned as Track[], confirmed, ended };
+  }
+
+  /** The source ended: every person ends now, tentative tracks are dropped. */
+  flush(): Track[] {
+    const ended = this.#tracks.filter((t) => t.personId !== null);
+    this.#tracks = [];
+    return ended;
+  }
+
+  #pairCost(track: Track, predicted: Box, detection: Box): number {
+    const [px, py, pw, ph] = predicted;
+    const [dx, dy, dw, dh] = detection;
+    const sizeRatio = Math.max(dw / pw, pw / dw);
+    if (!(sizeRatio <= this.#o.maxSizeRatio)) return FORBIDDEN;
+    const centreDistance =
+      Math.hypot(dx + dw / 2 - (px + pw / 2), dy + dh / 2 - (py + ph / 2)) / Math.max(pw, dw);
+    // The longer a person is unseen, the less certain the prediction: widen the gate with time.
+    const gate = this.#o.maxCentreDistanceFaceWidths * (1 + track.unseenMs / 1000);
+    if (centreDistance > gate) return FORBIDDEN;
+    return centreDistance + 0.5 * Math.log(sizeRatio) + 0.5 * (1 - iou(predicted, detection));
+  }
+
+  #observe(track: Track, box: Box, at: number): void {
+    const dt = at - track.lastSeenAt;
+    if (dt > 0) {
+      const [x, y, w, h] = track.box;
+      const observed = {
+        x: (box[0] + box[2] / 2 - (x + w / 2)) / dt,
+        y: (box[1] + box[3] / 2 - (y + h / 2)) / dt,
+        width: (box[2] - w) / dt,
+      };
+      const k = track.hits === 1 ? 1 : VELOCITY_SMOOTHING;
+      track.velocity = {
+        x: track.velocity.x + k * (observed.x - track.velocity.x),
+        y: track.velocity.y + k * (observed.y - track.velocity.y),
+        width: track.velocity.width + k * (observed.width - track.velocity.width),
+      };
+    }
+    track.box = box;
+    track.lastSeenAt = at;
+    track.hits++;
+    track.unseenMs = 0;
+  }
+}
+
+/** Intersection over union of two boxes. */
+export function iou(a: Box, b: Box): number {
+  const ix = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
+  const iy = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
+  if (ix <= 0 || iy <= 0) return 0;
+  const intersection = ix * iy;
+  return intersection / (a[2] * a[3] + b[2] * b[3] - intersection);
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}

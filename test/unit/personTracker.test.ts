@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { assignMinimumCost, FORBIDDEN } from '../../appliance/tracking/assignment.ts';
+import { iou, PersonTracker } from '../../appliance/tracking/personTracker.ts';
+import type { Box } from '../../appliance/types.ts';
+
+const FRAME_MS = 111;
+
+function face(cx: number, cy: number, width: number): Box {
+  return [cx - width / 2, cy - (width * 1.3) / 2, width, width * 1.3];
+}
+
+describe('assignMinimumCost', () => {
+  it('finds the cheapest pairing, not the greedy one', () => {
+    // Greedy would give row 0 column 0 (cost 1) and leave row 1 with 10; optimal is 2 + 2.
+    expect(
+      assignMinimumCost([
+        [1, 2],
+        [2, 10],
+      ]),
+    ).toEqual([1, 0]);
+  });
+
+  it('handles rectangular matrices and forbidden pairs', () => {
+    expect(assignMinimumCost([[FORBIDDEN, 1, 3]])).toEqual([1]);
+    expect(assignMinimumCost([[5], [1], [FORBIDDEN]])).toEqual([-1, 0, -1]);
+    expect(assignMinimumCost([[FORBIDDEN, FORBIDDEN]])).toEqual([-1]);
+    expect(assignMinimumCost([])).toEqual([]);
+  });
+});
+
+describe('PersonTracker', () => {
+  it('confirms a person after a few detections and gives stable, unique ids', () => {
+    const tracker = new PersonTracker({ cameraId: 'cam', confirmAfterHits: 3 });
+    const ids: (string | null)[] = [];
+    for (let k = 0; k < 5; k++) {
+      const update = tracker.update(k * FRAME_MS, [face(50 + k, 60, 40)]);
+      ids.push(update.tracks[0].personId);
+    }
+    expect(ids).toEqual([null, null, 'cam-1', 'cam-1', 'cam-1']);
+  });
+
+  it('keeps ids when two people cross paths (no swap), also when one hides the other', () => {
+    const tracker = new PersonTracker({ cameraId: 'cam' });
+    const idOfA = new Set<string | null>();
+    const idOfB = new Set<string | null>();
+    for (let k = 0; k <= 40; k++) {
+      const t = k * FRAME_MS;
+      const ax = 20 + 5 * k; // A walks right
+      const bx = 220 - 5 * k; // B walks left, on nearly the same line
+      const a = face(ax, 60, 36);
+      const b = face(bx, 63, 38);
+      const overlap = iou(a, b);
+      // Where they overlap most, the detector sees only the front person (B).
+      const boxes = overlap > 0.4 ? [b] : [a, b];
+      const update = tracker.update(t, boxes);
+      if (k < 3) continue;
+      if (boxes.length === 2) {
+        idOfA.add(update.tracks[0].personId);
+        idOfB.add(update.tracks[1].personId);
+      } else {
+        idOfB.add(update.tracks[0].personId);
+      }
+    }
+    expect(idOfA.size).toBe(1);
+    expect(idOfB.size).toBe(1);
+    expect([...idOfA][0]).not.toBe([...idOfB][0]);
+    expect([...idOfA][0]).not.toBeNull();
+  });
+
+  it('keeps the id over a short miss and over a flat-field freeze longer than the unseen limit', () => {
+    const tracker = new PersonTracker({ cameraId: 'cam', endAfterUnseenMs: 500 });
+    let t = 0;
+    const step = (boxes: Box[], frozen = false) => {
+      t += FRAME_MS;
+      return tracker.update(t, boxes, { frozen });
+    };
+    for (let k = 0; k < 5; k++) step([face(100 + 2 * k, 60, 40)]);
+    const id = tracker.tracks[0].personId;
+    expect(id).toBe('cam-1');
+    // Three frames missed (333 ms < 500 ms).
+    for (let k = 0; k < 3; k++) expect(step([]).ended).toEqual([]);
+    expect(step([face(118, 60, 40)]).tracks[0].personId).toBe(id);
+    // A 1.1 s flat-field freeze: no detections are used and the time does not count as unseen.
+    for (let k = 0; k < 10; k++) expect(step([face(118, 60, 40)], true).ended).toEqual([]);
+    // The person moved on meanwhile; the widened prediction still finds them.
+    expect(step([face(140, 60, 40)]).tracks[0].personId).toBe(id);
+    expect(tracker.tracks).toHaveLength(1);
+  });
+
+  it('ends a person after the configured unseen time, and flush ends the rest', () => {
+    const tracker = new PersonTracker({ cameraId: 'cam', endAfterUnseenMs: 1000 });
+    let t = 0;
+    for (let k = 0; k < 4; k++) tracker.update((t += FRAME_MS), [face(60, 60, 40), face(180, 60, 40)]);
+    const endedAt: number[] = [];
+    for (let k = 0; k < 12; k++) {
+      const update = tracker.update((t += FRAME_MS), [face(180, 60, 40)]);
+      if (update.ended.length) endedAt.push(k);
+      expect(update.tracks[0].personId).toBe('cam-2');
+    }
+    // 1000 ms / 111 ms per frame: the 10th unseen frame is past the limit.
+    expect(endedAt).toEqual([9]);
+    expect(tracker.flush().map((track) => track.personId)).toEqual(['cam-2']);
+    expect(tracker.tracks).toHaveLength(0);
+  });
+
+  it('drops a one-frame spurious detection without making it a person', () => {
+    const tracker = new PersonTracker({ cameraId: 'cam' });
+    let t = 0;
+    tracker.update((t += FRAME_MS), [face(30, 30, 20)]);
+    for (let k = 0; k < 6; k++) expect(tracker.update((t += FRAME_MS), []).ended).toEqual([]);
+    expect(tracker.tracks).toHaveLength(0);
+    for (let k = 0; k < 3; k++) tracker.update((t += FRAME_MS), [face(100, 60, 40)]);
+    expect(tracker.tracks[0].personId).toBe('cam-1');
+  });
+});
