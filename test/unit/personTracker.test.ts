@@ -5,6 +5,15 @@ import type { Box } from '../../appliance/types.ts';
 
 const FRAME_MS = 111;
 
+/** Frame times 111 ms apart, starting at 111. */
+function frameClock(): () => number {
+  let t = 0;
+  return () => {
+    t += FRAME_MS;
+    return t;
+  };
+}
+
 function face(cx: number, cy: number, width: number): Box {
   return [cx - width / 2, cy - (width * 1.3) / 2, width, width * 1.3];
 }
@@ -89,11 +98,11 @@ describe('PersonTracker', () => {
 
   it('ends a person after the configured unseen time, and flush ends the rest', () => {
     const tracker = new PersonTracker({ cameraId: 'cam', endAfterUnseenMs: 1000 });
-    let t = 0;
-    for (let k = 0; k < 4; k++) tracker.update((t += FRAME_MS), [face(60, 60, 40), face(180, 60, 40)]);
+    const next = frameClock();
+    for (let k = 0; k < 4; k++) tracker.update(next(), [face(60, 60, 40), face(180, 60, 40)]);
     const endedAt: number[] = [];
     for (let k = 0; k < 12; k++) {
-      const update = tracker.update((t += FRAME_MS), [face(180, 60, 40)]);
+      const update = tracker.update(next(), [face(180, 60, 40)]);
       if (update.ended.length) endedAt.push(k);
       expect(update.tracks[0].personId).toBe('cam-2');
     }
@@ -105,11 +114,11 @@ describe('PersonTracker', () => {
 
   it('drops a one-frame spurious detection without making it a person', () => {
     const tracker = new PersonTracker({ cameraId: 'cam' });
-    let t = 0;
-    tracker.update((t += FRAME_MS), [face(30, 30, 20)]);
-    for (let k = 0; k < 6; k++) expect(tracker.update((t += FRAME_MS), []).ended).toEqual([]);
+    const next = frameClock();
+    tracker.update(next(), [face(30, 30, 20)]);
+    for (let k = 0; k < 6; k++) expect(tracker.update(next(), []).ended).toEqual([]);
     expect(tracker.tracks).toHaveLength(0);
-    for (let k = 0; k < 3; k++) tracker.update((t += FRAME_MS), [face(100, 60, 40)]);
+    for (let k = 0; k < 3; k++) tracker.update(next(), [face(100, 60, 40)]);
     expect(tracker.tracks[0].personId).toBe('cam-1');
   });
 });
