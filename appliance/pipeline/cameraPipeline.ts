@@ -25,6 +25,11 @@ export interface CameraPipelineOptions {
   bus: EventBus;
   stage?: FrameStage;
   now?: () => number;
+  /**
+   * `off`: no blackbody offset correction and the reference is treated as stable. Only for the
+   * accuracy benchmark (what the blackbody buys); deliberately not reachable from the configuration.
+   */
+  referenceMode?: 'blackbody' | 'off';
 }
 
 /** Radiometric conversion of the sensor itself: the reference and emissivity corrections come later. */
@@ -44,6 +49,7 @@ export class CameraPipeline {
   readonly #bus: EventBus;
   readonly #stage: FrameStage | null;
   readonly #now: () => number;
+  readonly #referenceMode: 'blackbody' | 'off';
   #previousRaw: Uint16Array | null = null;
   #referenceState: ReferenceState | null = null;
   readonly processed = new RateMeter();
@@ -57,6 +63,7 @@ export class CameraPipeline {
     this.#bus = options.bus;
     this.#stage = options.stage ?? null;
     this.#now = options.now ?? Date.now;
+    this.#referenceMode = options.referenceMode ?? 'blackbody';
     this.#tracker = createTracker(options.reference);
   }
 
@@ -98,7 +105,10 @@ export class CameraPipeline {
       flatField,
       reflectedC,
     });
-    const reference = update.reference;
+    const reference: ReferenceState =
+      this.#referenceMode === 'off'
+        ? { ...update.reference, state: 'stable', reason: 'reference correction off (benchmark)', offsetC: 0 }
+        : update.reference;
     // The tracker's offset is between true temperatures; the frame holds apparent ones. Apply the
     // difference of the blackbody's apparent temperatures, so the frame's emissivity-1 values are
     // corrected exactly and skin emissivity is applied once, at measurement.
