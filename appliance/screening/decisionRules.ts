@@ -1,0 +1,240 @@
+/**
+ * One reading and one decision per person from the measurements of their track. Pure.
+ *
+ * Reading: the person's frames are ranked by quality (frames with any quality flag never count: the
+ * reference was not stable, the face too far, turned, the eyes covered …); the best `windowFrames`
+ * of them form the window (largest face, most frontal). The reading is the **median of the upper
+ * half** of the window's canthus values. Why not the mean, or the median of all frames: the errors
+ * of a single-frame canthus reading are one-sided. A keypoint a pixel off the hottest spot, a blink,
+ * a slight turn or motion blur all read *lower* than the true canthus; nothing reads higher except
+ * sensor noise (NETD, symmetric and small after the window statistic of the measurement). A mean
+ * would average a fever down with the frames that missed the canthus; the upper half keeps the
+ * frames that saw it, and taking their median (not their maximum) keeps one noisy frame from setting
+ * the reading. Readings are never pulled toward normal: the model is an offset (slope 1), and
+ * nothing here shrinks or clamps a reading.
+ *
+ * Decision: absolute mode → `decide()` (elevated at the threshold, retest in the band below it);
+ * relative mode → baseline + delta (retest in the same band below the alarm level). Quality that is
+ * only marginal (fewer good frames than `minGoodFrames`) turns a `normal` into `retest`, never an
+ * `elevated` into anything lower. No good frame at all → `invalid` with the reasons, in words for the
+ * person at the door.
+ */
+import { decide, fromCelsius, type TemperatureUnit } from '../../calibration/decision.ts';
+import { estimateCoreC, type SkinCoreModel } from '../../calibration/skinCore.ts';
+import type { Decision, QualityFlag, ReferenceStateName } from '../types.ts';
+
+/** One frame of a person, as the screening stage keeps it. */
+export interface PersonSample {
+  at: number;
+  /** Inner-canthus skin temperature (reference- and emissivity-corrected), °C; null when not measured. */
+  canthusC: number | null;
+  faceMaxC: number | null;
+  foreheadC: number | null;
+  pixelsAcrossFace: number;
+  yawDeg: number | null;
+  flags: readonly QualityFlag[];
+  referenceState: ReferenceStateName;
+  /** The reference's reason when not stable ("blackbody partly covered …"). */
+  referenceReason: string;
+  referenceOffsetC: number;
+  ambientC: number;
+}
+
+export interface ReadingRules {
+  /** Frames in the best window. */
+  windowFrames: number;
+  /** Good frames for a full-confidence reading; fewer gives `retest` instead of `normal`. */
+  minGoodFrames: number;
+}
+
+export const READING_DEFAULTS: ReadingRules = { windowFrames: 9, minGoodFrames: 3 };
+
+export interface PersonReading {
+  /** Canthus skin temperature, °C. */
+  skinC: number;
+  faceMaxC: number | null;
+  foreheadC: number | null;
+  ambientC: number;
+  /** Good frames of the track, and how many formed the window. */
+  goodFrames: number;
+  windowFrames: number;
+  /** Reference offset in use for the window's frames (median), °C. */
+  referenceOffsetC: number;
+  /** Time of the newest frame in the window. */
+  at: number;
+}
+
+/** A sample counts for the reading only when nothing is wrong with it. */
+export function isGoodSample(sample: PersonSample): boolean {
+  return (
+    sample.flags.length === 0 &&
+    sample.referenceState === 'stable' &&
+    sample.canthusC !== null &&
+    Number.isFinite(sample.canthusC)
+  );
+}
+
+/** Larger faces and more frontal heads first (distance matters little, head turn a lot). */
+export function sampleQuality(sample: PersonSample): number {
+  const yaw = sample.yawDeg === null ? 10 : Math.abs(sample.yawDeg);
+  return sample.pixelsAcrossFace * Math.max(0.05, 1 - yaw / 30);
+}
+
+export function personReading(
+  samples: readonly PersonSample[],
+  rules: ReadingRules = READING_DEFAULTS,
+): PersonReading | null {
+  const good = samples.filter(isGoodSample);
+  if (good.length === 0) return null;
+  const window = [...good].sort((a, b) => sampleQuality(b) - sampleQuality(a)).slice(0, rules.windowFrames);
+  const byCanthus = [...window].sort((a, b) => (b.canthusC as number) - (a.canthusC as number));
+  const upper = byCanthus.slice(0, Math.ceil(byCanthus.length / 2));
+  return {
+    skinC: median(upper.map((s) => s.canthusC as number)),
+    faceMaxC: medianOrNull(upper.map((s) => s.faceMaxC)),
+    foreheadC: medianOrNull(upper.map((s) => s.foreheadC)),
+    ambientC: median(window.map((s) => s.ambientC)),
+    goodFrames: good.length,
+    windowFrames: window.length,
+    referenceOffsetC: median(window.map((s) => s.referenceOffsetC)),
+    at: Math.max(...window.map((s) => s.at)),
+  };
+}
+
+export interface DecisionRulesConfig {
+  mode: 'absolute' | 'relative';
+  thresholdC: number;
+  retestBandC: number;
+  unit: TemperatureUnit;
+  model: SkinCoreModel;
+  /** Relative mode: alarm level (baseline + delta) before this person, °C of skin; null while the baseline is empty. */
+  relativeAlarmAtC?: number | null;
+}
+
+export interface PersonDecision {
+  decision: Decision;
+  reasons: string[];
+  skinC: number | null;
+  estimatedCoreC: number | null;
+}
+
+/** The decision for a reading (null: no good frame; then `invalidReasons` say why). */
+export function decideReading(
+  reading: PersonReading | null,
+  config: DecisionRulesConfig,
+  rules: ReadingRules,
+  invalidReasons: string[],
+): PersonDecision {
+  if (reading === null) {
+    return { decision: 'invalid', reasons: invalidReasons, skinC: null, estimatedCoreC: null };
+  }
+  const estimatedCoreC = estimateCoreC(
+    {
+      canthusC: reading.skinC,
+      faceMaxC: reading.faceMaxC,
+      foreheadC: reading.foreheadC,
+      ambientC: reading.ambientC,
+    },
+    config.model,
+  ).estimatedCoreC;
+  const reasons: string[] = [];
+  let decision: Decision;
+  if (config.mode === 'absolute') {
+    decision = decide({ estimatedCoreC, thresholdC: config.thresholdC, retestBandC: config.retestBandC });
+    if (decision === 'elevated') {
+      reasons.push(
+        `at or above ${formatTemperature(config.thresholdC, config.unit)}: confirm with a clinical thermometer`,
+      );
+    } else if (decision === 'retest') {
+      reasons.push(`just below ${formatTemperature(config.thresholdC, config.unit)}: measure again`);
+    }
+  } else {
+    const alarmAtC = config.relativeAlarmAtC ?? null;
+    if (alarmAtC === null) {
+      decision = 'normal';
+      reasons.push('relative mode: first reading starts the baseline');
+    } else if (reading.skinC >= alarmAtC - 1e-9) {
+      decision = 'elevated';
+      reasons.push('well above the people before: confirm with a clinical thermometer');
+    } else if (config.retestBandC > 0 && reading.skinC >= alarmAtC - config.retestBandC - 1e-9) {
+      decision = 'retest';
+      reasons.push('just below the alarm level of relative mode: measure again');
+    } else {
+      decision = 'normal';
+    }
+  }
+  if (decision === 'normal' && reading.goodFrames < rules.minGoodFrames) {
+    decision = 'retest';
+    reasons.push(
+      `only ${reading.goodFrames} good frame${reading.goodFrames === 1 ? '' : 's'}: measure again`,
+    );
+  }
+  return { decision, reasons, skinC: reading.skinC, estimatedCoreC };
+}
+
+/** In words for the person at the door (and staff), most common problem first. */
+export const FLAG_REASONS: Record<QualityFlag, string> = {
+  'too-far': 'too far: step closer to the mark',
+  'not-frontal': 'not facing the camera: look at the camera',
+  'eyes-obstructed': 'glasses: eyes not measurable (remove glasses)',
+  'at-border': 'face at the edge of the picture: stand in the middle',
+  'reference-not-stable': 'reference not stable',
+  'faces-too-close': 'two faces too close: one person at a time',
+  'flat-field': 'camera recalibrating: measure again',
+  'no-canthus': 'eyes not found: look at the camera',
+};
+
+const REFERENCE_REASONS: Record<ReferenceStateName, string> = {
+  warming: 'camera warming up',
+  stable: 'reference stable',
+  occluded: 'blackbody occluded',
+  moved: 'blackbody moved',
+  drifting: 'blackbody reading drifting',
+  ffc: 'camera recalibrating (shutter)',
+  missing: 'blackbody not in view',
+};
+
+export function referenceReason(state: ReferenceStateName): string {
+  return `reference not stable: ${REFERENCE_REASONS[state]}`;
+}
+
+export const NEVER_AT_MEASUREMENT_POINT = 'never at the measurement point: step up to the mark';
+
+/**
+ * Why a person has no reading: the flags of the frames where they were close enough to be measured
+ * (all frames when they never were), most frequent first; problems seen in fewer than a fifth of
+ * those frames are left out unless nothing else is.
+ */
+export function invalidReasons(samples: readonly PersonSample[]): string[] {
+  if (samples.length === 0) return [NEVER_AT_MEASUREMENT_POINT];
+  const near = samples.filter((s) => !s.flags.includes('too-far'));
+  if (near.length === 0) return [NEVER_AT_MEASUREMENT_POINT];
+  const counts = new Map<string, number>();
+  for (const sample of near) {
+    const seen = new Set<string>();
+    for (const flag of sample.flags) {
+      seen.add(flag === 'reference-not-stable' ? referenceReason(sample.referenceState) : FLAG_REASONS[flag]);
+    }
+    if (sample.flags.length === 0 && sample.canthusC === null) seen.add(FLAG_REASONS['no-canthus']);
+    for (const reason of seen) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  }
+  const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+  if (ranked.length === 0) return [NEVER_AT_MEASUREMENT_POINT];
+  const common = ranked.filter(([, n]) => n >= near.length / 5);
+  return (common.length > 0 ? common : ranked.slice(0, 1)).map(([reason]) => reason);
+}
+
+export function formatTemperature(celsius: number, unit: TemperatureUnit): string {
+  return `${fromCelsius(celsius, unit).toFixed(1)} °${unit}`;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function medianOrNull(values: (number | null)[]): number | null {
+  const finite = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  return finite.length === 0 ? null : median(finite);
+}

@@ -1,0 +1,377 @@
+/**
+ * The screening stage of a camera's frame path: faces → measurements → persons → one reading and
+ * decision per person → `screening` events on the bus (`new` → `update`… → `end`, one stable
+ * `personId`).
+ *
+ * - Every frame: detect faces (never inside the blackbody region), measure each face (quality flags),
+ *   give the faces to the person tracker, keep each person's samples.
+ * - Flat-field frames are frozen repeats: no detection, no measurement; the tracker does not count
+ *   them as unseen time, so an FFC neither ends nor splits a person.
+ * - A sample is good only without any flag and with the reference `stable` in that very frame, so a
+ *   reading never rests on a frame the blackbody did not vouch for.
+ * - `new` when the tracker confirms a person; `update` when the decision, the reasons or the reading
+ *   (by ≥ 0.1 °C) change, at most once per `updateIntervalMs` (a first `elevated` goes out at once);
+ *   `end` when the person has left (or the source ended) with the final reading, decision, reasons.
+ * - Alerts: the first event with `elevated` carries `alert: true`, and a person once announced as
+ *   elevated stays elevated (a later, lower reading adds a reason instead): one alert per person, and
+ *   a fever is never talked back to normal.
+ * - Interim events (`new`, `update`) before `minGoodFrames` good frames say `invalid` with what is in
+ *   the way right now ("too far …", "measuring: hold still"); the verdict is the `end` event.
+ */
+import { randomUUID } from 'node:crypto';
+import { skinTemperatureC } from '../../calibration/reference.ts';
+import { RelativeBaseline } from '../../calibration/relativeMode.ts';
+import type { SkinCoreModel } from '../../calibration/skinCore.ts';
+import type { ApplianceConfig } from '../config/load.ts';
+import type { EventBus } from '../eventBus.ts';
+import type { FrameStage } from '../pipeline/cameraPipeline.ts';
+import { PersonTracker, type PersonTrackerOptions, type Track } from '../tracking/personTracker.ts';
+import type {
+  Box,
+  Decision,
+  Face,
+  Measurement,
+  QualityFlag,
+  ScreeningEvent,
+  ThermalFrame,
+} from '../types.ts';
+import {
+  decideReading,
+  FLAG_REASONS,
+  formatTemperature,
+  invalidReasons,
+  isGoodSample,
+  type PersonDecision,
+  type PersonSample,
+  personReading,
+  READING_DEFAULTS,
+  type ReadingRules,
+  referenceReason,
+  sampleQuality,
+} from './decisionRules.ts';
+
+/** A ScreeningEvent with what a display needs besides the °C numbers. */
+export interface ScreeningEventDetail extends ScreeningEvent {
+  /** Display unit of the site; the numbers stay in °C. */
+  unit: 'C' | 'F';
+  /** The estimated core temperature in the display unit, e.g. "37.9 °C"; null without a reading. */
+  display: string | null;
+  /** True on the one event that raises this person's alarm. */
+  alert: boolean;
+  /** Good frames behind the reading so far. */
+  goodFrames: number;
+  mode: 'absolute' | 'relative';
+  /** Frame numbers of the person's first and last detection. */
+  firstSeq: number;
+  lastSeq: number;
+}
+
+export type ScreeningConfig = ApplianceConfig['screening'];
+
+export interface ScreeningStageOptions {
+  cameraId: string;
+  applianceId: string;
+  bus: EventBus;
+  screening: ScreeningConfig;
+  model: SkinCoreModel;
+  /** The blackbody's region as the pipeline found it (never a face); null while unknown. */
+  referenceRegion: () => { x: number; y: number; width: number; height: number } | null;
+  /** Faces of a frame, not inside `exclude`. */
+  detectFaces: (frame: ThermalFrame, exclude: Box[]) => Face[];
+  /** One face's measurement with quality flags; `faces` are all faces of the frame. */
+  measure: (frame: ThermalFrame, face: Face, faces: readonly Face[]) => Measurement;
+  tracker?: Partial<Omit<PersonTrackerOptions, 'cameraId'>>;
+  reading?: Partial<ReadingRules>;
+  /** Least time between two `update` events of a person, ms. */
+  updateIntervalMs?: number;
+  newEventId?: () => string;
+}
+
+interface PersonState {
+  track: Track;
+  samples: PersonSample[];
+  firstSeq: number;
+  lastSeq: number;
+  /** Box of the best-quality frame so far (for the event and the overlay). */
+  bestBox: Box;
+  bestQuality: number;
+  announced: boolean;
+  lastEmittedAt: number;
+  lastEmitted: { decision: Decision; reasons: string; skinC: number | null } | null;
+  alerted: boolean;
+  alertCoreC: number | null;
+}
+
+/** Flagged samples kept per person (for the reasons); good ones are kept apart and pruned by quality. */
+const MAX_FLAGGED_SAMPLES = 600;
+const MAX_GOOD_SAMPLES = 200;
+/** A reading change that is worth an update, °C. */
+const READING_CHANGE_C = 0.1;
+
+export class ScreeningStage implements FrameStage {
+  readonly #o: ScreeningStageOptions;
+  readonly #tracker: PersonTracker;
+  readonly #rules: ReadingRules;
+  readonly #updateIntervalMs: number;
+  readonly #newEventId: () => string;
+  readonly #persons = new Map<number, PersonState>();
+  readonly #baseline: RelativeBaseline | null;
+  #lastFrame: ThermalFrame | null = null;
+
+  constructor(options: ScreeningStageOptions) {
+    this.#o = options;
+    this.#tracker = new PersonTracker({ ...options.tracker, cameraId: options.cameraId });
+    this.#rules = { ...READING_DEFAULTS, ...options.reading };
+    this.#updateIntervalMs = options.updateIntervalMs ?? 1000;
+    this.#newEventId = options.newEventId ?? randomUUID;
+    this.#baseline =
+      options.screening.mode === 'relative'
+        ? new RelativeBaseline({
+            baselineSize: options.screening.relative.baselineSize,
+            deltaC: options.screening.relative.deltaC,
+          })
+        : null;
+  }
+
+  process(frame: ThermalFrame): void {
+    this.#lastFrame = frame;
+    if (frame.flatField) {
+      this.#tracker.update(frame.capturedAt, [], { frozen: true });
+      return;
+    }
+    const region = this.#o.referenceRegion();
+    const exclude: Box[] = region ? [[region.x, region.y, region.width, region.height]] : [];
+    const faces = this.#o.detectFaces(frame, exclude);
+    const measurements = faces.map((face) => this.#o.measure(frame, face, faces));
+    const update = this.#tracker.update(
+      frame.capturedAt,
+      faces.map((face) => face.box),
+    );
+
+    const touched = new Set<PersonState>();
+    update.tracks.forEach((track, i) => {
+      let state = this.#persons.get(track.trackNumber);
+      if (!state) {
+        state = {
+          track,
+          samples: [],
+          firstSeq: frame.seq,
+          lastSeq: frame.seq,
+          bestBox: faces[i].box,
+          bestQuality: Number.NEGATIVE_INFINITY,
+          announced: false,
+          lastEmittedAt: Number.NEGATIVE_INFINITY,
+          lastEmitted: null,
+          alerted: false,
+          alertCoreC: null,
+        };
+        this.#persons.set(track.trackNumber, state);
+      }
+      state.lastSeq = frame.seq;
+      const sample = this.#sample(frame, measurements[i]);
+      this.#keep(state, sample);
+      const quality = sampleQuality(sample) * (isGoodSample(sample) ? 2 : 1);
+      if (quality >= state.bestQuality) {
+        state.bestQuality = quality;
+        state.bestBox = faces[i].box;
+      }
+      touched.add(state);
+    });
+
+    for (const track of update.confirmed) {
+      const state = this.#persons.get(track.trackNumber);
+      if (state) this.#emit(state, 'new', frame.capturedAt, this.#interim(state));
+    }
+    for (const state of touched) {
+      if (!state.announced || update.confirmed.includes(state.track)) continue;
+      this.#maybeUpdate(state, frame.capturedAt);
+    }
+    for (const track of update.ended) this.#end(track, frame.capturedAt);
+    // Tentative tracks the tracker dropped never became persons: forget them.
+    const open = new Set(this.#tracker.tracks.map((t) => t.trackNumber));
+    for (const [number, state] of this.#persons)
+      if (!open.has(number) && !state.announced) this.#persons.delete(number);
+  }
+
+  flush(at: number): void {
+    for (const track of this.#tracker.flush()) this.#end(track, at);
+    this.#persons.clear();
+  }
+
+  #sample(frame: ThermalFrame, m: Measurement): PersonSample {
+    const flags: QualityFlag[] = [...m.flags];
+    // The gate does not depend on the measurement code remembering it.
+    if (frame.reference.state !== 'stable' && !flags.includes('reference-not-stable'))
+      flags.push('reference-not-stable');
+    // Frames hold reference-corrected *apparent* temperatures (emissivity 1); the skin-core model was
+    // fitted on emissivity-corrected skin temperatures, so skin emissivity is applied here, once.
+    const skin = (apparentC: number | null) =>
+      apparentC === null || !Number.isFinite(apparentC)
+        ? null
+        : skinTemperatureC(apparentC, frame.reflectedC, this.#o.screening.skinEmissivity);
+    return {
+      at: frame.capturedAt,
+      canthusC: skin(m.canthusC),
+      faceMaxC: skin(m.faceMaxC),
+      foreheadC: skin(m.foreheadC),
+      pixelsAcrossFace: m.pixelsAcrossFace,
+      yawDeg: m.yawDeg,
+      flags,
+      referenceState: frame.reference.state,
+      referenceReason: frame.reference.reason,
+      referenceOffsetC: frame.reference.offsetC,
+      ambientC: frame.reflectedC,
+    };
+  }
+
+  #keep(state: PersonState, sample: PersonSample): void {
+    state.samples.push(sample);
+    if (state.samples.length <= MAX_FLAGGED_SAMPLES + MAX_GOOD_SAMPLES) return;
+    // Someone standing in view for minutes: keep the best good frames and the recent flagged ones.
+    const good = state.samples
+      .filter(isGoodSample)
+      .sort((a, b) => sampleQuality(b) - sampleQuality(a))
+      .slice(0, MAX_GOOD_SAMPLES);
+    const flagged = state.samples.filter((s) => !isGoodSample(s)).slice(-MAX_FLAGGED_SAMPLES);
+    state.samples = [...good, ...flagged].sort((a, b) => a.at - b.at);
+  }
+
+  #relativeAlarmAtC(): number | null {
+    const baselineC = this.#baseline?.baselineC ?? null;
+    return baselineC === null ? null : baselineC + this.#o.screening.relative.deltaC;
+  }
+
+  #decisionConfig() {
+    const s = this.#o.screening;
+    return {
+      mode: s.mode,
+      thresholdC: s.thresholdC,
+      retestBandC: s.retestBandC,
+      unit: s.unit,
+      model: this.#o.model,
+      relativeAlarmAtC: this.#relativeAlarmAtC(),
+    };
+  }
+
+  /** The state so far, for `new` and `update`. */
+  #interim(state: PersonState): PersonDecision {
+    const reading = personReading(state.samples, this.#rules);
+    if (reading && reading.goodFrames >= this.#rules.minGoodFrames) {
+      return decideReading(reading, this.#decisionConfig(), this.#rules, []);
+    }
+    const latest = state.samples[state.samples.length - 1];
+    let reasons: string[];
+    if (reading) reasons = ['measuring: hold still'];
+    else if (!latest) reasons = ['measuring'];
+    else reasons = frameReasons(latest);
+    return { decision: 'invalid', reasons, skinC: null, estimatedCoreC: null };
+  }
+
+  #maybeUpdate(state: PersonState, at: number): void {
+    const next = this.#sticky(state, this.#interim(state));
+    const last = state.lastEmitted;
+    const changed =
+      last === null ||
+      last.decision !== next.decision ||
+      last.reasons !== next.reasons.join('\n') ||
+      (last.skinC === null) !== (next.skinC === null) ||
+      (last.skinC !== null && next.skinC !== null && Math.abs(last.skinC - next.skinC) >= READING_CHANGE_C);
+    if (!changed) return;
+    const firstAlert = next.decision === 'elevated' && !state.alerted;
+    if (!firstAlert && at - state.lastEmittedAt < this.#updateIntervalMs) return;
+    this.#emit(state, 'update', at, next);
+  }
+
+  #end(track: Track, at: number): void {
+    const state = this.#persons.get(track.trackNumber);
+    if (!state) return;
+    this.#persons.delete(track.trackNumber);
+    const reading = personReading(state.samples, this.#rules);
+    const decision = decideReading(
+      reading,
+      this.#decisionConfig(),
+      this.#rules,
+      invalidReasons(state.samples),
+    );
+    // Relative mode learns from complete, good readings only (elevated ones never enter the baseline).
+    if (this.#baseline && reading && reading.goodFrames >= this.#rules.minGoodFrames)
+      this.#baseline.assess(reading.skinC);
+    if (!state.announced) this.#emit(state, 'new', at, this.#interim(state));
+    this.#emit(state, 'end', at, decision);
+  }
+
+  /** A person once announced elevated stays elevated. */
+  #sticky(state: PersonState, decision: PersonDecision): PersonDecision {
+    if (!state.alerted || decision.decision === 'elevated') return decision;
+    const earlier =
+      state.alertCoreC === null ? '' : ` (${formatTemperature(state.alertCoreC, this.#o.screening.unit)})`;
+    return {
+      ...decision,
+      decision: 'elevated',
+      reasons: [
+        `elevated reading earlier${earlier}: confirm with a clinical thermometer`,
+        ...decision.reasons,
+      ],
+    };
+  }
+
+  #emit(state: PersonState, kind: ScreeningEvent['kind'], at: number, rawDecision: PersonDecision): void {
+    const decision = this.#sticky(state, rawDecision);
+    const personId = state.track.personId;
+    if (personId === null) return;
+    const alert = decision.decision === 'elevated' && !state.alerted;
+    if (alert) {
+      state.alerted = true;
+      state.alertCoreC = decision.estimatedCoreC;
+    }
+    state.announced = true;
+    state.lastEmittedAt = at;
+    state.lastEmitted = {
+      decision: decision.decision,
+      reasons: decision.reasons.join('\n'),
+      skinC: decision.skinC,
+    };
+    const frame = this.#lastFrame;
+    const unit = this.#o.screening.unit;
+    const reading = personReading(state.samples, this.#rules);
+    const event: ScreeningEventDetail = {
+      id: this.#newEventId(),
+      kind,
+      personId,
+      at,
+      skinC: round2(decision.skinC),
+      estimatedCoreC: round2(decision.estimatedCoreC),
+      decision: decision.decision,
+      reasons: decision.reasons,
+      calibration: {
+        referenceState: frame?.reference.state ?? 'missing',
+        offsetC: round2(reading?.referenceOffsetC ?? frame?.reference.offsetC ?? 0) ?? 0,
+        calibrationId: null,
+      },
+      applianceId: this.#o.applianceId,
+      cameraId: this.#o.cameraId,
+      box: state.bestBox.map((v) => Math.round(v * 10) / 10) as Box,
+      unit,
+      display: decision.estimatedCoreC === null ? null : formatTemperature(decision.estimatedCoreC, unit),
+      alert,
+      goodFrames: reading?.goodFrames ?? 0,
+      mode: this.#o.screening.mode,
+      firstSeq: state.firstSeq,
+      lastSeq: state.lastSeq,
+    };
+    this.#o.bus.emit('screening', event);
+  }
+}
+
+/** What is in the way in one frame, in words. */
+function frameReasons(sample: PersonSample): string[] {
+  if (sample.flags.length === 0)
+    return sample.canthusC === null ? [FLAG_REASONS['no-canthus']] : ['measuring: hold still'];
+  return sample.flags.map((flag) =>
+    flag === 'reference-not-stable' ? referenceReason(sample.referenceState) : FLAG_REASONS[flag],
+  );
+}
+
+function round2(value: number | null): number | null {
+  return value === null ? null : Math.round(value * 100) / 100;
+}

@@ -1,0 +1,345 @@
+import { describe, expect, it } from 'vitest';
+import { EventBus } from '../../appliance/eventBus.ts';
+import {
+  decideReading,
+  invalidReasons,
+  NEVER_AT_MEASUREMENT_POINT,
+  type PersonReading,
+  type PersonSample,
+  personReading,
+} from '../../appliance/screening/decisionRules.ts';
+import {
+  type ScreeningConfig,
+  type ScreeningEventDetail,
+  ScreeningStage,
+} from '../../appliance/screening/screeningStage.ts';
+import type {
+  Box,
+  Face,
+  Measurement,
+  QualityFlag,
+  ReferenceStateName,
+  ThermalFrame,
+} from '../../appliance/types.ts';
+import { constantOffsetModel } from '../../calibration/skinCore.ts';
+
+const MODEL = constantOffsetModel(1.25);
+const RULES = { windowFrames: 9, minGoodFrames: 3 };
+const ABSOLUTE = {
+  mode: 'absolute' as const,
+  thresholdC: 37.5,
+  retestBandC: 0.3,
+  unit: 'C' as const,
+  model: MODEL,
+};
+
+function reading(skinC: number, goodFrames = 9): PersonReading {
+  return {
+    skinC,
+    faceMaxC: null,
+    foreheadC: null,
+    ambientC: 21,
+    goodFrames,
+    windowFrames: Math.min(9, goodFrames),
+    referenceOffsetC: 0,
+    at: 0,
+  };
+}
+
+function sample(canthusC: number | null, overrides: Partial<PersonSample> = {}): PersonSample {
+  return {
+    at: 0,
+    canthusC,
+    faceMaxC: null,
+    foreheadC: null,
+    pixelsAcrossFace: 50,
+    yawDeg: 0,
+    flags: [],
+    referenceState: 'stable',
+    referenceReason: '',
+    referenceOffsetC: 0,
+    ambientC: 21,
+    ...overrides,
+  };
+}
+
+describe('decision rules at their boundaries', () => {
+  const at = (skinC: number, goodFrames = 9) =>
+    decideReading(reading(skinC, goodFrames), ABSOLUTE, RULES, []);
+
+  it('elevated from the threshold up, retest in the band below it, normal below the band', () => {
+    expect(at(37.5 - 1.25).decision).toBe('elevated');
+    expect(at(37.5 - 1.25 - 0.001).decision).toBe('retest');
+    expect(at(37.2 - 1.25).decision).toBe('retest');
+    expect(at(37.2 - 1.25 - 0.001).decision).toBe('normal');
+    expect(at(37.5 - 1.25).estimatedCoreC).toBeCloseTo(37.5, 9);
+  });
+
+  it('few good frames turn normal into retest but never lower an elevated reading', () => {
+    expect(at(35.5, 2).decision).toBe('retest');
+    expect(at(35.5, 2).reasons.join()).toMatch(/only 2 good frames/);
+    expect(at(35.5, 3).decision).toBe('normal');
+    expect(at(38.5 - 1.25, 1).decision).toBe('elevated');
+  });
+
+  it('does not pull a high reading toward normal: the estimate moves one for one with the canthus', () => {
+    expect(at(40 - 1.25).estimatedCoreC).toBeCloseTo(40, 9);
+    expect(at(41.5 - 1.25).estimatedCoreC).toBeCloseTo(41.5, 9);
+  });
+
+  it('relative mode: the first reading seeds, then alarm at baseline + delta, retest just below', () => {
+    const relative = { ...ABSOLUTE, mode: 'relative' as const };
+    expect(decideReading(reading(35.8), { ...relative, relativeAlarmAtC: null }, RULES, []).decision).toBe(
+      'normal',
+    );
+    expect(decideReading(reading(36.8), { ...relative, relativeAlarmAtC: 36.8 }, RULES, []).decision).toBe(
+      'elevated',
+    );
+    expect(decideReading(reading(36.6), { ...relative, relativeAlarmAtC: 36.8 }, RULES, []).decision).toBe(
+      'retest',
+    );
+    expect(decideReading(reading(36.4), { ...relative, relativeAlarmAtC: 36.8 }, RULES, []).decision).toBe(
+      'normal',
+    );
+  });
+
+  it('no reading: invalid with the reasons', () => {
+    expect(decideReading(null, ABSOLUTE, RULES, ['x'])).toEqual({
+      decision: 'invalid',
+      reasons: ['x'],
+      skinC: null,
+      estimatedCoreC: null,
+    });
+  });
+});
+
+describe('personReading', () => {
+  it('takes the median of the upper half of the best window: low misses do not average a fever down', () => {
+    // Nine good frames: five saw the canthus (~36.9), four missed it and read low.
+    const values = [36.9, 36.88, 36.92, 36.91, 36.89, 36.2, 36.4, 36.0, 36.5];
+    const r = personReading(
+      values.map((v) => sample(v)),
+      RULES,
+    );
+    expect(r?.skinC).toBeCloseTo(36.9, 6);
+    expect(r?.goodFrames).toBe(9);
+  });
+
+  it('uses only flag-free frames with a stable reference, preferring large frontal faces', () => {
+    const samples = [
+      sample(38.5, { flags: ['reference-not-stable'], referenceState: 'occluded' }),
+      sample(38.4, { referenceState: 'drifting' }),
+      sample(38.3, { flags: ['not-frontal'] }),
+      sample(36.0, { pixelsAcrossFace: 20 }),
+      sample(36.5, { pixelsAcrossFace: 60 }),
+    ];
+    const r = personReading(samples, { windowFrames: 1, minGoodFrames: 1 });
+    expect(r?.skinC).toBe(36.5);
+    expect(r?.goodFrames).toBe(2);
+    expect(personReading([samples[0], samples[1]], RULES)).toBeNull();
+  });
+});
+
+describe('invalid reasons', () => {
+  it('names the problem in words a person at the door understands', () => {
+    expect(invalidReasons([sample(null, { flags: ['too-far'] })])).toEqual([NEVER_AT_MEASUREMENT_POINT]);
+    expect(invalidReasons([sample(null, { flags: ['eyes-obstructed'] })])).toEqual([
+      'glasses: eyes not measurable (remove glasses)',
+    ]);
+    expect(
+      invalidReasons([sample(36, { flags: ['reference-not-stable'], referenceState: 'occluded' })]),
+    ).toEqual(['reference not stable: blackbody occluded']);
+    const mixed = [
+      sample(null, { flags: ['too-far'] }),
+      sample(36, { flags: ['not-frontal'] }),
+      sample(36, { flags: ['not-frontal'] }),
+      sample(36, { flags: ['faces-too-close', 'not-frontal'] }),
+    ];
+    expect(invalidReasons(mixed)).toEqual([
+      'not facing the camera: look at the camera',
+      'two faces too close: one person at a time',
+    ]);
+  });
+});
+
+// ---- the stage, with scripted detections and measurements ----
+
+const SCREENING: ScreeningConfig = {
+  unit: 'C',
+  mode: 'absolute',
+  thresholdC: 37.5,
+  retestBandC: 0.3,
+  // 1: the scripted canthus values are skin temperatures already.
+  skinEmissivity: 1,
+  relative: { baselineSize: 10, deltaC: 1 },
+};
+
+interface ScriptedFace {
+  box: Box;
+  canthusC: number | null;
+  flags?: QualityFlag[];
+}
+
+interface ScriptedFrame {
+  faces: ScriptedFace[];
+  reference?: ReferenceStateName;
+  flatField?: boolean;
+}
+
+function runStage(frames: ScriptedFrame[], screening: ScreeningConfig = SCREENING): ScreeningEventDetail[] {
+  const bus = new EventBus();
+  const events: ScreeningEventDetail[] = [];
+  bus.on('screening', (event) => events.push(event as ScreeningEventDetail));
+  let current: ScriptedFrame = frames[0];
+  let ids = 0;
+  const stage = new ScreeningStage({
+    cameraId: 'cam',
+    applianceId: 'app',
+    bus,
+    screening,
+    model: MODEL,
+    referenceRegion: () => ({ x: 200, y: 50, width: 20, height: 20 }),
+    detectFaces: (_frame, exclude) => {
+      expect(exclude).toEqual([[200, 50, 20, 20]]);
+      return current.faces.map(
+        (f): Face => ({
+          box: f.box,
+          keypoints: {} as Face['keypoints'],
+          score: 1,
+          from: 'thermal',
+          frontal: true,
+        }),
+      );
+    },
+    measure: (_frame, face): Measurement => {
+      const scripted = current.faces.find((f) => f.box === face.box)!;
+      return {
+        canthusC: scripted.canthusC,
+        faceMaxC: null,
+        foreheadC: null,
+        pixelsAcrossFace: face.box[2],
+        yawDeg: 0,
+        flags: scripted.flags ?? [],
+      };
+    },
+    newEventId: () => `e${++ids}`,
+  });
+  frames.forEach((f, seq) => {
+    current = f;
+    const state = f.reference ?? 'stable';
+    const frame: ThermalFrame = {
+      cameraId: 'cam',
+      seq,
+      capturedAt: 1_000_000 + seq * 111,
+      width: 256,
+      height: 192,
+      celsius: new Float32Array(0),
+      reference: { state, reason: state, measuredC: 35, setpointC: 35, offsetC: 0.2, noiseC: 0.05, gain: 1 },
+      flatField: f.flatField ?? false,
+      reflectedC: 21,
+    };
+    stage.process(frame);
+  });
+  stage.flush(1_000_000 + frames.length * 111);
+  return events;
+}
+
+/** A person walking in from the left, standing still for `standFrames`, then gone. */
+function walkIn(
+  canthusC: number,
+  standFrames: number,
+  overrides: Partial<ScriptedFrame> = {},
+  flags?: QualityFlag[],
+): ScriptedFrame[] {
+  const frames: ScriptedFrame[] = [];
+  for (let k = 0; k < 8; k++)
+    frames.push({
+      faces: [{ box: [20 + 8 * k, 40, 20 + 3 * k, 26 + 4 * k], canthusC: null, flags: ['too-far'] }],
+    });
+  for (let k = 0; k < standFrames; k++) {
+    frames.push({
+      faces: [{ box: [84 + (k % 2), 40, 50, 65], canthusC: canthusC + (k % 3) * 0.01, flags }],
+      ...overrides,
+    });
+  }
+  return frames;
+}
+
+const emptyFrames = (n: number): ScriptedFrame[] => Array.from({ length: n }, () => ({ faces: [] }));
+
+describe('ScreeningStage', () => {
+  it('new → update … → end with one id; a fever alerts exactly once and stays elevated', () => {
+    const events = runStage([...walkIn(37.0, 30), ...emptyFrames(20)]);
+    expect(events[0].kind).toBe('new');
+    expect(events.at(-1)?.kind).toBe('end');
+    expect(new Set(events.map((e) => e.personId))).toEqual(new Set(['cam-1']));
+    expect(events.filter((e) => e.kind === 'end')).toHaveLength(1);
+    expect(events.filter((e) => e.alert)).toHaveLength(1);
+    const end = events.at(-1)!;
+    expect(end.decision).toBe('elevated');
+    // Values cycle 37.00/37.01/37.02: the upper half of the window is 37.02 ×3, 37.01 ×2.
+    expect(end.skinC).toBeCloseTo(37.02, 6);
+    expect(end.estimatedCoreC).toBeCloseTo(38.27, 6);
+    expect(end.display).toBe('38.3 °C');
+    expect(end.goodFrames).toBe(30);
+    const firstElevated = events.findIndex((e) => e.decision === 'elevated');
+    expect(events.slice(firstElevated).every((e) => e.decision === 'elevated')).toBe(true);
+  });
+
+  it('rate-limits updates', () => {
+    const events = runStage([...walkIn(35.5, 40), ...emptyFrames(20)]);
+    const updates = events.filter((e) => e.kind === 'update');
+    for (let k = 1; k < updates.length; k++)
+      expect(updates[k].at - updates[k - 1].at).toBeGreaterThanOrEqual(1000);
+    expect(events.at(-1)?.decision).toBe('normal');
+  });
+
+  it('reference not stable in every frame: invalid, no reading, and the reason names the blackbody', () => {
+    const events = runStage([...walkIn(38.5, 30, { reference: 'occluded' }), ...emptyFrames(20)]);
+    const end = events.find((e) => e.kind === 'end')!;
+    expect(end.decision).toBe('invalid');
+    expect(end.skinC).toBeNull();
+    expect(end.estimatedCoreC).toBeNull();
+    expect(end.reasons).toContain('reference not stable: blackbody occluded');
+    expect(events.some((e) => e.alert)).toBe(false);
+  });
+
+  it('glasses: invalid with the glasses reason; never at the measurement point: says so', () => {
+    const glasses = runStage([...walkIn(36, 20, {}, ['eyes-obstructed']), ...emptyFrames(20)]);
+    expect(glasses.at(-1)?.reasons).toEqual(['glasses: eyes not measurable (remove glasses)']);
+    const far = runStage([...walkIn(36, 0), ...emptyFrames(20)]);
+    expect(far.at(-1)?.decision).toBe('invalid');
+    expect(far.at(-1)?.reasons).toEqual([NEVER_AT_MEASUREMENT_POINT]);
+  });
+
+  it('a flat-field freeze neither ends nor splits a person', () => {
+    const frames = walkIn(36, 10);
+    const standing = frames.at(-1)!;
+    const freeze = Array.from({ length: 20 }, () => ({ ...standing, flatField: true }));
+    const events = runStage([...frames, ...freeze, ...walkIn(36, 10).slice(8), ...emptyFrames(20)]);
+    expect(new Set(events.map((e) => e.personId)).size).toBe(1);
+    expect(events.filter((e) => e.kind === 'end')).toHaveLength(1);
+    expect(events.at(-1)?.goodFrames).toBe(20);
+  });
+
+  it('two people side by side get two ids and two end events', () => {
+    const frames: ScriptedFrame[] = Array.from({ length: 30 }, () => ({
+      faces: [
+        { box: [30, 40, 45, 58], canthusC: 35.5 },
+        { box: [150, 40, 45, 58], canthusC: 37.0 },
+      ],
+    }));
+    const events = runStage([...frames, ...emptyFrames(20)]);
+    const ends = events.filter((e) => e.kind === 'end');
+    expect(ends.map((e) => e.personId).sort()).toEqual(['cam-1', 'cam-2']);
+    expect(ends.map((e) => e.decision).sort()).toEqual(['elevated', 'normal']);
+  });
+
+  it('relative mode: the first person seeds the baseline, a much warmer one later is elevated', () => {
+    const relative = { ...SCREENING, mode: 'relative' as const };
+    const people = [35.6, 35.7, 35.5, 36.9].flatMap((c) => [...walkIn(c, 15), ...emptyFrames(20)]);
+    const ends = runStage(people, relative).filter((e) => e.kind === 'end');
+    expect(ends.map((e) => e.decision)).toEqual(['normal', 'normal', 'normal', 'elevated']);
+    expect(ends[0].reasons).toEqual(['relative mode: first reading starts the baseline']);
+  });
+});
