@@ -1,0 +1,599 @@
+/**
+ * Who may do what: password hashing (scrypt), first-run setup token, in-memory sessions in an
+ * HttpOnly SameSite=Strict cookie, login lockout, roles, and the request guards every router uses
+ * (JSON-only state changes against CSRF, body validation with ajv).
+ *
+ * Sessions live in memory: a restart logs everyone out. That is deliberate (no session secret to
+ * store) and cheap on an appliance that restarts rarely.
+ */
+import { createHash, randomBytes, randomUUID, scrypt, timingSafeEqual } from 'node:crypto';
+import { existsSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv, type ErrorObject, type JSONSchemaType, type ValidateFunction } from 'ajv';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { log } from '../log.ts';
+import { writeFileAtomic } from '../store/jsonFile.ts';
+import type { Store } from '../store/store.ts';
+import { type PasswordHash, type Role, UserConflictError, type UserRecord } from '../store/users.ts';
+
+export type { Role } from '../store/users.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Passwords
+
+export const PASSWORD_MIN_LENGTH = 10;
+export const PASSWORD_MAX_LENGTH = 256;
+
+export interface ScryptParams {
+  N: number;
+  r: number;
+  p: number;
+  keyLength: number;
+}
+
+/** ≈ 32 MiB and ≈ 0.1 s per hash on a small box: slow for guessing, fine for logins. */
+export const SCRYPT_DEFAULTS: ScryptParams = { N: 2 ** 15, r: 8, p: 1, keyLength: 64 };
+
+function scryptAsync(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(
+      password.normalize('NFC'),
+      salt,
+      params.keyLength,
+      { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r + 1024 * 1024 },
+      (error, key) => (error ? reject(error) : resolve(key)),
+    );
+  });
+}
+
+export async function hashPassword(
+  password: string,
+  params: ScryptParams = SCRYPT_DEFAULTS,
+): Promise<PasswordHash> {
+  const salt = randomBytes(16);
+  const key = await scryptAsync(password, salt, params);
+  return { algorithm: 'scrypt', ...params, salt: salt.toString('base64'), hash: key.toString('base64') };
+}
+
+/** Constant-time check against a stored hash; parameters outside sane bounds never verify. */
+export async function verifyPassword(password: string, stored: PasswordHash): Promise<boolean> {
+  const { N, r, p, keyLength } = stored;
+  const sane =
+    stored.algorithm === 'scrypt' &&
+    Number.isInteger(N) &&
+    N >= 2 ** 10 &&
+    N <= 2 ** 20 &&
+    (N & (N - 1)) === 0 &&
+    r >= 1 &&
+    r <= 32 &&
+    p >= 1 &&
+    p <= 4 &&
+    keyLength >= 32 &&
+    keyLength <= 128;
+  if (!sane) return false;
+  const expected = Buffer.from(stored.hash, 'base64');
+  const key = await scryptAsync(password, Buffer.from(stored.salt, 'base64'), { N, r, p, keyLength });
+  return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+/** Equal-length digests make the comparison constant-time whatever the inputs' lengths. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const da = createHash('sha256').update(a).digest();
+  const db = createHash('sha256').update(b).digest();
+  return timingSafeEqual(da, db);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login lockout
+
+export interface LockoutOptions {
+  maxFailures: number;
+  lockMs: number;
+  /** Failures older than this are forgotten. */
+  windowMs: number;
+}
+
+export const LOCKOUT_DEFAULTS: LockoutOptions = { maxFailures: 5, lockMs: 60_000, windowMs: 15 * 60_000 };
+
+/** Counts failed attempts per key (username + address); after `maxFailures` the key is locked. */
+export class LoginLimiter {
+  readonly #o: LockoutOptions;
+  readonly #entries = new Map<string, { failures: number; firstAt: number; lockedUntil: number }>();
+
+  constructor(options: Partial<LockoutOptions> = {}) {
+    this.#o = { ...LOCKOUT_DEFAULTS, ...options };
+  }
+
+  /** Seconds until the key may try again, or 0 when it may try now. */
+  retryAfterS(key: string, now: number): number {
+    const entry = this.#entries.get(key);
+    if (!entry || entry.lockedUntil <= now) return 0;
+    return Math.ceil((entry.lockedUntil - now) / 1000);
+  }
+
+  /** Records a failure; returns the lockout in seconds it caused (0 when none). */
+  fail(key: string, now: number): number {
+    this.#prune(now);
+    let entry = this.#entries.get(key);
+    if (
+      !entry ||
+      now - entry.firstAt > this.#o.windowMs ||
+      (entry.lockedUntil > 0 && entry.lockedUntil <= now)
+    ) {
+      entry = { failures: 0, firstAt: now, lockedUntil: 0 };
+      this.#entries.set(key, entry);
+    }
+    entry.failures++;
+    if (entry.failures >= this.#o.maxFailures) {
+      entry.lockedUntil = now + this.#o.lockMs;
+      return Math.ceil(this.#o.lockMs / 1000);
+    }
+    return 0;
+  }
+
+  succeed(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  #prune(now: number): void {
+    if (this.#entries.size < 1000) return;
+    for (const [key, entry] of this.#entries) {
+      if (entry.lockedUntil <= now && now - entry.firstAt > this.#o.windowMs) this.#entries.delete(key);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+
+export interface SessionUser {
+  username: string;
+  role: Role;
+}
+
+interface Session extends SessionUser {
+  createdAt: number;
+  lastSeenAt: number;
+}
+
+export const SESSION_COOKIE = 'canthus_session';
+export const SESSION_IDLE_MS = 12 * 3600_000;
+
+/** Random 32-byte tokens; the table keys them by their SHA-256, so it never holds a usable token. */
+export class SessionTable {
+  readonly #sessions = new Map<string, Session>();
+  readonly #idleMs: number;
+
+  constructor(idleMs = SESSION_IDLE_MS) {
+    this.#idleMs = idleMs;
+  }
+
+  create(user: SessionUser, now: number): string {
+    this.#sweep(now);
+    const token = randomBytes(32).toString('base64url');
+    this.#sessions.set(digest(token), {
+      username: user.username,
+      role: user.role,
+      createdAt: now,
+      lastSeenAt: now,
+    });
+    return token;
+  }
+
+  /** The session's user, refreshing its idle timer; null when unknown or expired. */
+  get(token: string, now: number): SessionUser | null {
+    const key = digest(token);
+    const session = this.#sessions.get(key);
+    if (!session) return null;
+    if (now - session.lastSeenAt > this.#idleMs) {
+      this.#sessions.delete(key);
+      return null;
+    }
+    session.lastSeenAt = now;
+    return { username: session.username, role: session.role };
+  }
+
+  destroy(token: string): void {
+    this.#sessions.delete(digest(token));
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  #sweep(now: number): void {
+    for (const [key, session] of this.#sessions)
+      if (now - session.lastSeenAt > this.#idleMs) this.#sessions.delete(key);
+  }
+}
+
+const digest = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export function readCookie(req: Request, name: string): string | null {
+  const header = req.headers.cookie;
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return null;
+      }
+    }
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request guards
+
+/** A refusal with an HTTP status; the app's error handler sends `{ error: message }`. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * CSRF guard: state changes only as `Content-Type: application/json`. Browsers cannot send that
+ * cross-site without a CORS preflight (which this server never grants), and the session cookie is
+ * SameSite=Strict on top.
+ */
+export const requireJsonForStateChange: RequestHandler = (req, res, next) => {
+  if (STATE_CHANGING.has(req.method) && !req.is('application/json')) {
+    res.status(415).json({
+      error: `${req.method} ${req.originalUrl} needs Content-Type: application/json (got ${req.headers['content-type'] ?? 'none'})`,
+    });
+    return;
+  }
+  next();
+};
+
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+/** Values never echoed in error messages. */
+const SECRET_FIELDS = new Set(['password', 'token']);
+
+/** Turns ajv errors into one sentence per field: which field, what is wrong, what is allowed. */
+export function describeBodyErrors(errors: ErrorObject[]): string {
+  const lines = new Set<string>();
+  for (const error of errors) {
+    const field = error.instancePath.slice(1).replaceAll('/', '.');
+    const secret = SECRET_FIELDS.has(field.split('.').pop() ?? '');
+    const got = secret || error.data === undefined ? '' : ` (got ${JSON.stringify(error.data)})`;
+    const described = (error.parentSchema as { description?: string } | undefined)?.description;
+    switch (error.keyword) {
+      case 'additionalProperties': {
+        const allowed = Object.keys((error.parentSchema?.properties as object) ?? {}).join(', ');
+        const prefix = field ? `${field}.` : '';
+        lines.add(`unknown field "${prefix}${error.params.additionalProperty}" (allowed: ${allowed})`);
+        break;
+      }
+      case 'required':
+        lines.add(`missing field "${field ? `${field}.` : ''}${error.params.missingProperty}"`);
+        break;
+      case 'type':
+        lines.add(
+          field
+            ? `${field}: must be ${error.params.type}${got}`
+            : `request body must be a JSON ${error.params.type}`,
+        );
+        break;
+      case 'minLength':
+        lines.add(`${field}: must have at least ${error.params.limit} characters`);
+        break;
+      case 'maxLength':
+        lines.add(`${field}: must have at most ${error.params.limit} characters`);
+        break;
+      case 'pattern':
+        lines.add(`${field}: ${described ?? `must match ${error.params.pattern}`}${got}`);
+        break;
+      case 'enum':
+        lines.add(
+          `${field}: must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}${got}`,
+        );
+        break;
+      case 'minimum':
+      case 'maximum':
+      case 'exclusiveMinimum':
+      case 'exclusiveMaximum':
+        lines.add(`${field}: must be ${error.params.comparison} ${error.params.limit}${got}`);
+        break;
+      default:
+        lines.add(`${field || 'request body'}: ${error.message}${got}`);
+    }
+  }
+  return [...lines].join('; ');
+}
+
+/** Compiles once; the middleware answers 400 with every problem, each naming its field. */
+export function validateBody<T>(schema: JSONSchemaType<T> | object): RequestHandler {
+  const validate = ajv.compile(schema) as ValidateFunction<T>;
+  return (req, res, next) => {
+    const body = req.body === undefined ? {} : req.body;
+    if (!validate(body)) {
+      res.status(400).json({ error: `invalid request: ${describeBodyErrors(validate.errors ?? [])}` });
+      return;
+    }
+    req.body = body;
+    next();
+  };
+}
+
+/** The logged-in user, set by `Auth.authenticate`; null when anonymous. */
+export function currentUser(res: Response): SessionUser | null {
+  return (res.locals.user as SessionUser | null | undefined) ?? null;
+}
+
+const ROLE_RANK: Record<Role, number> = { staff: 1, admin: 2 };
+
+/**
+ * Lets the request through when the session's role is `role` or higher (admin includes staff):
+ * 401 without a session, 403 with too small a role. Needs `Auth.authenticate` earlier in the chain
+ * (the auth router installs it for every /api request); without it, it refuses with 500.
+ */
+export function requireRole(role: Role): RequestHandler {
+  return (_req, res, next) => {
+    if (res.locals.authChecked !== true) {
+      next(new Error('requireRole used without Auth.authenticate before it: mount the auth router first'));
+      return;
+    }
+    const user = currentUser(res);
+    if (!user) {
+      res.status(401).json({ error: 'not logged in: POST /api/login first' });
+      return;
+    }
+    if (ROLE_RANK[user.role] < ROLE_RANK[role]) {
+      res.status(403).json({ error: `this needs the ${role} role; you are logged in as ${user.role}` });
+      return;
+    }
+    next();
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The auth service
+
+export const USERNAME_PATTERN = '^[a-z0-9][a-z0-9._-]{2,31}$';
+export const USERNAME_RULE =
+  '3–32 characters: lower-case letters, digits, ".", "_" or "-", starting with a letter or digit';
+
+export interface AuthOptions {
+  store: Store;
+  /** Mark the cookie Secure (set when the appliance is served over TLS). */
+  secureCookies?: boolean;
+  idleMs?: number;
+  lockout?: Partial<LockoutOptions>;
+  scrypt?: ScryptParams;
+  now?: () => number;
+}
+
+export class Auth {
+  readonly #store: Store;
+  readonly #secureCookies: boolean;
+  readonly #sessions: SessionTable;
+  readonly #limiter: LoginLimiter;
+  readonly #scrypt: ScryptParams;
+  readonly #now: () => number;
+  #setupToken: string | null = null;
+  #dummyHash: Promise<PasswordHash> | null = null;
+
+  constructor(options: AuthOptions) {
+    this.#store = options.store;
+    this.#secureCookies = options.secureCookies ?? false;
+    this.#sessions = new SessionTable(options.idleMs);
+    this.#limiter = new LoginLimiter(options.lockout);
+    this.#scrypt = options.scrypt ?? SCRYPT_DEFAULTS;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get setupTokenFile(): string {
+    return path.join(this.#store.dataDir, 'setup-token');
+  }
+
+  get setupRequired(): boolean {
+    return this.#store.users.count() === 0;
+  }
+
+  /**
+   * First run (no user): a fresh one-time setup token, logged and written to DATA/setup-token
+   * (0600). Each start without users makes a new one. With users, a leftover token file goes.
+   * Returns the token, or null when setup is done.
+   */
+  async prepareFirstRun(): Promise<string | null> {
+    if (!this.setupRequired) {
+      this.#setupToken = null;
+      this.#removeTokenFile();
+      return null;
+    }
+    const token = randomBytes(24).toString('base64url');
+    await writeFileAtomic(this.setupTokenFile, `${token}\n`);
+    this.#setupToken = token;
+    log.warn(
+      { setupToken: token, setupTokenFile: this.setupTokenFile },
+      'no user yet: create the first admin with POST /api/setup {token, username, password} (or the setup page)',
+    );
+    return token;
+  }
+
+  /** Creates the first admin with the setup token; the token is spent. */
+  async completeSetup(
+    input: { token: string; username: string; password: string },
+    ip: string,
+  ): Promise<SessionUser> {
+    if (!this.setupRequired)
+      throw new HttpError(409, 'setup is already done: an admin exists; log in instead');
+    const key = `setup\u0000${ip}`;
+    const wait = this.#limiter.retryAfterS(key, this.#now());
+    if (wait > 0)
+      throw new HttpError(429, `too many wrong setup tokens from this address: try again in ${wait} s`);
+    if (this.#setupToken === null) {
+      throw new HttpError(409, 'no setup token is active: restart the appliance to get one (see its log)');
+    }
+    if (!constantTimeEqual(input.token, this.#setupToken)) {
+      this.#limiter.fail(key, this.#now());
+      throw new HttpError(403, `setup token is wrong: use the one in ${this.setupTokenFile} or in the log`);
+    }
+    const user = await this.#newUser(input.username, input.password, 'admin', null);
+    try {
+      await this.#store.users.add(user, { onlyIfNoUsers: true });
+    } catch (error) {
+      if (error instanceof UserConflictError) throw new HttpError(409, error.message);
+      throw error;
+    }
+    this.#setupToken = null;
+    this.#removeTokenFile();
+    this.#limiter.succeed(key);
+    log.info({ username: user.username }, 'first-run setup done: admin created, setup token deleted');
+    return { username: user.username, role: user.role };
+  }
+
+  /** Checks a password, with lockout per username + address. */
+  async login(input: { username: string; password: string }, ip: string): Promise<SessionUser> {
+    const key = `${input.username}\u0000${ip}`;
+    const wait = this.#limiter.retryAfterS(key, this.#now());
+    if (wait > 0) {
+      throw Object.assign(
+        new HttpError(
+          429,
+          `too many failed logins for "${input.username}" from this address: try again in ${wait} s`,
+        ),
+        { retryAfterS: wait },
+      );
+    }
+    const user = this.#store.users.find(input.username);
+    // Unknown users cost the same time as known ones, so timing does not reveal usernames.
+    const checked = await verifyPassword(input.password, user ? user.password : await this.#dummy());
+    const ok = user !== null && checked;
+    if (!user || !ok) {
+      const locked = this.#limiter.fail(key, this.#now());
+      log.warn({ username: input.username, ip, locked }, 'failed login');
+      throw new HttpError(
+        401,
+        locked > 0
+          ? `username or password is wrong; too many failures: this username is locked for ${locked} s from this address`
+          : 'username or password is wrong',
+      );
+    }
+    this.#limiter.succeed(key);
+    log.info({ username: user.username, role: user.role, ip }, 'login');
+    return { username: user.username, role: user.role };
+  }
+
+  /** Creates a user (admin action). */
+  async createUser(
+    input: { username: string; password: string; role: Role },
+    createdBy: string,
+  ): Promise<UserRecord> {
+    const user = await this.#newUser(input.username, input.password, input.role, createdBy);
+    try {
+      await this.#store.users.add(user);
+    } catch (error) {
+      if (error instanceof UserConflictError) throw new HttpError(409, error.message);
+      throw error;
+    }
+    log.info({ username: user.username, role: user.role, createdBy }, 'user created');
+    return user;
+  }
+
+  /** Starts a session and sets its cookie. */
+  startSession(res: Response, user: SessionUser): void {
+    const token = this.#sessions.create(user, this.#now());
+    res.cookie(SESSION_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: this.#secureCookies,
+      path: '/',
+    });
+  }
+
+  endSession(req: Request, res: Response): void {
+    const token = readCookie(req, SESSION_COOKIE);
+    if (token) this.#sessions.destroy(token);
+    res.clearCookie(SESSION_COOKIE, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: this.#secureCookies,
+      path: '/',
+    });
+  }
+
+  /** Sets `res.locals.user` from the session cookie (null when anonymous) for every later handler. */
+  readonly authenticate: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
+    const token = readCookie(req, SESSION_COOKIE);
+    res.locals.user = token ? this.#sessions.get(token, this.#now()) : null;
+    res.locals.authChecked = true;
+    next();
+  };
+
+  async #newUser(
+    username: string,
+    password: string,
+    role: Role,
+    createdBy: string | null,
+  ): Promise<UserRecord> {
+    if (password.toLowerCase().includes(username.toLowerCase())) {
+      throw new HttpError(400, 'invalid request: password: must not contain the username');
+    }
+    return {
+      id: randomUUID(),
+      username,
+      role,
+      password: await hashPassword(password, this.#scrypt),
+      createdAt: new Date(this.#now()).toISOString(),
+      createdBy,
+    };
+  }
+
+  #dummy(): Promise<PasswordHash> {
+    this.#dummyHash ??= hashPassword(randomBytes(16).toString('hex'), this.#scrypt);
+    return this.#dummyHash;
+  }
+
+  #removeTokenFile(): void {
+    if (existsSync(this.setupTokenFile)) unlinkSync(this.setupTokenFile);
+  }
+}
+
+// Body schemas shared by the auth and user routes.
+
+const usernameSchema = { type: 'string', pattern: USERNAME_PATTERN, description: `must be ${USERNAME_RULE}` };
+const passwordSchema = { type: 'string', minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH };
+
+export const SETUP_BODY = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['token', 'username', 'password'],
+  properties: {
+    token: { type: 'string', minLength: 1, maxLength: 200 },
+    username: usernameSchema,
+    password: passwordSchema,
+  },
+};
+
+export const LOGIN_BODY = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['username', 'password'],
+  // Login does not enforce the creation rules: a wrong password is just wrong.
+  properties: {
+    username: { type: 'string', minLength: 1, maxLength: 64 },
+    password: { type: 'string', minLength: 1, maxLength: PASSWORD_MAX_LENGTH },
+  },
+};
+
+export const NEW_USER_BODY = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['username', 'password', 'role'],
+  properties: { username: usernameSchema, password: passwordSchema, role: { enum: ['admin', 'staff'] } },
+};
+
+export const EMPTY_BODY = { type: 'object', additionalProperties: false, properties: {} };
