@@ -4,6 +4,12 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  activeCalibrations,
+  CalibrationSessions,
+  type ReferenceTarget,
+  referenceWithCalibration,
+} from './calibrationSessions.ts';
 import { type CameraSource, createSource, parseSourceUri } from './camera/sources.ts';
 import { type ApplianceConfig, cameraReference, type LoadedConfig } from './config/load.ts';
 import { EventBus } from './eventBus.ts';
@@ -11,8 +17,13 @@ import { log } from './log.ts';
 import { CameraPipeline } from './pipeline/cameraPipeline.ts';
 import { FrameSlot } from './pipeline/frameSlot.ts';
 import { RateMeter } from './pipeline/rateMeter.ts';
+import { Auth } from './server/auth.ts';
+import { authRoutes } from './server/authRoutes.ts';
+import { calibrationRoutes } from './server/calibrationRoutes.ts';
 import { type CameraHealth, type Health, healthRoutes } from './server/healthRoutes.ts';
 import { createHttpApp } from './server/httpApp.ts';
+import { userRoutes } from './server/userRoutes.ts';
+import { openStore, type Store } from './store/store.ts';
 import type { RawFrame } from './types.ts';
 import { VERSION } from './version.ts';
 
@@ -36,6 +47,13 @@ export interface Appliance {
   readonly config: ApplianceConfig;
   /** The HTTP port actually bound (0 when headless). */
   readonly port: number;
+  /** The HTTP server (null when headless). */
+  readonly server: Server | null;
+  readonly store: Store;
+  /** Users and sessions (null when headless: no HTTP, nobody to log in). */
+  readonly auth: Auth | null;
+  /** Calibration sessions and the committed calibration per camera. */
+  readonly calibration: CalibrationSessions;
   health(): Health;
   /** Resolves when every camera's source has ended (recordings); live sources never end. */
   readonly finished: Promise<void>;
@@ -47,6 +65,10 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
   const bus = new EventBus();
   const startedAt = Date.now();
   const cameras: CameraRuntime[] = [];
+  // Opens (or creates) the data folder; a file it cannot parse stops the start here.
+  const store = await openStore(config.dataDir);
+  // The latest committed calibration of each camera replaces its configured blackbody values.
+  const calibrated = activeCalibrations(store);
   let resolveFinished: () => void = () => {};
   const finished = new Promise<void>((resolve) => {
     resolveFinished = resolve;
@@ -59,7 +81,10 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     const pipeline = new CameraPipeline({
       cameraId: cameraConfig.id,
       profile,
-      reference: cameraReference(config, cameraConfig),
+      reference: referenceWithCalibration(
+        cameraReference(config, cameraConfig),
+        calibrated.get(cameraConfig.id),
+      ),
       bus,
     });
     const runtime: CameraRuntime = {
@@ -137,10 +162,27 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     };
   };
 
+  const calibration = new CalibrationSessions({
+    bus,
+    history: store.calibrations,
+    cameras: new Map<string, ReferenceTarget>(cameras.map((camera) => [camera.config.id, camera.pipeline])),
+  });
+
   let server: Server | null = null;
+  let auth: Auth | null = null;
   let port = 0;
   if (!options.headless) {
-    const app = createHttpApp({ apiRouters: [healthRoutes(health)] });
+    auth = new Auth({ store });
+    await auth.prepareFirstRun();
+    const app = createHttpApp({
+      apiRouters: [
+        healthRoutes(health),
+        // Before every router that needs a user: it installs the CSRF guard and the session lookup.
+        authRoutes(auth),
+        userRoutes(auth, store.users),
+        calibrationRoutes(calibration, { applianceId: config.applianceId }),
+      ],
+    });
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.server.port, config.server.host, () => resolve(s));
       s.once('error', (error: NodeJS.ErrnoException) =>
@@ -161,9 +203,14 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     bus,
     config,
     port,
+    server,
+    store,
+    auth,
+    calibration,
     health,
     finished,
     async stop() {
+      calibration.stop();
       for (const camera of cameras) camera.source.stop();
       if (server) {
         const s = server;

@@ -20,14 +20,12 @@ export function userRoutes(auth: Auth, users: Users): Router {
 
   router.post('/users', requireRole('admin'), validateBody(NEW_USER_BODY), async (req, res) => {
     const user = await auth.createUser(req.body, currentUser(res)!.username);
-    res
-      .status(201)
-      .json({
-        username: user.username,
-        role: user.role,
-        createdAt: user.createdAt,
-        createdBy: user.createdBy,
-      });
+    res.status(201).json({
+      username: user.username,
+      role: user.role,
+      createdAt: user.createdAt,
+      createdBy: user.createdBy,
+    });
   });
 
   return router;
