@@ -64,6 +64,8 @@ export interface ScreeningEventDetail extends ScreeningEvent {
   /** Frame numbers of the person's first and last detection. */
   firstSeq: number;
   lastSeq: number;
+  /** `end` only: where the person was, about once a second: [frame seq, x, y, width, height]. */
+  trackBoxes?: [number, ...Box][];
 }
 
 export type ScreeningConfig = ApplianceConfig['screening'];
@@ -92,8 +94,12 @@ interface PersonState {
   samples: PersonSample[];
   firstSeq: number;
   lastSeq: number;
-  /** Box of the best-quality frame so far (for the event and the overlay). */
+  /** Box of the best-quality frame so far (the `end` event's box). */
   bestBox: Box;
+  /** Latest box (the box of `new` and `update`, for the overlay). */
+  box: Box;
+  trackBoxes: [number, ...Box][];
+  lastTrackBoxAt: number;
   bestQuality: number;
   announced: boolean;
   lastEmittedAt: number;
@@ -107,6 +113,8 @@ const MAX_FLAGGED_SAMPLES = 600;
 const MAX_GOOD_SAMPLES = 200;
 /** A reading change that is worth an update, °C. */
 const READING_CHANGE_C = 0.1;
+/** How often the `end` event's track boxes sample the person's way, ms. */
+const TRACK_BOX_INTERVAL_MS = 1000;
 
 export class ScreeningStage implements FrameStage {
   readonly #o: ScreeningStageOptions;
@@ -158,6 +166,9 @@ export class ScreeningStage implements FrameStage {
           firstSeq: frame.seq,
           lastSeq: frame.seq,
           bestBox: faces[i].box,
+          box: faces[i].box,
+          trackBoxes: [],
+          lastTrackBoxAt: Number.NEGATIVE_INFINITY,
           bestQuality: Number.NEGATIVE_INFINITY,
           announced: false,
           lastEmittedAt: Number.NEGATIVE_INFINITY,
@@ -168,6 +179,11 @@ export class ScreeningStage implements FrameStage {
         this.#persons.set(track.trackNumber, state);
       }
       state.lastSeq = frame.seq;
+      state.box = faces[i].box;
+      if (frame.capturedAt - state.lastTrackBoxAt >= TRACK_BOX_INTERVAL_MS) {
+        state.lastTrackBoxAt = frame.capturedAt;
+        state.trackBoxes.push([frame.seq, ...roundBox(faces[i].box)]);
+      }
       const sample = this.#sample(frame, measurements[i]);
       this.#keep(state, sample);
       const quality = sampleQuality(sample) * (isGoodSample(sample) ? 2 : 1);
@@ -350,7 +366,7 @@ export class ScreeningStage implements FrameStage {
       },
       applianceId: this.#o.applianceId,
       cameraId: this.#o.cameraId,
-      box: state.bestBox.map((v) => Math.round(v * 10) / 10) as Box,
+      box: roundBox(kind === 'end' ? state.bestBox : state.box),
       unit,
       display: decision.estimatedCoreC === null ? null : formatTemperature(decision.estimatedCoreC, unit),
       alert,
@@ -359,6 +375,11 @@ export class ScreeningStage implements FrameStage {
       firstSeq: state.firstSeq,
       lastSeq: state.lastSeq,
     };
+    if (kind === 'end') {
+      const last = state.trackBoxes.at(-1);
+      if (last && last[0] !== state.lastSeq) state.trackBoxes.push([state.lastSeq, ...roundBox(state.box)]);
+      event.trackBoxes = state.trackBoxes;
+    }
     this.#o.bus.emit('screening', event);
   }
 }
@@ -370,6 +391,10 @@ function frameReasons(sample: PersonSample): string[] {
   return sample.flags.map((flag) =>
     flag === 'reference-not-stable' ? referenceReason(sample.referenceState) : FLAG_REASONS[flag],
   );
+}
+
+function roundBox(box: Box): Box {
+  return box.map((v) => Math.round(v * 10) / 10) as Box;
 }
 
 function round2(value: number | null): number | null {
