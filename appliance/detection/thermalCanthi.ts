@@ -121,8 +121,24 @@ export function locateCanthi(field: Float32Array, width: number, height: number,
   const [bx, by, bw, bh] = box;
   const cx = bx + bw / 2;
   const cell = bw >= 48 ? 3 : 2;
-  const faceMedian = regionMedian(field, width, height, bx + bw * 0.2, by + bh * 0.15, bx + bw * 0.8, by + bh * 0.85);
-  const forehead = regionMedian(field, width, height, cx - bw * 0.2, by + bh * 0.08, cx + bw * 0.2, by + bh * 0.22);
+  const faceMedian = regionMedian(
+    field,
+    width,
+    height,
+    bx + bw * 0.2,
+    by + bh * 0.15,
+    bx + bw * 0.8,
+    by + bh * 0.85,
+  );
+  const forehead = regionMedian(
+    field,
+    width,
+    height,
+    cx - bw * 0.2,
+    by + bh * 0.08,
+    cx + bw * 0.2,
+    by + bh * 0.22,
+  );
   const cheeks = regionMedian(
     field,
     width,
@@ -132,9 +148,26 @@ export function locateCanthi(field: Float32Array, width: number, height: number,
     bx + bw * 0.82,
     by + bh * 0.72,
   );
-  const eyeRight = regionMedian(field, width, height, cx - bw * 0.34, by + bh * 0.32, cx - bw * 0.1, by + bh * 0.48);
-  const eyeLeft = regionMedian(field, width, height, cx + bw * 0.1, by + bh * 0.32, cx + bw * 0.34, by + bh * 0.48);
-  const eyeRegion = eyeRight !== null && eyeLeft !== null ? Math.max(eyeRight, eyeLeft) : (eyeRight ?? eyeLeft);
+  const eyeRight = regionMedian(
+    field,
+    width,
+    height,
+    cx - bw * 0.34,
+    by + bh * 0.32,
+    cx - bw * 0.1,
+    by + bh * 0.48,
+  );
+  const eyeLeft = regionMedian(
+    field,
+    width,
+    height,
+    cx + bw * 0.1,
+    by + bh * 0.32,
+    cx + bw * 0.34,
+    by + bh * 0.48,
+  );
+  const eyeRegion =
+    eyeRight !== null && eyeLeft !== null ? Math.max(eyeRight, eyeLeft) : (eyeRight ?? eyeLeft);
   const skinRef = forehead !== null && cheeks !== null ? Math.max(forehead, cheeks) : (forehead ?? cheeks);
   const eyesObstructed =
     eyeRegion !== null && skinRef !== null && bw >= 12 && eyeRegion < skinRef - EYES_OBSTRUCTED_DELTA;

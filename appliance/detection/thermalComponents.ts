@@ -65,7 +65,7 @@ export class ComponentLabeler {
             if (a < b) parent[b] = a;
             else parent[a] = b;
           }
-          labels[i] = a < b ? a : b;
+          labels[i] = Math.min(a, b);
         } else {
           labels[i] = left !== 0 ? left : up;
         }

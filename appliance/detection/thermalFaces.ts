@@ -22,7 +22,7 @@
  */
 import type { Box, Face } from '../types.ts';
 import { type CanthusFinding, locateCanthi } from './thermalCanthi.ts';
-import { type ComponentStats, ComponentLabeler } from './thermalComponents.ts';
+import { ComponentLabeler, type ComponentStats } from './thermalComponents.ts';
 
 export interface ThermalFaceOptions {
   /** Smallest face width to look for, in frame pixels (default 12). Larger values make detection faster. */
@@ -152,7 +152,7 @@ function detectOnField(
 ): Face[] {
   if (width <= 0 || height <= 0 || field.length < width * height) return [];
   const minFacePx = Math.max(6, opts.minFacePx ?? DEFAULT_MIN_FACE_PX);
-  const f = Math.max(1, Math.min(4, Math.floor(minFacePx / 10)));
+  const f = Math.max(1, Math.min(4, Math.floor(minFacePx / 16)));
   const { grid: src, gw, gh } = downsample(field, width, height, f);
   const grid = src === field ? new Float32Array(field) : src;
   // Excluded regions and impossible readings never take part.
@@ -185,12 +185,16 @@ function detectOnField(
   for (let t = top - LEVEL_STEP / 2; t >= floor; t -= LEVEL_STEP) {
     const comps = labeler.label(grid, t, hotCap);
     for (const c of comps) {
-      if (c.maxX - c.minX + 1 < minW || c.maxY - c.minY + 1 < minW * 0.5 || c.area < minW * minW * 0.3) continue;
+      if (c.maxX - c.minX + 1 < minW || c.maxY - c.minY + 1 < minW * 0.5 || c.area < minW * minW * 0.3)
+        continue;
       // Two readings of the outline: as it is, and with sideways jumps (a touching neighbour) cut off.
       const whole = headCandidate(grid, gw, gh, labeler.labels, c, minW, hotCap, false);
       const clipped = headCandidate(grid, gw, gh, labeler.labels, c, minW, hotCap, true);
       if (whole) candidates.push(whole);
-      if (clipped && !(whole && clipped.x0 === whole.x0 && clipped.x1 === whole.x1 && clipped.y1 === whole.y1))
+      if (
+        clipped &&
+        !(whole && clipped.x0 === whole.x0 && clipped.x1 === whole.x1 && clipped.y1 === whole.y1)
+      )
         candidates.push(clipped);
     }
   }
@@ -259,7 +263,9 @@ function detectOnField(
         Object.entries(c.features)
           .map(([k, v]) => `${k}=${v.toFixed(2)}`)
           .join(' '),
-        fd ? `eye=${fd.eyeRegion?.toFixed(1)} fh=${fd.forehead?.toFixed(1)} ch=${fd.cheeks?.toFixed(1)} R=${fd.rightCanthus?.value.toFixed(1)} L=${fd.leftCanthus?.value.toFixed(1)}` : '',
+        fd
+          ? `eye=${fd.eyeRegion?.toFixed(1)} fh=${fd.forehead?.toFixed(1)} ch=${fd.cheeks?.toFixed(1)} R=${fd.rightCanthus?.value.toFixed(1)} L=${fd.leftCanthus?.value.toFixed(1)}`
+          : '',
       );
     }
   }
@@ -325,6 +331,7 @@ function headCandidate(
     let r = -1;
     let rawWidth = 0;
     if (pl < 0) {
+      // (rawWidth stays 0 on the first row: nothing to compare with yet.)
       // First row: its longest run.
       let best = 0;
       for (let x = c.minX; x <= c.maxX; x++) {
@@ -363,6 +370,8 @@ function headCandidate(
     }
     const width = l < 0 ? 0 : r - l + 1;
     const hCur = y - c.minY + 1;
+    // A head too small to report ends where the outline suddenly doubles (its shoulders): not a face.
+    if (wMax > 0 && wMax < minW && hCur >= wMax && Math.max(rawWidth, width) > 1.8 * (pr - pl + 1)) break;
     if (wMax >= minW) {
       if (hCur >= 0.9 * wMax && width < 0.72 * wMax) break; // neck
       if (hCur >= 0.8 * wMax && rawWidth > 1.35 * wMax) break; // shoulders (or a neighbour at chin level)
