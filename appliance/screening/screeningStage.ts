@@ -154,6 +154,7 @@ export class ScreeningStage implements FrameStage {
     const update = this.#tracker.update(
       frame.capturedAt,
       faces.map((face) => face.box),
+      { imageWidth: frame.width },
     );
 
     const touched = new Set<PersonState>();

@@ -39,7 +39,7 @@ export const TRACKER_DEFAULTS = {
   confirmAfterHits: 3,
   dropTentativeAfterUnseenMs: 400,
   maxCentreDistanceFaceWidths: 0.8,
-  maxSizeRatio: 1.6,
+  maxSizeRatio: 1.4,
   maxPredictionMs: 1500,
 } as const;
 
@@ -70,6 +70,8 @@ export interface TrackerUpdate {
 
 /** How much a new velocity observation moves the estimate (exponential smoothing). */
 const VELOCITY_SMOOTHING = 0.5;
+/** Largest believable change of face width, in widths per second. */
+const MAX_GROWTH_PER_S = 0.5;
 
 export class PersonTracker {
   readonly #o: Required<PersonTrackerOptions>;
@@ -77,6 +79,7 @@ export class PersonTracker {
   #nextTrackNumber = 1;
   #nextPersonNumber = 1;
   #lastFrameAt: number | null = null;
+  #imageWidth = Number.POSITIVE_INFINITY;
 
   constructor(options: PersonTrackerOptions) {
     this.#o = { ...TRACKER_DEFAULTS, ...options };
@@ -108,7 +111,12 @@ export class PersonTracker {
    * One frame's detections. `frozen`: the frame is a flat-field repeat (its detections are ignored
    * and the time does not count as unseen).
    */
-  update(at: number, boxes: readonly Box[], options: { frozen?: boolean } = {}): TrackerUpdate {
+  update(
+    at: number,
+    boxes: readonly Box[],
+    options: { frozen?: boolean; imageWidth?: number } = {},
+  ): TrackerUpdate {
+    this.#imageWidth = options.imageWidth ?? this.#imageWidth;
     const dt = this.#lastFrameAt === null ? 0 : Math.max(0, at - this.#lastFrameAt);
     this.#lastFrameAt = at;
     if (options.frozen) return { tracks: [], confirmed: [], ended: [] };
@@ -164,7 +172,11 @@ export class PersonTracker {
     const ended: Track[] = [];
     this.#tracks = this.#tracks.filter((track) => {
       if (track.personId === null) return track.unseenMs <= this.#o.dropTentativeAfterUnseenMs;
-      if (track.unseenMs > this.#o.endAfterUnseenMs) {
+      // Last seen cut by the left or right edge and moving out: the person has left the picture. The
+      // unseen allowance is for misses in the middle; at the edge it would let the track take the
+      // next person coming in there.
+      const leaving = this.#leaving(track);
+      if (track.unseenMs > this.#o.endAfterUnseenMs || (leaving && track.unseenMs > 0)) {
         ended.push(track);
         return false;
       }
@@ -180,10 +192,27 @@ export class PersonTracker {
     return ended;
   }
 
+  #leaving(track: Track): boolean {
+    const [x, , w] = track.box;
+    return (x <= 0.5 && track.velocity.x < 0) || (x + w >= this.#imageWidth - 0.5 && track.velocity.x > 0);
+  }
+
   #pairCost(track: Track, predicted: Box, detection: Box): number {
     const [px, py, pw, ph] = predicted;
     const [dx, dy, dw, dh] = detection;
-    const sizeRatio = Math.max(dw / pw, pw / dw);
+    // A face entering or leaving at the left or right edge is cut: its width shrinks while its
+    // height does not, so sizes are compared by height there. Detected boxes also jump in size (a
+    // neighbour touching the outline): compare with the last observed size too and keep the kinder
+    // ratio. A real face does not change size by more than `maxSizeRatio` between frames; an entering
+    // (far, small) face where a leaving (near, large) one was is another person.
+    const cut = (box: Box) => box[0] <= 0.5 || box[0] + box[2] >= this.#imageWidth - 0.5;
+    const byHeight = cut(detection) || cut(track.box);
+    const size = (box: Box) => (byHeight ? box[3] : box[2]);
+    const ratio = (a: number, b: number) => Math.max(a / b, b / a);
+    const sizeRatio = Math.min(
+      ratio(size(detection), size(predicted)),
+      ratio(size(detection), size(track.box)),
+    );
     if (!(sizeRatio <= this.#o.maxSizeRatio)) return FORBIDDEN;
     const centreDistance =
       Math.hypot(dx + dw / 2 - (px + pw / 2), dy + dh / 2 - (py + ph / 2)) / Math.max(pw, dw);
@@ -208,6 +237,10 @@ export class PersonTracker {
         y: track.velocity.y + k * (observed.y - track.velocity.y),
         width: track.velocity.width + k * (observed.width - track.velocity.width),
       };
+      // People approach at walking pace: a face grows or shrinks by well under half its width per
+      // second. A faster change is the detector's box jumping, not motion.
+      const maxGrowth = (MAX_GROWTH_PER_S * w) / 1000;
+      track.velocity.width = clamp(track.velocity.width, -maxGrowth, maxGrowth);
     }
     track.box = box;
     track.lastSeenAt = at;

@@ -112,6 +112,25 @@ describe('PersonTracker', () => {
     expect(tracker.tracks).toHaveLength(0);
   });
 
+  it('a person leaving at the edge does not take over someone entering there', () => {
+    const tracker = new PersonTracker({ cameraId: 'cam' });
+    const next = frameClock();
+    const seen: { leaving: (string | null)[]; entering: (string | null)[] } = { leaving: [], entering: [] };
+    for (let k = 0; k < 14; k++) {
+      // A near face (46 px) walks out to the left, cut by the edge; a far face (20 → 33 px) comes in there.
+      const cx = 80 - 12 * k;
+      const leaving: Box = [Math.max(0, cx - 23), 40, Math.min(46, cx + 23), 60];
+      const boxes: Box[] = cx + 23 > 6 ? [leaving] : [];
+      const entering = k >= 8 ? face(6 + 3 * (k - 8), 52, 20 + 2 * (k - 8)) : null;
+      if (entering) boxes.push(entering);
+      const update = tracker.update(next(), boxes, { imageWidth: 256 });
+      if (cx + 23 > 6) seen.leaving.push(update.tracks[0].personId);
+      if (entering) seen.entering.push(update.tracks.at(-1)!.personId);
+    }
+    expect(new Set(seen.leaving.slice(2))).toEqual(new Set(['cam-1']));
+    expect(seen.entering.filter((id) => id === 'cam-1')).toEqual([]);
+  });
+
   it('drops a one-frame spurious detection without making it a person', () => {
     const tracker = new PersonTracker({ cameraId: 'cam' });
     const next = frameClock();
