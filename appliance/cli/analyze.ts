@@ -1,0 +1,170 @@
+/**
+ * `canthus analyze FILE... [--profile ID]`: offline analysis of thermal stills, one JSON line per file.
+ *
+ *   canthus analyze photo.jpg
+ *   → {"file":"photo.jpg","width":180,"height":180,"radiometric":true,"format":"flir-jpeg","minC":18.6,
+ *      "maxC":33.9,"faces":[{"box":[83,33,20,20],"score":1,"frontal":true,"canthusC":32.7,"faceMaxC":33.1,
+ *      "estimatedCoreC":33.96,"decision":"invalid","reasons":["Blackbody reference not stable (…)"]}]}
+ *
+ * Faces come from the thermal-only detector (coordinates in thermal pixels). A still has no blackbody in
+ * a known place, so every reading is uncalibrated: estimatedCoreC is the skin→core model applied to the
+ * uncorrected canthus and the decision is "invalid" with that reason — an offline still never screens
+ * anyone. Non-radiometric (8-bit) images get faces but no temperatures. A file that cannot be read gets
+ * {"file","error"} and the command goes on; the exit code is 1 when any file failed.
+ */
+import type { Writable } from 'node:stream';
+import type { Command } from 'commander';
+import { estimateCoreC, type SkinCoreModel } from '../../calibration/skinCore.ts';
+import type { CameraProfile } from '../config/cameraProfile.ts';
+import { detectThermalFaces, detectThermalFacesGray8 } from '../detection/thermalFaces.ts';
+import { measureFace } from '../screening/measure.ts';
+import { loadCameraProfile, readThermalFile, thermalImageSummary } from '../thermalFiles/index.ts';
+import type { Box, Decision } from '../types.ts';
+import { loadSkinCoreModel } from './estimate.ts';
+
+/** Face size needed for a valid reading when no camera profile says otherwise (≈ IEC-grade geometry). */
+export const DEFAULT_ANALYZE_MIN_FACE_PX = 40;
+/** Smallest face the detector looks for in stills (smaller faces are too few pixels to find reliably). */
+const DETECT_MIN_FACE_PX = 12;
+export const NO_REFERENCE_REASON = 'no blackbody reference in a still image';
+
+export interface AnalyzedFace {
+  box: Box;
+  score: number;
+  frontal: boolean | null;
+  canthusC: number | null;
+  faceMaxC: number | null;
+  estimatedCoreC: number | null;
+  decision: Decision;
+  reasons: string[];
+}
+
+export interface AnalyzedFile {
+  file: string;
+  width: number;
+  height: number;
+  radiometric: boolean;
+  format: string;
+  minC: number | null;
+  maxC: number | null;
+  faces: AnalyzedFace[];
+}
+
+export type AnalyzeLine = AnalyzedFile | { file: string; error: string };
+
+export interface AnalyzeOptions {
+  profile?: CameraProfile;
+  /** Skin→core model; when absent, estimatedCoreC is null. */
+  model?: SkinCoreModel | null;
+}
+
+const round2 = (v: number) => Math.round(v * 100) / 100;
+
+export async function analyzeFile(file: string, opts: AnalyzeOptions = {}): Promise<AnalyzeLine> {
+  try {
+    const img = await readThermalFile(file, opts.profile ? { profile: opts.profile } : {});
+    const { minC, maxC } = thermalImageSummary(img);
+    const minFacePx = opts.profile?.minFacePx ?? DEFAULT_ANALYZE_MIN_FACE_PX;
+    const faces: AnalyzedFace[] = [];
+    if (img.radiometric && img.celsius) {
+      const detected = detectThermalFaces(img.celsius, img.width, img.height, {
+        minFacePx: DETECT_MIN_FACE_PX,
+      });
+      const frame = { celsius: img.celsius, width: img.width, height: img.height };
+      for (const face of detected) {
+        const m = measureFace(frame, face, {
+          minFacePx,
+          referenceStable: false,
+          referenceReason: NO_REFERENCE_REASON,
+          flatField: false,
+          otherFaces: detected,
+          netdC: opts.profile?.netdC ?? 0.05,
+        });
+        const estimatedCoreC =
+          m.canthusC !== null && opts.model
+            ? round2(
+                estimateCoreC(
+                  { canthusC: m.canthusC, faceMaxC: m.faceMaxC, foreheadC: m.foreheadC },
+                  opts.model,
+                ).estimatedCoreC,
+              )
+            : null;
+        faces.push({
+          box: face.box,
+          score: face.score,
+          frontal: face.frontal,
+          canthusC: m.canthusC,
+          faceMaxC: m.faceMaxC,
+          estimatedCoreC,
+          // The reference gate always fails on a still: the decision is never a screening result.
+          decision: 'invalid',
+          reasons: m.reasons.map((r) => r.text),
+        });
+      }
+    } else if (img.gray8) {
+      const detected = detectThermalFacesGray8(img.gray8, img.width, img.height, {
+        minFacePx: DETECT_MIN_FACE_PX,
+      });
+      for (const face of detected) {
+        faces.push({
+          box: face.box,
+          score: face.score,
+          frontal: face.frontal,
+          canthusC: null,
+          faceMaxC: null,
+          estimatedCoreC: null,
+          decision: 'invalid',
+          reasons: ['not radiometric: an 8-bit image holds no temperatures, only where faces are'],
+        });
+      }
+    }
+    return {
+      file,
+      width: img.width,
+      height: img.height,
+      radiometric: img.radiometric,
+      format: img.format,
+      minC: minC === null ? null : round2(minC),
+      maxC: maxC === null ? null : round2(maxC),
+      faces,
+    };
+  } catch (error) {
+    return { file, error: (error as Error).message };
+  }
+}
+
+/** Analyze each file in turn, one JSON line each; returns how many failed. */
+export async function runAnalyze(
+  files: string[],
+  out: Writable,
+  opts: AnalyzeOptions = {},
+): Promise<{ failed: number }> {
+  let failed = 0;
+  for (const file of files) {
+    const line = await analyzeFile(file, opts);
+    if ('error' in line) failed++;
+    out.write(`${JSON.stringify(line)}\n`);
+  }
+  return { failed };
+}
+
+export function registerAnalyzeCommand(program: Command): Command {
+  return program
+    .command('analyze')
+    .description(
+      'find faces in thermal stills (FLIR JPEG/FFF, radiometric TIFF, matrix CSV, .y16, 8-bit PNG/JPEG) and ' +
+        'measure the inner canthus; one JSON line per file (uncalibrated: a still has no blackbody)',
+    )
+    .argument('<files...>', 'thermal image files')
+    .option('--profile <id>', 'camera profile (id or file): geometry for .y16, minimum face size, noise')
+    .option('--model <file>', 'skin-core model file (default: firmware-config/skin-core-model.json)')
+    .action(async (files: string[], options: { profile?: string; model?: string }) => {
+      const profile = options.profile ? await loadCameraProfile(options.profile) : undefined;
+      const model = loadSkinCoreModel(options.model);
+      const { failed } = await runAnalyze(files, process.stdout, { profile, model });
+      if (failed > 0) {
+        process.stderr.write(`canthus analyze: ${failed} file(s) failed\n`);
+        process.exitCode = 1;
+      }
+    });
+}
