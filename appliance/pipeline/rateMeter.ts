@@ -2,10 +2,12 @@
 export class RateMeter {
   readonly #windowMs: number;
   readonly #times: number[] = [];
+  readonly #startedAt: number;
   #total = 0;
 
-  constructor(windowMs = 5000) {
+  constructor(windowMs = 5000, now = Date.now()) {
     this.#windowMs = windowMs;
+    this.#startedAt = now;
   }
 
   get total(): number {
@@ -20,7 +22,9 @@ export class RateMeter {
 
   perSecond(now: number): number {
     this.#trim(now);
-    return Math.round((this.#times.length / (this.#windowMs / 1000)) * 10) / 10;
+    // Until a whole window has passed, divide by the time there has been.
+    const spanMs = Math.min(this.#windowMs, Math.max(1000, now - this.#startedAt));
+    return Math.round((this.#times.length / (spanMs / 1000)) * 10) / 10;
   }
 
   #trim(now: number): void {

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../appliance/config/load.ts';
+import { type Appliance, startAppliance } from '../../appliance/main.ts';
+import type { Health } from '../../appliance/server/healthRoutes.ts';
+import { tempDir, waitFor } from '../helpers/tempDir.ts';
+
+describe('the appliance on the simulated entrance', () => {
+  let appliance: Appliance;
+  const base = () => `http://127.0.0.1:${appliance.port}`;
+
+  beforeAll(async () => {
+    const loaded = loadConfig({ dataDir: tempDir(), port: 0 });
+    loaded.config.server.host = '127.0.0.1';
+    appliance = await startAppliance({ loaded });
+  });
+  afterAll(async () => {
+    await appliance?.stop();
+  });
+
+  it('reports frames flowing through the GStreamer path in /api/health', async () => {
+    let health: Health | null = null;
+    await waitFor(
+      async () => {
+        health = (await (await fetch(`${base()}/api/health`)).json()) as Health;
+        return health.cameras[0].totals.processed >= 10;
+      },
+      15_000,
+      'ten processed frames',
+    );
+    const fresh = (await (await fetch(`${base()}/api/health`)).json()) as Health;
+    expect(fresh).toMatchObject({
+      status: 'ok',
+      applianceId: 'canthus-appliance',
+      version: expect.any(String),
+    });
+    const camera = fresh.cameras[0];
+    expect(camera).toMatchObject({ id: 'entrance-1', profile: 'simulator', state: 'online' });
+    expect(camera.framesPerSecond.in).toBeGreaterThan(3);
+    expect(camera.totals.in).toBeGreaterThanOrEqual(camera.totals.processed);
+    expect(camera.reference?.setpointC).toBe(35);
+    expect(['warming', 'stable', 'drifting', 'ffc']).toContain(camera.reference?.state);
+    expect(health).not.toBeNull();
+  });
+
+  it('serves the status page and answers unknown API routes with JSON 404', async () => {
+    const page = await fetch(`${base()}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('clinical thermometer');
+    const missing = await fetch(`${base()}/api/nothing-here`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: 'no API route GET /api/nothing-here' });
+  });
+});
