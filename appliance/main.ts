@@ -17,6 +17,7 @@ import { log } from './log.ts';
 import { CameraPipeline } from './pipeline/cameraPipeline.ts';
 import { FrameSlot } from './pipeline/frameSlot.ts';
 import { RateMeter } from './pipeline/rateMeter.ts';
+import { createScreeningStage } from './screening/createScreeningStage.ts';
 import { Auth } from './server/auth.ts';
 import { authRoutes } from './server/authRoutes.ts';
 import { calibrationRoutes } from './server/calibrationRoutes.ts';
@@ -78,7 +79,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     const profile = profiles.get(cameraConfig.profile)!;
     const spec = parseSourceUri(cameraConfig.source);
     const source = createSource(cameraConfig.id, spec, profile);
-    const pipeline = new CameraPipeline({
+    const pipeline: CameraPipeline = new CameraPipeline({
       cameraId: cameraConfig.id,
       profile,
       reference: referenceWithCalibration(
@@ -86,6 +87,14 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
         calibrated.get(cameraConfig.id),
       ),
       bus,
+      // The stage asks the pipeline where the blackbody is: never a face.
+      stage: createScreeningStage({
+        cameraId: cameraConfig.id,
+        config,
+        profile,
+        bus,
+        referenceRegion: () => pipeline.referenceRegion,
+      }),
     });
     const runtime: CameraRuntime = {
       config: cameraConfig,

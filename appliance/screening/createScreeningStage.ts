@@ -1,0 +1,64 @@
+/**
+ * Builds a camera's screening stage from the configuration: face detector for the camera, canthus
+ * measurement, skin→core model, decision settings. Used by main.ts (and by the benchmarks, which
+ * replay recordings through the same stage).
+ */
+import type { SkinCoreModel } from '../../calibration/skinCore.ts';
+import { loadSkinCoreModel } from '../cli/estimate.ts';
+import type { CameraProfile } from '../config/cameraProfile.ts';
+import type { ApplianceConfig } from '../config/load.ts';
+import { DEFAULT_MIN_FACE_PX, detectThermalFaces } from '../detection/thermalFaces.ts';
+import type { EventBus } from '../eventBus.ts';
+import type { Box, Face, ThermalFrame } from '../types.ts';
+import { measureFace } from './measure.ts';
+import { ScreeningStage, type ScreeningStageOptions } from './screeningStage.ts';
+
+export interface CreateScreeningStageOptions {
+  cameraId: string;
+  config: ApplianceConfig;
+  profile: CameraProfile;
+  bus: EventBus;
+  referenceRegion: ScreeningStageOptions['referenceRegion'];
+  /** Defaults to firmware-config/skin-core-model.json. */
+  model?: SkinCoreModel;
+  measure?: ScreeningStageOptions['measure'];
+}
+
+export function createScreeningStage(options: CreateScreeningStageOptions): ScreeningStage {
+  const { profile } = options;
+  return new ScreeningStage({
+    cameraId: options.cameraId,
+    applianceId: options.config.applianceId,
+    bus: options.bus,
+    screening: options.config.screening,
+    model: options.model ?? loadSkinCoreModel(),
+    referenceRegion: options.referenceRegion,
+    detectFaces: thermalDetector(profile),
+    measure:
+      options.measure ??
+      ((frame, face, faces) =>
+        measureFace(frame, face, {
+          minFacePx: profile.minFacePx,
+          referenceStable: frame.reference.state === 'stable',
+          referenceReason: frame.reference.reason,
+          flatField: frame.flatField,
+          otherFaces: [...faces],
+          netdC: profile.netdC,
+        })),
+  });
+}
+
+/**
+ * Thermal-only detection. Faces are looked for from half the measurable size on, so a person is
+ * tracked while still approaching (their id is stable before the measurement point); whether a face
+ * is large enough to measure is the measurement's `too-far` gate.
+ */
+function thermalDetector(profile: CameraProfile): (frame: ThermalFrame, exclude: Box[]) => Face[] {
+  const minFacePx = Math.max(DEFAULT_MIN_FACE_PX, Math.round(profile.minFacePx / 2));
+  return (frame, exclude) =>
+    detectThermalFaces(frame.celsius, frame.width, frame.height, {
+      minFacePx,
+      ambientC: frame.reflectedC,
+      exclude,
+    });
+}
