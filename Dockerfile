@@ -1,0 +1,26 @@
+# canthus appliance image: Debian 12 + Node 20, GStreamer from Debian.
+FROM node:20-bookworm-slim
+
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+      fonts-dejavu-core g++ make python3 \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /opt/canthus
+COPY package.json package-lock.json ./
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --no-audit --no-fund
+COPY appliance appliance
+COPY calibration calibration
+COPY firmware-config firmware-config
+COPY models models
+COPY ui ui
+COPY bin bin
+
+RUN mkdir -p /data && chown node:node /data
+ENV UV_THREADPOOL_SIZE=16
+VOLUME /data
+EXPOSE 8080
+USER node
+ENTRYPOINT ["node", "bin/canthus.js"]
+CMD ["run", "--data", "/data"]
