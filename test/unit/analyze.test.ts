@@ -1,0 +1,93 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type AnalyzedFile, registerAnalyzeCommand, runAnalyze } from '../../appliance/cli/analyze.ts';
+import { loadSkinCoreModel } from '../../appliance/cli/estimate.ts';
+
+const FLIR = new URL('../fixtures/flir/', import.meta.url).pathname;
+const TFW = new URL('../fixtures/tfw/', import.meta.url).pathname;
+const tmp = mkdtempSync(path.join(tmpdir(), 'canthus-analyze-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function analyze(files: string[]) {
+  let text = '';
+  const out = new Writable({
+    write(chunk, _enc, cb) {
+      text += chunk.toString();
+      cb();
+    },
+  });
+  const { failed } = await runAnalyze(files, out, { model: loadSkinCoreModel() });
+  return {
+    failed,
+    lines: text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l)),
+  };
+}
+
+describe('canthus analyze', () => {
+  it('prints one line per radiometric file with faces, uncalibrated readings and reasons', async () => {
+    const file = `${FLIR}sample_images_09_-_Infrared_image_of_people_in_the_laboratory.jpg`;
+    const { failed, lines } = await analyze([file]);
+    expect(failed).toBe(0);
+    const line = lines[0] as AnalyzedFile;
+    expect(line).toMatchObject({ file, width: 180, height: 180, radiometric: true, format: 'flir-jpeg' });
+    expect(line.minC).toBeGreaterThan(15);
+    expect(line.maxC).toBeLessThan(40);
+    expect(line.faces.length).toBeGreaterThanOrEqual(5);
+    for (const f of line.faces) {
+      expect(f.box).toHaveLength(4);
+      expect(f.decision).toBe('invalid');
+      expect(f.reasons.join(' ')).toMatch(/no blackbody reference in a still image.*uncalibrated/);
+      expect(f.reasons.join(' ')).toMatch(/Too far from the camera: \d+ px across the face, 40 needed/);
+      if (f.canthusC !== null) expect(f.estimatedCoreC).toBeCloseTo(f.canthusC + 1.26, 1);
+    }
+  });
+
+  it('gives faces but no temperatures for an 8-bit image', async () => {
+    const { lines } = await analyze([`${TFW}103_1_1_4_450_1.png`]);
+    const line = lines[0] as AnalyzedFile;
+    expect(line).toMatchObject({ radiometric: false, minC: null, maxC: null });
+    expect(line.faces).toHaveLength(1);
+    expect(line.faces[0]).toMatchObject({
+      canthusC: null,
+      faceMaxC: null,
+      estimatedCoreC: null,
+      decision: 'invalid',
+    });
+    expect(line.faces[0].reasons[0]).toMatch(/not radiometric/);
+  });
+
+  it('reports a truncated file and a missing file per file and goes on; failures are counted', async () => {
+    const truncated = path.join(tmp, 'truncated.jpg');
+    writeFileSync(
+      truncated,
+      readFileSync(`${FLIR}sample_images_07_-_BillHotFlashThermography.jpg`).subarray(0, 3000),
+    );
+    const junk = path.join(tmp, 'junk.bin');
+    writeFileSync(junk, Buffer.from([0, 1, 2, 3, 250, 251, 252, 253]));
+    const good = `${FLIR}sample_images_07_-_BillHotFlashThermography.jpg`;
+    const { failed, lines } = await analyze([truncated, junk, path.join(tmp, 'missing.jpg'), good]);
+    expect(failed).toBe(3);
+    expect(lines).toHaveLength(4);
+    for (const l of lines.slice(0, 3)) {
+      expect(Object.keys(l).sort()).toEqual(['error', 'file']);
+      expect(l.error.length).toBeGreaterThan(5);
+    }
+    expect(lines[3].faces).toHaveLength(1);
+    expect(lines[3].faces[0].reasons.join(' ')).toMatch(/edge of the image/);
+  });
+
+  it('registers the analyze command', () => {
+    const program = new Command();
+    registerAnalyzeCommand(program);
+    const cmd = program.commands.find((c) => c.name() === 'analyze')!;
+    expect(cmd).toBeDefined();
+    expect(cmd.options.map((o) => o.long)).toContain('--profile');
+  });
+});

@@ -1,0 +1,295 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { SeededRandom } from '../../appliance/camera/simulator/random.ts';
+import { SimulatedEntrance } from '../../appliance/camera/simulator/scene.ts';
+import type { CameraProfile } from '../../appliance/config/cameraProfile.ts';
+import { detectThermalFaces, detectThermalFacesGray8 } from '../../appliance/detection/thermalFaces.ts';
+import { readThermalFile } from '../../appliance/thermalFiles/index.ts';
+import type { Box, Face } from '../../appliance/types.ts';
+
+const FLIR = new URL('../fixtures/flir/', import.meta.url).pathname;
+const TFW = new URL('../fixtures/tfw/', import.meta.url).pathname;
+
+/** A synthetic radiometric scene: background, people (head, neck, clothes), and warm non-faces. */
+class Scene {
+  readonly c: Float32Array;
+  constructor(
+    readonly w: number,
+    readonly h: number,
+    ambientC = 21,
+    seed = 1,
+  ) {
+    const r = new SeededRandom(seed);
+    this.c = new Float32Array(w * h);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) this.c[y * w + x] = ambientC - 1 + (0.8 * y) / h + r.gaussian(0, 0.05);
+  }
+  rect(x0: number, y0: number, rw: number, rh: number, v: number) {
+    for (let y = Math.max(0, y0); y < Math.min(this.h, y0 + rh); y++)
+      for (let x = Math.max(0, x0); x < Math.min(this.w, x0 + rw); x++) this.c[y * this.w + x] = v;
+  }
+  ellipse(cx: number, cy: number, rx: number, ry: number, v: (dx: number, dy: number) => number | null) {
+    for (let y = Math.floor(cy - ry); y <= Math.ceil(cy + ry); y++)
+      for (let x = Math.floor(cx - rx); x <= Math.ceil(cx + rx); x++) {
+        if (x < 0 || y < 0 || x >= this.w || y >= this.h) continue;
+        const dx = (x - cx) / rx;
+        const dy = (y - cy) / ry;
+        if (dx * dx + dy * dy > 1) continue;
+        const val = v(dx, dy);
+        if (val !== null) this.c[y * this.w + x] = val;
+      }
+  }
+  /** A person whose face is `fw` px wide, centred at (cx, cy); canthi at canthusC. Returns the face box. */
+  person(cx: number, cy: number, fw: number, opts: { canthusC?: number; glasses?: boolean } = {}): Box {
+    const rx = fw / 2;
+    const ry = fw * 0.65;
+    const canthusC = opts.canthusC ?? 35.8;
+    this.rect(Math.round(cx - fw * 1.1), Math.round(cy + ry + fw * 0.25), Math.round(fw * 2.2), this.h, 27.5); // clothes
+    this.rect(
+      Math.round(cx - fw * 0.25),
+      Math.round(cy + ry * 0.8),
+      Math.round(fw * 0.5),
+      Math.round(fw * 0.5),
+      33,
+    ); // neck
+    this.ellipse(cx, cy, rx, ry, (dx, dy) => {
+      if (dy < -0.55) return 28; // hair
+      let v = 34 - 0.8 * Math.abs(dx) ** 2 + 0.3 * (dy < -0.2 ? 1 : 0); // forehead a bit warmer, cheeks cooler out
+      if (Math.abs(dx) < 0.12 && dy > 0.05 && dy < 0.35) v = 31.5; // nose: cool
+      return v;
+    });
+    const eyeY = cy - ry * 0.1;
+    for (const side of [-1, 1]) {
+      if (opts.glasses) {
+        this.ellipse(cx + side * fw * 0.22, eyeY, fw * 0.16, fw * 0.1, () => 25);
+      } else {
+        // Inner canthus: a small hot spot next to the nose bridge.
+        const kx = Math.round(cx + side * fw * 0.1);
+        const s = Math.max(2, Math.round(fw / 25));
+        this.rect(kx - (side < 0 ? s : 0), Math.round(eyeY) - 1, s, s, canthusC);
+        this.ellipse(cx + side * fw * 0.22, eyeY, fw * 0.1, fw * 0.05, () => 34.6); // eyeball
+      }
+    }
+    return [cx - rx, cy - ry, fw, 2 * ry];
+  }
+}
+
+function contains(box: Box, x: number, y: number): boolean {
+  return x >= box[0] && x <= box[0] + box[2] && y >= box[1] && y <= box[1] + box[3];
+}
+
+/** How many of the true face centres have a detection, and how many detections hit no face. */
+function score(faces: Face[], truth: [number, number][]) {
+  const found = truth.filter(([x, y]) => faces.some((f) => contains(f.box, x, y))).length;
+  const falseFaces = faces.filter((f) => !truth.some(([x, y]) => contains(f.box, x, y))).length;
+  return { found, falseFaces };
+}
+
+describe('detectThermalFaces on real radiometric FLIR files (test/fixtures/flir)', () => {
+  it('finds the close-up face (1 face, filling the frame) and nothing else', async () => {
+    const img = await readThermalFile(`${FLIR}sample_images_07_-_BillHotFlashThermography.jpg`);
+    const faces = detectThermalFaces(img.celsius!, img.width, img.height);
+    // Looked at: one man's face, slightly turned, cut by the top of the frame; centre ≈ (125, 100).
+    expect(score(faces, [[125, 100]])).toEqual({ found: 1, falseFaces: 0 });
+    expect(faces[0].from).toBe('thermal');
+    expect(faces[0].keypoints.rightCanthus).not.toBeNull();
+  });
+
+  it('finds the 5 people in the laboratory image (one false face on a chest)', async () => {
+    const img = await readThermalFile(
+      `${FLIR}sample_images_09_-_Infrared_image_of_people_in_the_laboratory.jpg`,
+    );
+    const faces = detectThermalFaces(img.celsius!, img.width, img.height);
+    // Looked at (180×180, faces 18–24 px wide): four standing at the back, one in front (centre ≈ 89,77).
+    const truth: [number, number][] = [
+      [31, 40],
+      [93, 43],
+      [131, 43],
+      [153, 40],
+      [86, 78],
+    ];
+    // Measured: 5/5 found; 1 false face on the left man's chest (clothes 2–3 °C below the faces).
+    const { found, falseFaces } = score(faces, truth);
+    expect(found).toBe(5);
+    expect(falseFaces).toBeLessThanOrEqual(1);
+  });
+
+  it('finds no faces in scenes without people (aerial 10 °C, lab bench 23–29 °C, radiometric TIFF)', async () => {
+    for (const name of ['frame_000000.fff', 'frame_000000_le.fff', 'example_radiometric.tiff']) {
+      const img = await readThermalFile(`${FLIR}${name}`);
+      expect(detectThermalFaces(img.celsius!, img.width, img.height), name).toEqual([]);
+    }
+  });
+
+  it('runs on the seated group (160×120, ~13 faces of 8–12 px: below what it is built for)', async () => {
+    const img = await readThermalFile(`${FLIR}sample_images_25_-_Videocamera_Termica.jpg`);
+    const faces = detectThermalFaces(img.celsius!, img.width, img.height);
+    // Faces this small are not measurable (too-far); recorded in docs/thermal-face-detection.md.
+    expect(faces.length).toBeGreaterThan(0);
+    for (const f of faces) expect(f.box[2]).toBeLessThan(40);
+  });
+});
+
+describe('detectThermalFacesGray8 on 8-bit TFW images (test/fixtures/tfw)', () => {
+  async function gray(name: string) {
+    const img = await readThermalFile(`${TFW}${name}`);
+    return detectThermalFacesGray8(img.gray8!, img.width, img.height);
+  }
+
+  it('finds the indoor close-up face', async () => {
+    // Looked at: one woman, head tilted back, centre ≈ (235, 120).
+    expect(score(await gray('103_1_1_4_450_1.png'), [[235, 120]])).toEqual({ found: 1, falseFaces: 0 });
+  });
+
+  it('finds most faces in the outdoor scenes (hot pavement: false faces remain, see docs)', async () => {
+    // Looked at: 3312 has 4 faces (left edge with glasses, woman with cap, bearded man, older man);
+    // 4076 has 4 (front man, woman on the left, two people at the back).
+    const a = score(await gray('3312.png'), [
+      [12, 150],
+      [202, 135],
+      [278, 132],
+      [378, 157],
+    ]);
+    const b = score(await gray('4076.png'), [
+      [95, 140],
+      [35, 150],
+      [100, 70],
+      [137, 62],
+    ]);
+    // Measured: 3312 3/4 found, 4076 2/4 (docs/thermal-face-detection.md); the sun-heated pavement is
+    // as bright as skin in these relative images.
+    expect(a.found).toBeGreaterThanOrEqual(3);
+    expect(b.found).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('detectThermalFaces on synthetic frames', () => {
+  it('finds heads with canthi and places the canthi near the truth', () => {
+    const s = new Scene(256, 192);
+    const b1 = s.person(70, 70, 48);
+    const b2 = s.person(180, 76, 56);
+    const faces = detectThermalFaces(s.c, s.w, s.h);
+    expect(
+      score(
+        faces,
+        [b1, b2].map((b) => [b[0] + b[2] / 2, b[1] + b[3] / 2]),
+      ),
+    ).toEqual({
+      found: 2,
+      falseFaces: 0,
+    });
+    for (const f of faces) {
+      expect(f.frontal).toBe(true);
+      const cx = f.box[0] + f.box[2] / 2;
+      expect(f.keypoints.rightCanthus!.x).toBeLessThan(cx);
+      expect(f.keypoints.leftCanthus!.x).toBeGreaterThan(cx);
+    }
+  });
+
+  it('finds no face in a hand, a hot cup, a radiator or the blackbody', () => {
+    const s = new Scene(256, 192);
+    // Hand: palm and fingers at skin temperature, no canthi.
+    s.rect(30, 100, 22, 26, 33);
+    for (let i = 0; i < 4; i++) s.rect(31 + i * 6, 78, 4, 22, 32.5);
+    s.rect(90, 120, 16, 20, 62); // hot drink
+    s.rect(130, 110, 40, 60, 45); // radiator
+    s.rect(200, 60, 22, 22, 35); // blackbody at its set point
+    s.rect(200, 130, 30, 30, 34); // warm uniform panel, not excluded
+    expect(detectThermalFaces(s.c, s.w, s.h, { exclude: [[198, 58, 26, 26]] })).toEqual([]);
+    expect(detectThermalFaces(s.c, s.w, s.h)).toEqual([]);
+  });
+
+  it('splits two touching heads', () => {
+    const s = new Scene(256, 192);
+    const b1 = s.person(100, 80, 50);
+    const b2 = s.person(150, 82, 50);
+    const faces = detectThermalFaces(s.c, s.w, s.h);
+    expect(
+      score(
+        faces,
+        [b1, b2].map((b) => [b[0] + b[2] / 2, b[1] + b[3] / 2]),
+      ),
+    ).toEqual({
+      found: 2,
+      falseFaces: 0,
+    });
+  });
+
+  it('finds a face with glasses but gives it no canthi', () => {
+    const s = new Scene(256, 192);
+    const b = s.person(128, 80, 60, { glasses: true });
+    const faces = detectThermalFaces(s.c, s.w, s.h);
+    expect(score(faces, [[b[0] + b[2] / 2, b[1] + b[3] / 2]])).toEqual({ found: 1, falseFaces: 0 });
+    expect(faces[0].keypoints.rightCanthus).toBeNull();
+    expect(faces[0].keypoints.leftCanthus).toBeNull();
+  });
+
+  it('works at other ambients (16 and 28 °C) and on a cold scene finds nothing', () => {
+    for (const amb of [16, 28]) {
+      const s = new Scene(256, 192, amb);
+      const b = s.person(128, 80, 50);
+      expect(score(detectThermalFaces(s.c, s.w, s.h), [[b[0] + 25, b[1] + 32]]), `${amb} °C`).toEqual({
+        found: 1,
+        falseFaces: 0,
+      });
+    }
+    expect(detectThermalFaces(new Scene(256, 192, 10).c, 256, 192)).toEqual([]);
+  });
+
+  it('is fast: 256×192 in a few ms, 640×512 under 30 ms (minFacePx as the profiles set it)', () => {
+    const small = new Scene(256, 192);
+    small.person(80, 70, 48);
+    small.person(180, 76, 56);
+    const big = new Scene(640, 512);
+    big.person(160, 180, 110);
+    big.person(420, 190, 130);
+    const time = (fn: () => void) => {
+      for (let i = 0; i < 3; i++) fn();
+      const t0 = performance.now();
+      for (let i = 0; i < 10; i++) fn();
+      return (performance.now() - t0) / 10;
+    };
+    const msSmall = time(() => detectThermalFaces(small.c, 256, 192, { minFacePx: 40 }));
+    const msBig = time(() => detectThermalFaces(big.c, 640, 512, { minFacePx: 64 }));
+    // Generous bounds for loaded CI machines; measured figures are in docs/thermal-face-detection.md.
+    expect(msSmall).toBeLessThan(15);
+    expect(msBig).toBeLessThan(60);
+  });
+});
+
+describe('detectThermalFaces on the simulated entrance', () => {
+  it('finds ≥ 90 % of frontal faces ≥ 40 px with few false faces', () => {
+    const profile = JSON.parse(
+      readFileSync(new URL('../../firmware-config/cameras/simulator.json', import.meta.url), 'utf8'),
+    ) as CameraProfile;
+    let total = 0;
+    let found = 0;
+    let falseFaces = 0;
+    let frames = 0;
+    for (const seed of [11, 12]) {
+      const scene = new SimulatedEntrance({ profile, seed });
+      const exclude = scene.blackbody ? [scene.blackbody.box] : [];
+      for (let i = 0; i < 450; i++) {
+        const { apparentC, truth } = scene.render(i);
+        if (i % 3 !== 0 || truth.flatField) continue;
+        frames++;
+        const faces = detectThermalFaces(apparentC, scene.width, scene.height, { exclude });
+        const centres = truth.faces.map(
+          (t) => [t.faceBox[0] + t.faceBox[2] / 2, t.faceBox[1] + t.faceBox[3] / 2] as [number, number],
+        );
+        for (const t of truth.faces) {
+          const [x, y, w, h] = t.faceBox;
+          const inside = x >= 0 && y >= 0 && x + w <= scene.width && y + h <= scene.height;
+          if (w < 40 || !inside || Math.abs(t.yawDeg) > 15) continue;
+          total++;
+          if (faces.some((f) => contains(t.faceBox, f.box[0] + f.box[2] / 2, f.box[1] + f.box[3] / 2)))
+            found++;
+        }
+        falseFaces += score(faces, centres).falseFaces;
+      }
+    }
+    expect(total).toBeGreaterThan(50);
+    expect(found / total).toBeGreaterThanOrEqual(0.9);
+    expect(falseFaces / frames).toBeLessThan(0.05);
+  });
+});
