@@ -253,22 +253,6 @@ function detectOnField(
       }),
   );
 
-  if (process.env.THERMAL_FACES_DEBUG) {
-    for (const c of faces) {
-      const fd = c.finding;
-      console.log(
-        JSON.stringify(c.box),
-        c.score.toFixed(2),
-        c.peak.toFixed(1),
-        Object.entries(c.features)
-          .map(([k, v]) => `${k}=${v.toFixed(2)}`)
-          .join(' '),
-        fd
-          ? `eye=${fd.eyeRegion?.toFixed(1)} fh=${fd.forehead?.toFixed(1)} ch=${fd.cheeks?.toFixed(1)} R=${fd.rightCanthus?.value.toFixed(1)} L=${fd.leftCanthus?.value.toFixed(1)}`
-          : '',
-      );
-    }
-  }
   return faces.map((c) => toFace(c));
 }
 
