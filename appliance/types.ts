@@ -29,23 +29,10 @@ export interface VisibleFrame {
   rgb: Uint8Array;
 }
 
-export type ReferenceStateName = 'warming' | 'stable' | 'occluded' | 'moved' | 'drifting' | 'ffc' | 'missing';
+import type { ReferenceState, ReferenceStateName } from '../calibration/referenceStateMachine.ts';
 
-/** What the blackbody reference says about the current frame. */
-export interface ReferenceState {
-  state: ReferenceStateName;
-  /** Why the state is what it is, for people ("blackbody reading 33.1 °C, 1.9 °C from the set point"). */
-  reason: string;
-  /** Robust reading of the blackbody region, after emissivity correction; null when not visible. */
-  measuredC: number | null;
-  setpointC: number;
-  /** Smoothed `setpoint − measured` applied to the frame. */
-  offsetC: number;
-  /** Standard deviation of the reference region's interior pixels. */
-  noiseC: number | null;
-  /** Gain applied when two references or set points are configured (1 otherwise). */
-  gain: number;
-}
+// The reference contract is defined where it is computed (calibration/ depends on nothing of ours).
+export type { ReferenceState, ReferenceStateName } from '../calibration/referenceStateMachine.ts';
 
 /** A radiometric frame in °C, corrected by the reference. */
 export interface ThermalFrame {

@@ -7,18 +7,21 @@
  * frames for `stableForMs` without interruption, so the state does not flap.
  */
 
-/**
- * Mirrors `ReferenceStateName` / `ReferenceState` of appliance/types.ts: calibration/ imports nothing
- * from the appliance, and the appliance's types accept these structurally.
- */
 export type ReferenceStateName = 'warming' | 'stable' | 'occluded' | 'moved' | 'drifting' | 'ffc' | 'missing';
+
+/** What the blackbody reference says about the current frame (the appliance's contract too). */
 export interface ReferenceState {
   state: ReferenceStateName;
+  /** Why the state is what it is, for people ("blackbody reading 33.1 °C, 1.9 °C from the set point"). */
   reason: string;
+  /** Robust reading of the blackbody region, after emissivity correction; null when not visible. */
   measuredC: number | null;
   setpointC: number;
+  /** Smoothed `setpoint − measured` applied to the frame. */
   offsetC: number;
+  /** Standard deviation of the reference region's interior pixels. */
   noiseC: number | null;
+  /** Gain applied when two references or set points are configured (1 otherwise). */
   gain: number;
 }
 

@@ -104,6 +104,24 @@ function gstFormat(profile: CameraProfile): string {
   return profile.pixelFormat === 'GRAY16_BE' ? 'GRAY16_BE' : 'GRAY16_LE';
 }
 
+/** A source that is only its GStreamer pipeline (everything but the simulator). */
+function pipelineSource(
+  cameraId: string,
+  profile: CameraProfile,
+  gst: GstFrameSource,
+  frameCount: number | null = null,
+): CameraSource {
+  return {
+    cameraId,
+    profile,
+    gst,
+    frameCount,
+    scene: null,
+    start: () => gst.start(),
+    stop: () => gst.stop(),
+  };
+}
+
 export function createSource(cameraId: string, spec: SourceSpec, profile: CameraProfile): CameraSource {
   const { width, height, fps } = profile;
   const fpsFraction = `${Math.round(fps * 1000)}/1000`;
@@ -130,15 +148,7 @@ export function createSource(cameraId: string, spec: SourceSpec, profile: Camera
         live: false,
         timestamps: 'frame-rate',
       });
-      return {
-        cameraId,
-        profile,
-        gst,
-        frameCount: meta.frameCount,
-        scene: null,
-        start: () => gst.start(),
-        stop: () => gst.stop(),
-      };
+      return pipelineSource(cameraId, profile, gst, meta.frameCount);
     }
     case 'v4l2': {
       const gst = new GstFrameSource({
@@ -151,15 +161,7 @@ export function createSource(cameraId: string, spec: SourceSpec, profile: Camera
         precheck: () =>
           existsSync(spec.device) ? null : `camera device ${spec.device} does not exist (unplugged?)`,
       });
-      return {
-        cameraId,
-        profile,
-        gst,
-        frameCount: null,
-        scene: null,
-        start: () => gst.start(),
-        stop: () => gst.stop(),
-      };
+      return pipelineSource(cameraId, profile, gst);
     }
     case 'rtsp': {
       const gst = new GstFrameSource({
@@ -170,15 +172,7 @@ export function createSource(cameraId: string, spec: SourceSpec, profile: Camera
         fps,
         live: true,
       });
-      return {
-        cameraId,
-        profile,
-        gst,
-        frameCount: null,
-        scene: null,
-        start: () => gst.start(),
-        stop: () => gst.stop(),
-      };
+      return pipelineSource(cameraId, profile, gst);
     }
     case 'tcp': {
       const gst = new GstFrameSource({
@@ -189,15 +183,7 @@ export function createSource(cameraId: string, spec: SourceSpec, profile: Camera
         fps,
         live: true,
       });
-      return {
-        cameraId,
-        profile,
-        gst,
-        frameCount: null,
-        scene: null,
-        start: () => gst.start(),
-        stop: () => gst.stop(),
-      };
+      return pipelineSource(cameraId, profile, gst);
     }
     case 'simulator':
       return createSimulatorSource(cameraId, profile, spec.options, fpsFraction, caps);

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RecordingWriter } from '../camera/recording.ts';
 import { createSource, parseSourceUri } from '../camera/sources.ts';
-import { loadProfiles } from '../config/load.ts';
+import { loadProfiles, requireProfile } from '../config/load.ts';
 import { CanthusError } from '../errors.ts';
 import { redactSource } from '../main.ts';
 import { numberIn } from './options.ts';
@@ -17,12 +17,7 @@ interface RecordOptions {
 }
 
 export async function recordSource(options: RecordOptions): Promise<number> {
-  const profiles = loadProfiles(options.data ?? null);
-  const profile = profiles.get(options.profile);
-  if (!profile)
-    throw new CanthusError(
-      `unknown profile "${options.profile}" (allowed: ${[...profiles.keys()].join(', ')})`,
-    );
+  const profile = requireProfile(loadProfiles(options.data ?? null), options.profile);
   const source = createSource('record', parseSourceUri(options.source), profile);
   mkdirSync(options.out, { recursive: true });
   const writer = new RecordingWriter(options.out, {

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RecordingWriter } from '../camera/recording.ts';
 import { SimulatedEntrance } from '../camera/simulator/scene.ts';
-import { loadProfiles } from '../config/load.ts';
+import { loadProfiles, requireProfile } from '../config/load.ts';
 import { CanthusError } from '../errors.ts';
 import type { Box, Point } from '../types.ts';
 import { numberIn } from './options.ts';
@@ -33,12 +33,7 @@ interface PersonFrames {
 }
 
 export function simulateRecording(options: SimulateOptions): { frames: number; persons: number } {
-  const profiles = loadProfiles(options.data ?? null);
-  const profile = profiles.get(options.profile);
-  if (!profile)
-    throw new CanthusError(
-      `unknown profile "${options.profile}" (allowed: ${[...profiles.keys()].join(', ')})`,
-    );
+  const profile = requireProfile(loadProfiles(options.data ?? null), options.profile);
   if (options.seconds === undefined && options.people === undefined) {
     throw new CanthusError('say how much to simulate: --seconds S, --people N, or both');
   }

@@ -165,6 +165,14 @@ export function loadProfiles(dataDir: string | null): Map<string, CameraProfile>
   return profiles;
 }
 
+/** A profile by id, or an error that lists the ones there are. */
+export function requireProfile(profiles: Map<string, CameraProfile>, id: string): CameraProfile {
+  const profile = profiles.get(id);
+  if (!profile)
+    throw new CanthusError(`unknown camera profile "${id}" (allowed: ${[...profiles.keys()].join(', ')})`);
+  return profile;
+}
+
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const defaultsFile = path.join(FIRMWARE_CONFIG_DIR, 'defaults.json');
   let merged = readJsonFile(defaultsFile, 'defaults');
