@@ -41,6 +41,8 @@ interface CameraRuntime {
   framesIn: RateMeter;
   skipped: RateMeter;
   ended: boolean;
+  /** Why a recording could not be replayed (a recording that goes offline is not retried). */
+  failure: string | null;
 }
 
 export interface Appliance {
@@ -58,6 +60,8 @@ export interface Appliance {
   health(): Health;
   /** Resolves when every camera's source has ended (recordings); live sources never end. */
   readonly finished: Promise<void>;
+  /** Recordings that could not be replayed, with the reason. */
+  failures(): string[];
   stop(): Promise<void>;
 }
 
@@ -103,6 +107,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       framesIn: new RateMeter(),
       skipped: new RateMeter(),
       ended: false,
+      failure: null,
     };
     // Fast replays process every frame in order (the capture waits); everything else lets the latest frame win.
     const processNow = spec.kind === 'recording' && spec.pace === 'fast';
@@ -118,7 +123,11 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     source.gst.onState((state, reason) => {
       log.info({ camera: cameraConfig.id, state, reason }, 'camera state');
       bus.emit('camera.state', { cameraId: cameraConfig.id, state, reason, at: Date.now() });
-      if (state === 'ended') {
+      if (state === 'offline' && spec.kind === 'recording' && !runtime.ended) {
+        runtime.failure = `camera ${cameraConfig.id}: ${reason}`;
+        source.stop();
+      }
+      if (state === 'ended' || runtime.failure) {
         // Let the last frame in the slot be processed before closing the tracks.
         setImmediate(() => {
           pipeline.flush(Date.now());
@@ -218,6 +227,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     calibration,
     health,
     finished,
+    failures: () => cameras.flatMap((camera) => (camera.failure ? [camera.failure] : [])),
     async stop() {
       calibration.stop();
       for (const camera of cameras) camera.source.stop();

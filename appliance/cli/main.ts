@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { CanthusError } from '../errors.ts';
 import { VERSION } from '../version.ts';
+import { registerAnalyzeCommand } from './analyze.ts';
 import { registerConvertCommand } from './convert.ts';
 import { registerEstimateCommand } from './estimate.ts';
 import { registerRecordCommand } from './record.ts';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerRecordCommand(program);
   registerEstimateCommand(program);
   registerConvertCommand(program);
+  registerAnalyzeCommand(program);
   return program;
 }
 

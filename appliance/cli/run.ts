@@ -49,9 +49,15 @@ export function registerRunCommand(program: Command): Command {
       };
       process.once('SIGINT', () => void shutdown(0));
       process.once('SIGTERM', () => void shutdown(0));
+      process.once('uncaughtException', (error) => {
+        log.fatal({ err: error }, 'unexpected error; stopping');
+        void shutdown(1);
+      });
       if (options.headless) {
         await appliance.finished;
-        await shutdown(0);
+        const failures = appliance.failures();
+        for (const failure of failures) process.stderr.write(`canthus: ${failure}\n`);
+        await shutdown(failures.length ? 1 : 0);
       } else {
         void appliance.finished.then(() => log.info('all sources ended; the UI stays up (Ctrl-C to stop)'));
       }

@@ -235,26 +235,6 @@ describe('detectThermalFaces on synthetic frames', () => {
     }
     expect(detectThermalFaces(new Scene(256, 192, 10).c, 256, 192)).toEqual([]);
   });
-
-  it('is fast: 256×192 in a few ms, 640×512 under 30 ms (minFacePx as the profiles set it)', () => {
-    const small = new Scene(256, 192);
-    small.person(80, 70, 48);
-    small.person(180, 76, 56);
-    const big = new Scene(640, 512);
-    big.person(160, 180, 110);
-    big.person(420, 190, 130);
-    const time = (fn: () => void) => {
-      for (let i = 0; i < 3; i++) fn();
-      const t0 = performance.now();
-      for (let i = 0; i < 10; i++) fn();
-      return (performance.now() - t0) / 10;
-    };
-    const msSmall = time(() => detectThermalFaces(small.c, 256, 192, { minFacePx: 40 }));
-    const msBig = time(() => detectThermalFaces(big.c, 640, 512, { minFacePx: 64 }));
-    // Generous bounds for loaded CI machines; measured figures are in docs/thermal-face-detection.md.
-    expect(msSmall).toBeLessThan(15);
-    expect(msBig).toBeLessThan(60);
-  });
 });
 
 describe('detectThermalFaces on the simulated entrance', () => {
