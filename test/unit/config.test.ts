@@ -21,12 +21,19 @@ describe('configuration', () => {
       expect.arrayContaining(['lepton35', 'infiray256', 'flir-a640', 'bispectrum-rtsp', 'simulator']),
     );
     // A camera's own blackbody settings win over the appliance-wide ones.
-    expect(cameraReference(config, config.cameras[0])).toMatchObject({ setpointC: 35, warmupS: 5, maxDriftCPerMin: 0.3 });
+    expect(cameraReference(config, config.cameras[0])).toMatchObject({
+      setpointC: 35,
+      warmupS: 5,
+      maxDriftCPerMin: 0.3,
+    });
   });
 
   it('takes the site file from the data directory and the port from the command line', () => {
     const data = tempDir();
-    writeFileSync(path.join(data, 'config.json'), JSON.stringify({ screening: { thresholdC: 37.8 }, applianceId: 'east-gate' }));
+    writeFileSync(
+      path.join(data, 'config.json'),
+      JSON.stringify({ screening: { thresholdC: 37.8 }, applianceId: 'east-gate' }),
+    );
     const { config, layers } = loadConfig({ dataDir: data, port: 9090 });
     expect(config.screening.thresholdC).toBe(37.8);
     expect(config.screening.retestBandC).toBe(0.3);
@@ -64,18 +71,24 @@ describe('configuration', () => {
   });
 
   it('rejects an unknown camera profile and a bad source', () => {
-    const unknownProfile = siteConfig({ cameras: [{ id: 'door', profile: 'boson', source: 'v4l2:/dev/video0' }] });
+    const unknownProfile = siteConfig({
+      cameras: [{ id: 'door', profile: 'boson', source: 'v4l2:/dev/video0' }],
+    });
     expect(() => loadConfig({ configFile: unknownProfile, dataDir: tempDir() })).toThrow(
       /\/cameras\/0\/profile: unknown camera profile "boson" \(allowed: .*lepton35/,
     );
     const badSource = siteConfig({ cameras: [{ id: 'door', profile: 'lepton35', source: 'usb:0' }] });
-    expect(() => loadConfig({ configFile: badSource, dataDir: tempDir() })).toThrow(/\/cameras\/0\/source: unknown source "usb:0"/);
+    expect(() => loadConfig({ configFile: badSource, dataDir: tempDir() })).toThrow(
+      /\/cameras\/0\/source: unknown source "usb:0"/,
+    );
   });
 
   it('says so when the site file is not JSON or does not exist', () => {
     const file = siteConfig('{ "screening": ');
     expect(() => loadConfig({ configFile: file, dataDir: tempDir() })).toThrow(/is not valid JSON/);
-    expect(() => loadConfig({ configFile: '/nonexistent/site.json' })).toThrow('configuration file /nonexistent/site.json does not exist');
+    expect(() => loadConfig({ configFile: '/nonexistent/site.json' })).toThrow(
+      'configuration file /nonexistent/site.json does not exist',
+    );
   });
 
   it('validates site camera profiles', () => {
@@ -83,8 +96,18 @@ describe('configuration', () => {
     mkdirSync(path.join(data, 'cameras'));
     writeFileSync(
       path.join(data, 'cameras', 'door.json'),
-      JSON.stringify({ id: 'door', name: 'x', width: 160, height: 120, fps: 9, pixelFormat: 'GRAY8', radiometry: { kind: 'tlinear', resolutionK: 0.01 } }),
+      JSON.stringify({
+        id: 'door',
+        name: 'x',
+        width: 160,
+        height: 120,
+        fps: 9,
+        pixelFormat: 'GRAY8',
+        radiometry: { kind: 'tlinear', resolutionK: 0.01 },
+      }),
     );
-    expect(() => loadProfiles(data)).toThrow(/door\.json\):\n(.|\n)*\/pixelFormat: "GRAY8" is not allowed \(allowed: "GRAY16_LE", "GRAY16_BE"\)/);
+    expect(() => loadProfiles(data)).toThrow(
+      /door\.json\):\n(.|\n)*\/pixelFormat: "GRAY8" is not allowed \(allowed: "GRAY16_LE", "GRAY16_BE"\)/,
+    );
   });
 });

@@ -37,7 +37,9 @@ describe('simulated entrance', () => {
       simulateRecording({ out: path.join(root, name), seconds: 6, profile: 'simulator', seed: 9 });
     }
     for (const file of ['frames.y16', 'truth.jsonl']) {
-      expect(readFileSync(path.join(root, 'a', file)).equals(readFileSync(path.join(root, 'b', file)))).toBe(true);
+      expect(readFileSync(path.join(root, 'a', file)).equals(readFileSync(path.join(root, 'b', file)))).toBe(
+        true,
+      );
     }
     const meta = JSON.parse(readFileSync(path.join(root, 'a', 'recording.json'), 'utf8'));
     expect(meta).toMatchObject({ profile: 'simulator', width: 256, height: 192, fps: 9, frameCount: 54 });
@@ -61,7 +63,13 @@ describe('simulated entrance', () => {
   });
 
   it('adds sensor noise at the profile NETD (≈ 50 mK) and a bounded drifting offset', () => {
-    const scene = new SimulatedEntrance({ profile: simulator, seed: 5, people: 0, flatField: null, driftMaxC: 2 });
+    const scene = new SimulatedEntrance({
+      profile: simulator,
+      seed: 5,
+      people: 0,
+      flatField: null,
+      driftMaxC: 2,
+    });
     const gain = 1 / 64; // simulator profile: counts / 64 = kelvin
     const residuals: number[] = [];
     const offsets: number[] = [];
@@ -82,7 +90,11 @@ describe('simulated entrance', () => {
   });
 
   it('freezes the image during a flat-field event, byte for byte', () => {
-    const scene = new SimulatedEntrance({ profile: simulator, seed: 2, flatField: { intervalS: 5, durationS: 1 } });
+    const scene = new SimulatedEntrance({
+      profile: simulator,
+      seed: 2,
+      flatField: { intervalS: 5, durationS: 1 },
+    });
     let frozen = 0;
     let previous: Uint16Array | null = null;
     for (let i = 0; i < 9 * 12; i++) {
@@ -97,7 +109,13 @@ describe('simulated entrance', () => {
   });
 
   it('hides the canthi of people with glasses and keeps the blackbody at its set point', () => {
-    const scene = new SimulatedEntrance({ profile: simulator, seed: 8, glassesRate: 1, netdC: 0.001, driftMaxC: 0 });
+    const scene = new SimulatedEntrance({
+      profile: simulator,
+      seed: 8,
+      glassesRate: 1,
+      netdC: 0.001,
+      driftMaxC: 0,
+    });
     let sawFace = false;
     for (let i = 0; i < 60; i++) {
       const frame = scene.render(i);
