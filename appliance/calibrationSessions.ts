@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import {
   apparentTemperature,
   correctEmissivity,
+  FIND_DEFAULTS,
   findBlackbodyRegion,
   ReferenceOffsetFilter,
   type Region,
@@ -26,10 +27,30 @@ import { log } from './log.ts';
 import type { CalibrationHistory, CalibrationRecord } from './store/calibrations.ts';
 import type { ThermalFrame } from './types.ts';
 
-/** What a session needs of a camera pipeline (CameraPipeline has both). */
+/** What a session needs of a camera pipeline (CameraPipeline has all of it). */
 export interface ReferenceTarget {
   readonly referenceConfig: ReferenceConfig;
+  /** The region the running reference reads, a candidate when suggesting one. */
+  readonly referenceRegion?: Region | null;
+  /** The running reference's state: a `stable` reference's region is trusted when suggesting. */
+  readonly reference?: { state: string } | null;
   setReference(reference: ReferenceConfig): void;
+}
+
+/** Region suggestion: frames compared (at least, spaced, observed at most) and what qualifies. */
+const SUGGEST_MIN_FRAMES = 4;
+const SUGGEST_GAP_MS = 250;
+const SUGGEST_MAX_MS = 8_000;
+/** How much a blackbody's reading may change between the compared frames, °C. */
+const SUGGEST_MAX_RANGE_C = 0.3;
+const SUGGEST_SEARCHES_PER_FRAME = 3;
+
+type Suggestion = { kind: 'one'; region: Region } | { kind: 'several'; regions: Region[] } | { kind: 'none' };
+
+interface LiveFrame {
+  frame: ThermalFrame;
+  /** The offset the pipeline had added to this frame. */
+  appliedC: number;
 }
 
 export interface SessionRequest {
@@ -429,8 +450,20 @@ export class CalibrationSessions {
     }
     this.#busy.add(request.cameraId);
     try {
-      const frame = await this.#nextFrame(request.cameraId);
-      const region = request.region ?? this.#suggestRegion(frame, target, request.setpointC);
+      let region: Region;
+      let frame: ThermalFrame;
+      if (request.region) {
+        const frames = await this.#liveFrames(
+          request.cameraId,
+          target,
+          () => true,
+          this.#firstFrameTimeoutMs,
+        );
+        region = request.region;
+        frame = frames[0].frame;
+      } else {
+        ({ region, frame } = await this.#suggestRegion(request.cameraId, target, request.setpointC));
+      }
       checkInside('region', region, frame);
       if (request.secondReference)
         checkInside('secondReference.region', request.secondReference.region, frame);
@@ -620,15 +653,36 @@ export class CalibrationSessions {
     return session;
   }
 
-  #nextFrame(cameraId: string): Promise<ThermalFrame> {
+  /**
+   * Collects live frames at least `SUGGEST_GAP_MS` apart (by capture time), each with the offset
+   * the pipeline applied to it, until `enough` says so or the time runs out (then it resolves with
+   * what it has). Refuses when not even one frame came.
+   */
+  #liveFrames(
+    cameraId: string,
+    target: ReferenceTarget,
+    enough: (frames: LiveFrame[]) => boolean,
+    timeoutMs: number,
+  ): Promise<LiveFrame[]> {
     return new Promise((resolve, reject) => {
-      const off = this.#bus.on('frame.thermal', (frame) => {
-        if (frame.cameraId !== cameraId || frame.flatField) return;
+      const frames: LiveFrame[] = [];
+      const finish = () => {
         off();
         clearTimeout(timer);
-        resolve(frame);
+        resolve(frames);
+      };
+      const off = this.#bus.on('frame.thermal', (frame) => {
+        if (frame.cameraId !== cameraId || frame.flatField) return;
+        const last = frames[frames.length - 1];
+        if (last && frame.capturedAt - last.frame.capturedAt < SUGGEST_GAP_MS) return;
+        frames.push({ frame, appliedC: appliedApparentOffsetC(frame, target.referenceConfig.emissivity) });
+        if (enough(frames)) finish();
       });
       const timer = setTimeout(() => {
+        if (frames.length > 0) {
+          finish();
+          return;
+        }
         off();
         reject(
           new CalibrationSessionError(
@@ -636,24 +690,67 @@ export class CalibrationSessions {
             `camera "${cameraId}" delivered no usable frame for ${this.#firstFrameTimeoutMs / 1000} s: calibration needs a live camera (see GET /api/health)`,
           ),
         );
-      }, this.#firstFrameTimeoutMs);
+      }, timeoutMs);
     });
   }
 
-  /** The blackbody in the uncorrected frame, as `findBlackbodyRegion` sees it. */
-  #suggestRegion(frame: ThermalFrame, target: ReferenceTarget, setpointC: number): Region {
-    const appliedC = appliedApparentOffsetC(frame, target.referenceConfig.emissivity);
-    const uncorrected = new Float32Array(frame.celsius.length);
-    for (let i = 0; i < uncorrected.length; i++) uncorrected[i] = frame.celsius[i] - appliedC;
-    const region = findBlackbodyRegion(uncorrected, frame.width, frame.height, setpointC);
-    if (!region) {
+  /**
+   * Finds the blackbody over several live frames. `findBlackbodyRegion` looks at one frame, where a
+   * person standing at the measurement point can look as flat; so every region it finds (three
+   * searches per frame, each blanking the previous find) and the one the running reference tracks
+   * become candidates, and a candidate must stay uniform and steady in every frame. People leave,
+   * the blackbody stays: observation goes on (up to `SUGGEST_MAX_MS`) until one place is left. A
+   * running reference that is stable on a qualifying region settles it at once. Still ambiguous at
+   * the end → refused with the candidates, so the admin chooses.
+   */
+  async #suggestRegion(
+    cameraId: string,
+    target: ReferenceTarget,
+    setpointC: number,
+  ): Promise<{ region: Region; frame: ThermalFrame }> {
+    const searched: { uncorrected: Float32Array; found: Region[] }[] = [];
+    let verdict = { kind: 'none' } as Suggestion;
+    const enough = (frames: LiveFrame[]): boolean => {
+      const { frame, appliedC } = frames[frames.length - 1];
+      const uncorrected = new Float32Array(frame.celsius.length);
+      for (let i = 0; i < uncorrected.length; i++) uncorrected[i] = frame.celsius[i] - appliedC;
+      const masked = Float32Array.from(uncorrected);
+      const found: Region[] = [];
+      for (let i = 0; i < SUGGEST_SEARCHES_PER_FRAME; i++) {
+        const region = findBlackbodyRegion(masked, frame.width, frame.height, setpointC);
+        if (!region) break;
+        found.push(region);
+        blank(masked, frame.width, frame.height, region);
+      }
+      searched.push({ uncorrected, found });
+      if (frames.length < SUGGEST_MIN_FRAMES) return false;
+      const trusted = target.reference?.state === 'stable' ? target.referenceRegion : null;
+      verdict = pickBlackbody(searched, frame.width, frame.height, trusted);
+      const observedMs = frame.capturedAt - frames[0].frame.capturedAt;
+      return verdict.kind === 'one' || observedMs >= SUGGEST_MAX_MS;
+    };
+    const frames = await this.#liveFrames(
+      cameraId,
+      target,
+      enough,
+      this.#firstFrameTimeoutMs + SUGGEST_MAX_MS,
+    );
+    const frame = frames[frames.length - 1].frame;
+    if (verdict.kind === 'one') return { region: verdict.region, frame };
+    if (verdict.kind === 'several') {
+      const list = verdict.regions
+        .map((r) => `{x: ${r.x}, y: ${r.y}, width: ${r.width}, height: ${r.height}}`)
+        .join(', ');
       throw new CalibrationSessionError(
         'unprocessable',
-        `region: no blackbody found near ${setpointC} °C in the live frame of camera "${frame.cameraId}": ` +
-          'check it is in view and at its set point, or give the region {x, y, width, height}',
+        `region: several steady, uniform regions near ${setpointC} °C in camera "${cameraId}" (${list}): give the blackbody's region`,
       );
     }
-    return region;
+    throw new CalibrationSessionError(
+      'unprocessable',
+      `region: no steady, uniform blackbody found near ${setpointC} °C in the live frames of camera "${cameraId}": ` +
+        'check it is in view and at its set point, or give the region {x, y, width, height}',
+    );
   }
 
   #forgetOld(): void {
@@ -666,6 +763,58 @@ export class CalibrationSessions {
       ) {
         this.#sessions.delete(id);
       }
+    }
+  }
+}
+
+/**
+ * The blackbody among the regions found in the frames: uniform (interior SD within what
+ * `findBlackbodyRegion` accepts) and steady (reading range ≤ SUGGEST_MAX_RANGE_C) in every frame.
+ * Overlapping candidates are one place; the steadiest, most uniform of each place represents it.
+ */
+export function pickBlackbody(
+  frames: { uncorrected: Float32Array; found: Region[] }[],
+  width: number,
+  height: number,
+  trusted: Region | null | undefined,
+): Suggestion {
+  const candidates: Region[] = [];
+  const add = (region: Region | null | undefined) => {
+    if (!region || region.x + region.width > width || region.y + region.height > height) return;
+    if (candidates.some((c) => sameRegion(c, region))) return;
+    candidates.push({ ...region });
+  };
+  add(trusted);
+  for (const f of frames) for (const region of f.found) add(region);
+  const qualified: { region: Region; score: number }[] = [];
+  for (const region of candidates) {
+    const readings = frames.map((f) => readRegion(f.uncorrected, width, height, region));
+    if (readings.some((r) => r === null)) continue;
+    const levels = readings.map((r) => r!.readingC);
+    const rangeC = Math.max(...levels) - Math.min(...levels);
+    const noiseC = mean(readings.map((r) => r!.noiseC));
+    if (rangeC > SUGGEST_MAX_RANGE_C || noiseC > FIND_DEFAULTS.maxNoiseC) continue;
+    if (trusted && sameRegion(region, trusted)) return { kind: 'one', region };
+    qualified.push({ region, score: rangeC + noiseC });
+  }
+  qualified.sort((a, b) => a.score - b.score);
+  const places: Region[] = [];
+  for (const { region } of qualified) if (!places.some((p) => overlaps(p, region))) places.push(region);
+  if (places.length === 0) return { kind: 'none' };
+  if (places.length === 1) return { kind: 'one', region: places[0] };
+  return { kind: 'several', regions: places };
+}
+
+const sameRegion = (a: Region, b: Region) =>
+  a.x === b.x && a.y === b.y && a.width === b.width && a.height === b.height;
+const overlaps = (a: Region, b: Region) =>
+  a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
+/** Sets a region (and a 2-pixel margin) to NaN, which `findBlackbodyRegion` never takes. */
+function blank(values: Float32Array, width: number, height: number, region: Region): void {
+  for (let y = Math.max(0, region.y - 2); y < Math.min(height, region.y + region.height + 2); y++) {
+    for (let x = Math.max(0, region.x - 2); x < Math.min(width, region.x + region.width + 2); x++) {
+      values[y * width + x] = Number.NaN;
     }
   }
 }
