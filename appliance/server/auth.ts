@@ -418,7 +418,7 @@ export class Auth {
     this.#setupToken = token;
     log.warn(
       { setupToken: token, setupTokenFile: this.setupTokenFile },
-      'no user yet: create the first admin with POST /api/setup {token, username, password} (or the setup page)',
+      'no user yet: create the first admin with POST /api/setup {token, username, password}',
     );
     return token;
   }
