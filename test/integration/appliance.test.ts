@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../appliance/config/load.ts';
 import { type Appliance, startAppliance } from '../../appliance/main.ts';
@@ -49,5 +50,53 @@ describe('the appliance on the simulated entrance', () => {
     const missing = await fetch(`${base()}/api/nothing-here`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: 'no API route GET /api/nothing-here' });
+  });
+});
+
+describe('an appliance serving two entrances, one camera unplugged', () => {
+  let appliance: Appliance;
+
+  beforeAll(async () => {
+    const data = tempDir();
+    writeFileSync(
+      `${data}/config.json`,
+      JSON.stringify({
+        cameras: [
+          {
+            id: 'north',
+            profile: 'simulator',
+            source: 'simulator:?seed=3',
+            reference: { warmupS: 1, stableForS: 1 },
+          },
+          { id: 'south', profile: 'lepton35', source: 'v4l2:/dev/video-canthus-unplugged' },
+        ],
+      }),
+    );
+    const loaded = loadConfig({ dataDir: data, port: 0 });
+    loaded.config.server.host = '127.0.0.1';
+    appliance = await startAppliance({ loaded });
+  });
+  afterAll(async () => {
+    await appliance?.stop();
+  });
+
+  it('keeps the working camera running and reports the other offline with the reason', async () => {
+    await waitFor(
+      () => appliance.health().cameras[0].totals.processed >= 15,
+      15_000,
+      'frames from the north camera',
+    );
+    const response = await fetch(`http://127.0.0.1:${appliance.port}/api/health`);
+    const health = (await response.json()) as Health;
+    expect(health.status).toBe('degraded');
+    const [north, south] = health.cameras;
+    expect(north).toMatchObject({ id: 'north', state: 'online' });
+    expect(north.framesPerSecond.processed).toBeGreaterThan(5);
+    expect(south).toMatchObject({
+      id: 'south',
+      state: 'offline',
+      reason: 'camera device /dev/video-canthus-unplugged does not exist (unplugged?)',
+    });
+    expect(south.totals.in).toBe(0);
   });
 });
