@@ -11,18 +11,27 @@ import {
   referenceWithCalibration,
 } from './calibrationSessions.ts';
 import { type CameraSource, createSource, parseSourceUri } from './camera/sources.ts';
+import {
+  createVisibleGstSource,
+  parseVisibleSourceUri,
+  VisibleCapture,
+  type VisibleDetector,
+  type VisibleHealth,
+} from './camera/visibleSource.ts';
 import { type ApplianceConfig, cameraReference, type LoadedConfig } from './config/load.ts';
 import { EventBus } from './eventBus.ts';
 import { log } from './log.ts';
 import { CameraPipeline } from './pipeline/cameraPipeline.ts';
 import { FrameSlot } from './pipeline/frameSlot.ts';
 import { RateMeter } from './pipeline/rateMeter.ts';
+import { type FaceSourceHealth, RegisteredFaces, RegistrationService } from './registration.ts';
 import { createScreeningStage } from './screening/createScreeningStage.ts';
 import { Auth } from './server/auth.ts';
 import { authRoutes } from './server/authRoutes.ts';
 import { calibrationRoutes } from './server/calibrationRoutes.ts';
 import { type CameraHealth, type Health, healthRoutes } from './server/healthRoutes.ts';
 import { createHttpApp } from './server/httpApp.ts';
+import { registrationRoutes } from './server/registrationRoutes.ts';
 import { userRoutes } from './server/userRoutes.ts';
 import { openStore, type Store } from './store/store.ts';
 import type { RawFrame } from './types.ts';
@@ -43,7 +52,14 @@ interface CameraRuntime {
   ended: boolean;
   /** Why a recording could not be replayed (a recording that goes offline is not retried). */
   failure: string | null;
+  /** The visible stream of a bi-spectrum camera, when configured. */
+  visible: VisibleCapture | null;
+  /** Where the screening stage's faces come from (visible via the registration, or thermal). */
+  faces: RegisteredFaces;
 }
+
+/** Health of a camera with its visible stream and face source. */
+type CameraHealthDetail = CameraHealth & { visible: VisibleHealth | null; faces: FaceSourceHealth };
 
 export interface Appliance {
   readonly bus: EventBus;
@@ -57,6 +73,8 @@ export interface Appliance {
   readonly auth: Auth | null;
   /** Calibration sessions and the committed calibration per camera. */
   readonly calibration: CalibrationSessions;
+  /** Visible → thermal registrations of bi-spectrum cameras. */
+  readonly registrations: RegistrationService;
   health(): Health;
   /** Resolves when every camera's source has ended (recordings); live sources never end. */
   readonly finished: Promise<void>;
@@ -74,6 +92,23 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
   const store = await openStore(config.dataDir);
   // The latest committed calibration of each camera replaces its configured blackbody values.
   const calibrated = activeCalibrations(store);
+  // Bi-spectrum registrations: the latest committed one per camera is in force from the start.
+  const registrations = await RegistrationService.open({
+    dataDir: store.dataDir,
+    cameras: new Map(
+      config.cameras.map((camera) => {
+        const profile = profiles.get(camera.profile)!;
+        const visible = profile.visible
+          ? { width: profile.visible.width, height: profile.visible.height }
+          : null;
+        return [
+          camera.id,
+          { thermal: { width: profile.width, height: profile.height }, visible, profile: profile.id },
+        ];
+      }),
+    ),
+  });
+  const visibleDetection = await loadVisibleDetector(config);
   let resolveFinished: () => void = () => {};
   const finished = new Promise<void>((resolve) => {
     resolveFinished = resolve;
@@ -83,6 +118,27 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     const profile = profiles.get(cameraConfig.profile)!;
     const spec = parseSourceUri(cameraConfig.source);
     const source = createSource(cameraConfig.id, spec, profile);
+    const visible = cameraConfig.visibleSource
+      ? new VisibleCapture({
+          cameraId: cameraConfig.id,
+          uri: cameraConfig.visibleSource,
+          gst: createVisibleGstSource(
+            cameraConfig.id,
+            parseVisibleSourceUri(cameraConfig.visibleSource),
+            profile.visible!,
+          ),
+          fps: profile.visible!.fps,
+        })
+      : null;
+    if (visible && visibleDetection.detect) {
+      visible.useDetector(visibleDetection.detect, () => registrations.active(cameraConfig.id) !== null);
+    }
+    const faces = new RegisteredFaces({
+      cameraId: cameraConfig.id,
+      registrations,
+      capture: visible,
+      detectorProblem: visibleDetection.problem,
+    });
     const pipeline: CameraPipeline = new CameraPipeline({
       cameraId: cameraConfig.id,
       profile,
@@ -108,6 +164,8 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       skipped: new RateMeter(),
       ended: false,
       failure: null,
+      visible,
+      faces,
     };
     // Fast replays process every frame in order (the capture waits); everything else lets the latest frame win.
     const processNow = spec.kind === 'recording' && spec.pace === 'fast';
@@ -117,6 +175,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     );
     source.gst.onFrame((frame) => {
       runtime.framesIn.add(Date.now());
+      visible?.attach(frame);
       if (processNow) pipeline.process(frame);
       else slot.offer(frame);
     });
@@ -136,12 +195,15 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
         });
       }
     });
+    visible?.gst.onState((state, reason) => {
+      log.info({ camera: cameraConfig.id, stream: 'visible', state, reason }, 'camera state');
+    });
     cameras.push(runtime);
   }
 
   const health = (): Health => {
     const now = Date.now();
-    const cameraHealth: CameraHealth[] = cameras.map((camera) => {
+    const cameraHealth: CameraHealthDetail[] = cameras.map((camera) => {
       const stats = camera.source.gst.stats();
       const reference = camera.pipeline.reference;
       return {
@@ -167,9 +229,12 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
         lastFrameAt: stats.lastFrameAt ? new Date(stats.lastFrameAt).toISOString() : null,
         processingMs: Math.round(camera.pipeline.lastProcessingMs * 100) / 100,
         reference: reference ? { ...reference, region: camera.pipeline.referenceRegion } : null,
+        visible: camera.visible?.health(redactSource) ?? null,
+        faces: camera.faces.health(),
       };
     });
-    const degraded = cameraHealth.some((c) => c.state !== 'online' && c.state !== 'ended');
+    const down = (state: string) => state !== 'online' && state !== 'ended';
+    const degraded = cameraHealth.some((c) => down(c.state) || (c.visible !== null && down(c.visible.state)));
     return {
       status: degraded ? 'degraded' : 'ok',
       version: VERSION,
@@ -199,6 +264,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
         authRoutes(auth),
         userRoutes(auth, store.users),
         calibrationRoutes(calibration, { applianceId: config.applianceId }),
+        registrationRoutes(registrations),
       ],
     });
     server = await new Promise<Server>((resolve, reject) => {
@@ -215,7 +281,10 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     log.info({ url: `http://localhost:${port}` }, 'UI and API listening');
   }
 
-  for (const camera of cameras) camera.source.start();
+  for (const camera of cameras) {
+    camera.source.start();
+    camera.visible?.start();
+  }
 
   return {
     bus,
@@ -225,12 +294,17 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     store,
     auth,
     calibration,
+    registrations,
     health,
     finished,
     failures: () => cameras.flatMap((camera) => (camera.failure ? [camera.failure] : [])),
     async stop() {
       calibration.stop();
-      for (const camera of cameras) camera.source.stop();
+      for (const camera of cameras) {
+        camera.source.stop();
+        camera.visible?.stop();
+      }
+      await visibleDetection.close();
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => s.close(() => resolve()));
@@ -243,4 +317,32 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
 /** Source URIs may carry camera credentials (rtsp://user:pass@host): never show them. */
 export function redactSource(uri: string): string {
   return uri.replace(/^(rtsps?:\/\/)[^@/]+@/, '$1***@');
+}
+
+/**
+ * BlazeFace for the visible streams, loaded only when a camera has one. A model that does not load
+ * leaves those cameras on their thermal detector (health says why); it never stops the start.
+ */
+async function loadVisibleDetector(
+  config: ApplianceConfig,
+): Promise<{ detect: VisibleDetector | null; problem: string | null; close: () => Promise<void> }> {
+  const none = { detect: null, problem: null, close: async () => {} };
+  if (!config.cameras.some((camera) => camera.visibleSource)) return none;
+  try {
+    const { BlazeFaceDetector } = await import('./detection/blazeface.ts');
+    // One intra-op thread: the steadiest latency for the small front model (see blazeface.ts).
+    const detector = await BlazeFaceDetector.load({ intraOpNumThreads: 1 });
+    return {
+      detect: (frame) => detector.detect(frame.rgb, frame.width, frame.height),
+      problem: null,
+      close: () => detector.close(),
+    };
+  } catch (error) {
+    const problem = (error as Error).message;
+    log.warn(
+      { error: problem },
+      'visible face detector not loaded: bi-spectrum cameras use the thermal detector',
+    );
+    return { ...none, problem };
+  }
 }

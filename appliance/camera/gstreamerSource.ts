@@ -19,6 +19,11 @@ export interface GstSourceOptions {
   description: string;
   width: number;
   height: number;
+  /**
+   * 2 (default): GRAY16 thermal counts, delivered as RawFrames. 3: packed RGB (a bi-spectrum
+   * camera's visible stream), delivered to `onPixels`; GStreamer pads its rows to 4 bytes.
+   */
+  bytesPerPixel?: 2 | 3;
   /** Nominal frame rate, used to count frames the source dropped while we were busy. */
   fps: number;
   /** Live sources are retried when they end; recordings end for good. */
@@ -47,13 +52,26 @@ export interface SourceStats {
   since: number;
 }
 
+/** A frame as bytes, rows unpadded: what `onPixels` listeners get (RGB for visible streams). */
+export interface PixelFrame {
+  seq: number;
+  capturedAt: number;
+  width: number;
+  height: number;
+  pixels: Uint8Array;
+}
+
 export type FrameListener = (frame: RawFrame) => void;
+export type PixelListener = (frame: PixelFrame) => void;
 export type StateListener = (state: CameraState, reason: string) => void;
 
 export class GstFrameSource {
   readonly cameraId: string;
   readonly #options: GstSourceOptions;
   readonly #frameBytes: number;
+  readonly #bytesPerPixel: number;
+  /** Bytes per row in GStreamer's buffer (RGB rows are padded to 4 bytes). */
+  readonly #rowStride: number;
   readonly #now: () => number;
   #pipeline: GstPipeline | null = null;
   #sink: GstAppSink | null = null;
@@ -70,12 +88,16 @@ export class GstFrameSource {
   #firstFrameAt: number | null = null;
   #stats: SourceStats;
   #frameListeners: FrameListener[] = [];
+  #pixelListeners: PixelListener[] = [];
   #stateListeners: StateListener[] = [];
 
   constructor(options: GstSourceOptions) {
     this.cameraId = options.cameraId;
     this.#options = options;
-    this.#frameBytes = options.width * options.height * 2;
+    this.#bytesPerPixel = options.bytesPerPixel ?? 2;
+    const rowBytes = options.width * this.#bytesPerPixel;
+    this.#rowStride = this.#bytesPerPixel === 3 ? Math.ceil(rowBytes / 4) * 4 : rowBytes;
+    this.#frameBytes = this.#rowStride * options.height;
     this.#now = options.now ?? Date.now;
     this.#backoffMs = options.backoff?.initialMs ?? 1000;
     this.#stats = {
@@ -91,6 +113,11 @@ export class GstFrameSource {
 
   onFrame(listener: FrameListener): void {
     this.#frameListeners.push(listener);
+  }
+
+  /** Frames as bytes (for RGB sources, which carry no thermal counts). */
+  onPixels(listener: PixelListener): void {
+    this.#pixelListeners.push(listener);
   }
 
   onState(listener: StateListener): void {
@@ -192,7 +219,7 @@ export class GstFrameSource {
     const now = this.#now();
     if (buffer.length !== this.#frameBytes) {
       this.#goOffline(
-        `frame has ${buffer.length} bytes, the profile expects ${this.#options.width}×${this.#options.height}×2 = ${this.#frameBytes}: check the camera profile`,
+        `frame has ${buffer.length} bytes, the profile expects ${this.#options.width}×${this.#options.height}×${this.#bytesPerPixel}${this.#rowStride !== this.#options.width * this.#bytesPerPixel ? ` (rows padded to ${this.#rowStride})` : ''} = ${this.#frameBytes}: check the camera profile`,
       );
       return;
     }
@@ -207,23 +234,22 @@ export class GstFrameSource {
       this.#backoffMs = this.#options.backoff?.initialMs ?? 1000;
       this.#setState('online', 'frames arriving');
     }
-    // Copy out of the binding's buffer into an aligned array we own.
-    const data = new Uint16Array(this.#frameBytes / 2);
-    new Uint8Array(data.buffer).set(buffer);
     this.#firstFrameAt ??= now;
     const seq = this.#seq++;
     const capturedAt =
       this.#options.timestamps === 'frame-rate'
         ? this.#firstFrameAt + Math.round((seq * 1000) / this.#options.fps)
         : now;
-    const frame: RawFrame = {
-      cameraId: this.cameraId,
-      seq,
-      capturedAt,
-      width: this.#options.width,
-      height: this.#options.height,
-      data,
-    };
+    const { width, height } = this.#options;
+    if (this.#pixelListeners.length > 0) {
+      const pixels = unpadRows(buffer, width * this.#bytesPerPixel, this.#rowStride, height);
+      for (const listener of this.#pixelListeners) listener({ seq, capturedAt, width, height, pixels });
+    }
+    if (this.#frameListeners.length === 0 || this.#bytesPerPixel !== 2) return;
+    // Copy out of the binding's buffer into an aligned array we own.
+    const data = new Uint16Array(this.#frameBytes / 2);
+    new Uint8Array(data.buffer).set(buffer);
+    const frame: RawFrame = { cameraId: this.cameraId, seq, capturedAt, width, height, data };
     for (const listener of this.#frameListeners) listener(frame);
   }
 
@@ -286,4 +312,12 @@ export class GstFrameSource {
     this.#stats.since = this.#now();
     for (const listener of this.#stateListeners) listener(state, reason);
   }
+}
+
+/** A copy of the buffer without GStreamer's row padding. */
+function unpadRows(buffer: Buffer, rowBytes: number, stride: number, height: number): Uint8Array {
+  if (rowBytes === stride) return Uint8Array.from(buffer);
+  const out = new Uint8Array(rowBytes * height);
+  for (let y = 0; y < height; y++) out.set(buffer.subarray(y * stride, y * stride + rowBytes), y * rowBytes);
+  return out;
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { readRecording } from '../camera/recording.ts';
 import { parseSourceUri } from '../camera/sources.ts';
+import { parseVisibleSourceUri } from '../camera/visibleSource.ts';
 import { CanthusError } from '../errors.ts';
 import type { CameraProfile } from './cameraProfile.ts';
 
@@ -29,6 +30,8 @@ export interface CameraConfig {
   name?: string;
   profile: string;
   source: string;
+  /** The visible stream of a bi-spectrum camera (its profile has `visible`). */
+  visibleSource?: string;
   reference?: Partial<ReferenceConfig>;
 }
 
@@ -224,6 +227,21 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
       throw new CanthusError(
         `invalid configuration (${source}):\n  /cameras/${index}/source: ${(error as Error).message}`,
       );
+    }
+    if (camera.visibleSource !== undefined) {
+      if (!profiles.get(camera.profile)!.visible) {
+        const bispectrum = [...profiles.values()].filter((p) => p.visible).map((p) => p.id);
+        throw new CanthusError(
+          `invalid configuration (${source}):\n  /cameras/${index}/visibleSource: camera profile "${camera.profile}" has no visible stream; visibleSource is for bi-spectrum profiles (${bispectrum.join(', ') || 'none installed'})`,
+        );
+      }
+      try {
+        parseVisibleSourceUri(camera.visibleSource);
+      } catch (error) {
+        throw new CanthusError(
+          `invalid configuration (${source}):\n  /cameras/${index}/visibleSource: ${(error as Error).message}`,
+        );
+      }
     }
   }
   return { config, profiles, layers };
