@@ -81,10 +81,24 @@ export function sampleQuality(sample: PersonSample): number {
   return sample.pixelsAcrossFace * Math.max(0.05, 1 - yaw / 30);
 }
 
+/**
+ * Glasses do not come off between two frames: when a good share of the frames where the person was
+ * near enough show covered eyes, frames where the glasses test happened to pass read the cold glass
+ * (or its rim), not a canthus. Such a person gets no reading.
+ */
+export const GLASSES_SHARE = 0.2;
+
+export function wearsGlasses(samples: readonly PersonSample[]): boolean {
+  const near = samples.filter((s) => !s.flags.includes('too-far'));
+  if (near.length === 0) return false;
+  return near.filter((s) => s.flags.includes('eyes-obstructed')).length >= GLASSES_SHARE * near.length;
+}
+
 export function personReading(
   samples: readonly PersonSample[],
   rules: ReadingRules = READING_DEFAULTS,
 ): PersonReading | null {
+  if (wearsGlasses(samples)) return null;
   const good = samples.filter(isGoodSample);
   if (good.length === 0) return null;
   const window = [...good].sort((a, b) => sampleQuality(b) - sampleQuality(a)).slice(0, rules.windowFrames);
@@ -217,6 +231,7 @@ export function invalidReasons(samples: readonly PersonSample[]): string[] {
     if (sample.flags.length === 0 && sample.canthusC === null) seen.add(FLAG_REASONS['no-canthus']);
     for (const reason of seen) counts.set(reason, (counts.get(reason) ?? 0) + 1);
   }
+  if (wearsGlasses(samples)) counts.set(FLAG_REASONS['eyes-obstructed'], near.length);
   const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1]);
   if (ranked.length === 0) return [NEVER_AT_MEASUREMENT_POINT];
   const common = ranked.filter(([, n]) => n >= near.length / 5);

@@ -140,6 +140,19 @@ describe('personReading', () => {
   });
 });
 
+describe('glasses', () => {
+  it('a person whose eyes are covered in a fifth of the near frames gets no reading, even from frames that passed', () => {
+    const samples = [
+      ...Array.from({ length: 8 }, () => sample(35.2)),
+      ...Array.from({ length: 2 }, () => sample(null, { flags: ['eyes-obstructed'] })),
+      sample(null, { flags: ['too-far'] }),
+    ];
+    expect(personReading(samples, RULES)).toBeNull();
+    expect(invalidReasons(samples)[0]).toBe('glasses: eyes not measurable (remove glasses)');
+    expect(personReading(samples.slice(0, 9), RULES)?.skinC).toBe(35.2);
+  });
+});
+
 describe('invalid reasons', () => {
   it('names the problem in words a person at the door understands', () => {
     expect(invalidReasons([sample(null, { flags: ['too-far'] })])).toEqual([NEVER_AT_MEASUREMENT_POINT]);
