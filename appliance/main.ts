@@ -54,12 +54,12 @@ interface CameraRuntime {
   failure: string | null;
   /** The visible stream of a bi-spectrum camera, when configured. */
   visible: VisibleCapture | null;
-  /** Where the screening stage's faces come from (visible via the registration, or thermal). */
-  faces: RegisteredFaces;
+  /** Where a bi-spectrum camera's faces come from (visible via the registration, or thermal). */
+  faces: RegisteredFaces | null;
 }
 
 /** Health of a camera with its visible stream and face source. */
-type CameraHealthDetail = CameraHealth & { visible: VisibleHealth | null; faces: FaceSourceHealth };
+type CameraHealthDetail = CameraHealth & { visible: VisibleHealth | null; faces: FaceSourceHealth | null };
 
 export interface Appliance {
   readonly bus: EventBus;
@@ -133,11 +133,21 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     if (visible && visibleDetection.detect) {
       visible.useDetector(visibleDetection.detect, () => registrations.active(cameraConfig.id) !== null);
     }
-    const faces = new RegisteredFaces({
+    const faces = visible
+      ? new RegisteredFaces({
+          cameraId: cameraConfig.id,
+          registrations,
+          capture: visible,
+          detectorProblem: visibleDetection.problem,
+        })
+      : null;
+    // The stage asks the pipeline where the blackbody is: never a face.
+    const stage = createScreeningStage({
       cameraId: cameraConfig.id,
-      registrations,
-      capture: visible,
-      detectorProblem: visibleDetection.problem,
+      config,
+      profile,
+      bus,
+      referenceRegion: () => pipeline.referenceRegion,
     });
     const pipeline: CameraPipeline = new CameraPipeline({
       cameraId: cameraConfig.id,
@@ -147,15 +157,10 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
         calibrated.get(cameraConfig.id),
       ),
       bus,
-      // The stage asks the pipeline where the blackbody is: never a face.
-      stage: createScreeningStage({
-        cameraId: cameraConfig.id,
-        config,
-        profile,
-        bus,
-        referenceRegion: () => pipeline.referenceRegion,
-      }),
+      stage,
     });
+    // Bi-spectrum cameras: visible faces mapped with the registration; the thermal detector otherwise.
+    if (faces) stage.useFaceSource((frame, exclude) => faces.faces(frame, exclude));
     const runtime: CameraRuntime = {
       config: cameraConfig,
       source,
@@ -230,7 +235,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
         processingMs: Math.round(camera.pipeline.lastProcessingMs * 100) / 100,
         reference: reference ? { ...reference, region: camera.pipeline.referenceRegion } : null,
         visible: camera.visible?.health(redactSource) ?? null,
-        faces: camera.faces.health(),
+        faces: camera.faces?.health() ?? null,
       };
     });
     const down = (state: string) => state !== 'online' && state !== 'ended';

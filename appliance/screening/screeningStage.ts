@@ -70,6 +70,12 @@ export interface ScreeningEventDetail extends ScreeningEvent {
 
 export type ScreeningConfig = ApplianceConfig['screening'];
 
+/**
+ * Faces of a frame found elsewhere — a bi-spectrum camera's visible stream, mapped into thermal
+ * pixels — not inside `exclude`; null when there are none to offer for this frame.
+ */
+export type FaceSource = (frame: ThermalFrame, exclude: Box[]) => Face[] | null;
+
 export interface ScreeningStageOptions {
   cameraId: string;
   applianceId: string;
@@ -125,6 +131,7 @@ export class ScreeningStage implements FrameStage {
   readonly #persons = new Map<number, PersonState>();
   readonly #baseline: RelativeBaseline | null;
   #lastFrame: ThermalFrame | null = null;
+  #faceSource: FaceSource | null = null;
 
   constructor(options: ScreeningStageOptions) {
     this.#o = options;
@@ -141,6 +148,11 @@ export class ScreeningStage implements FrameStage {
         : null;
   }
 
+  /** Faces from `source` first (main sets it for bi-spectrum cameras); `detectFaces` when it answers null. */
+  useFaceSource(source: FaceSource | null): void {
+    this.#faceSource = source;
+  }
+
   process(frame: ThermalFrame): void {
     this.#lastFrame = frame;
     if (frame.flatField) {
@@ -149,7 +161,7 @@ export class ScreeningStage implements FrameStage {
     }
     const region = this.#o.referenceRegion();
     const exclude: Box[] = region ? [[region.x, region.y, region.width, region.height]] : [];
-    const faces = this.#o.detectFaces(frame, exclude);
+    const faces = this.#faceSource?.(frame, exclude) ?? this.#o.detectFaces(frame, exclude);
     const measurements = faces.map((face) => this.#o.measure(frame, face, faces));
     const update = this.#tracker.update(
       frame.capturedAt,
