@@ -315,7 +315,14 @@ export class RegistrationService {
 }
 
 /** What the face source needs of a camera's visible capture. */
-export type FaceLookup = Pick<VisibleCapture, 'facesFor' | 'maxSkewMs'>;
+export type FaceLookup = Pick<VisibleCapture, 'facesFor' | 'maxSkewMs' | 'lastDetectedAt'>;
+
+/**
+ * A visible stream that had detected frames this recently is running: a thermal frame without a
+ * detected partner then gets no faces (one frame missed) rather than the thermal detector's, whose
+ * boxes differ and would make the person's box jump. Longer gaps mean the visible stream is down.
+ */
+export const VISIBLE_GAP_MS = 1000;
 
 /** Where a camera's faces come from right now, and why. */
 export interface FaceSourceHealth {
@@ -324,6 +331,8 @@ export interface FaceSourceHealth {
   /** Frames whose faces came from the visible image (mapped), and from the thermal detector. */
   framesVisible: number;
   framesThermal: number;
+  /** Frames without faces because their visible partner was not detected in time (stream running). */
+  framesWithoutVisible: number;
   registrationId: string | null;
 }
 
@@ -357,6 +366,7 @@ export class RegisteredFaces {
       reason: 'no frame yet',
       framesVisible: 0,
       framesThermal: 0,
+      framesWithoutVisible: 0,
       registrationId: null,
     };
   }
@@ -373,6 +383,10 @@ export class RegisteredFaces {
   faces(frame: ThermalFrame, exclude: readonly Box[]): Face[] | null {
     const record = this.#registrations.active(this.#cameraId);
     const found = this.#lookup(frame, record);
+    if (found === 'gap') {
+      this.#state.framesWithoutVisible++;
+      return [];
+    }
     if (typeof found === 'string') {
       this.#use('thermal', found, record);
       this.#state.framesThermal++;
@@ -406,6 +420,8 @@ export class RegisteredFaces {
     if (this.#detectorProblem) return `visible face detector unavailable: ${this.#detectorProblem}`;
     const result = this.#capture.facesFor(frame.capturedAt, frame.visible);
     if (!result) {
+      const last = this.#capture.lastDetectedAt;
+      if (last !== null && Math.abs(frame.capturedAt - last) <= VISIBLE_GAP_MS) return 'gap';
       return `no visible frame with detected faces within ±${this.#capture.maxSkewMs} ms of the thermal frame`;
     }
     return result.faces;

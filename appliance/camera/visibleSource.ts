@@ -177,6 +177,7 @@ export class VisibleCapture {
   #detections = 0;
   #detectionFailures = 0;
   #detectionMs: number | null = null;
+  #lastDetectedAt: number | null = null;
 
   constructor(options: VisibleCaptureOptions) {
     this.cameraId = options.cameraId;
@@ -238,6 +239,11 @@ export class VisibleCapture {
     return pair ? { faces: pair.frame.faces!, frame: pair.frame.frame } : null;
   }
 
+  /** Capture time of the newest visible frame with detected faces, or null before the first. */
+  get lastDetectedAt(): number | null {
+    return this.#lastDetectedAt;
+  }
+
   stats(): SourceStats {
     return this.gst.stats();
   }
@@ -272,6 +278,7 @@ export class VisibleCapture {
         (faces) => {
           kept.faces = faces;
           this.#detections++;
+          this.#lastDetectedAt = Math.max(this.#lastDetectedAt ?? kept.capturedAt, kept.capturedAt);
           this.#detectionMs = performance.now() - started;
         },
         (error: unknown) => {

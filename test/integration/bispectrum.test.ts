@@ -144,7 +144,6 @@ describe('bi-spectrum camera: visible faces mapped into the thermal image', () =
   const root = tempDir('canthus-bispectrum-');
   const dataDir = path.join(root, 'data');
   let expectedBox: Box;
-  let expectedEyes: { x: number; y: number }[];
   let appliance: Appliance | null = null;
 
   const start = async () => {
@@ -165,7 +164,6 @@ describe('bi-spectrum camera: visible faces mapped into the thermal image', () =
     await detector.close();
     const mapped = mapFace(visibleFace, TRUE_H);
     expectedBox = mapped.box;
-    expectedEyes = [mapped.keypoints.rightEye!, mapped.keypoints.leftEye!];
 
     mkdirSync(path.join(dataDir, 'cameras'), { recursive: true });
     writeFileSync(path.join(dataDir, 'cameras', `${PROFILE.id}.json`), JSON.stringify(PROFILE));
@@ -251,7 +249,13 @@ describe('bi-spectrum camera: visible faces mapped into the thermal image', () =
     await appliance.finished;
     const health = appliance.health().cameras[0] as ReturnType<Appliance['health']>['cameras'][number] & {
       visible: { framesIn: number; paired: number; unpaired: number; detections: number; maxSkewMs: number };
-      faces: { detector: string; framesVisible: number; framesThermal: number; registrationId: string };
+      faces: {
+        detector: string;
+        framesVisible: number;
+        framesThermal: number;
+        framesWithoutVisible: number;
+        registrationId: string;
+      };
     };
     const summary = {
       thermalFrames: health.totals.in,
@@ -260,24 +264,28 @@ describe('bi-spectrum camera: visible faces mapped into the thermal image', () =
       expectedBox: expectedBox.map((v) => Math.round(v * 10) / 10),
       boxes: events.map((e) => `${e.kind} ${e.box?.join(',')}`),
     };
-    console.log(JSON.stringify(summary));
+    const why = JSON.stringify(summary);
 
-    expect(health.visible.framesIn).toBeGreaterThanOrEqual(DURATION_S * VISIBLE.fps - 2);
+    expect(health.visible.framesIn, why).toBeGreaterThanOrEqual(DURATION_S * VISIBLE.fps - 2);
     expect(health.visible.detections).toBeGreaterThan(20);
     expect(health.visible.paired).toBeGreaterThanOrEqual(health.totals.in - 3);
     expect(health.faces.registrationId).toBe(appliance.registrations.active('door-1')?.id);
     expect(health.faces.detector).toBe('visible');
-    expect(health.faces.framesVisible).toBeGreaterThanOrEqual(health.totals.processed - 3);
+    // Faces of every frame but the first few came from the visible stream (or a frame was skipped).
+    expect(health.faces.framesVisible + health.faces.framesWithoutVisible, why).toBeGreaterThanOrEqual(
+      health.totals.processed - 3,
+    );
+    expect(health.faces.framesVisible, why).toBeGreaterThan(30);
 
     // One person, every event's box the visible face mapped through the registration.
     const persons = new Set(events.map((e) => e.personId));
     expect(persons.size).toBe(1);
     expect(events.map((e) => e.kind)).toContain('end');
+    expect(events.length, why).toBeGreaterThanOrEqual(2);
     for (const event of events) {
       for (let i = 0; i < 4; i++)
         expect(Math.abs(event.box![i] - expectedBox[i]), `${event.kind} box[${i}]`).toBeLessThan(2);
     }
-    expect(expectedEyes).toHaveLength(2);
   });
 });
 

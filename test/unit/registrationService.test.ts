@@ -210,8 +210,9 @@ describe('RegisteredFaces', () => {
     from: 'visible',
     frontal: true,
   };
-  const lookup = (faces: Face[] | null) => ({
+  const lookup = (faces: Face[] | null, lastDetectedAt: number | null = null) => ({
     maxSkewMs: 60,
+    lastDetectedAt,
     facesFor: () => (faces ? { faces, frame: visibleFrame } : null),
   });
 
@@ -248,9 +249,15 @@ describe('RegisteredFaces', () => {
   it('falls back to the thermal detector when no detected visible frame is near in time, or no detector', async () => {
     const registrations = await open(tempDir());
     await registrations.commit('door', pairs(), 'admin');
-    const late = new RegisteredFaces({ cameraId: 'door', registrations, capture: lookup(null) });
+    const late = new RegisteredFaces({ cameraId: 'door', registrations, capture: lookup(null, -5000) });
     expect(late.faces(thermal(), [])).toBeNull();
     expect(late.health().reason).toContain('within ±60 ms');
+    expect(late.health().framesThermal).toBe(1);
+    // The visible stream is running (a detected frame 110 ms ago): this frame gets no faces instead
+    // of the thermal detector's, so the person's box does not jump between detectors.
+    const gap = new RegisteredFaces({ cameraId: 'door', registrations, capture: lookup(null, 900) });
+    expect(gap.faces(thermal(), [])).toEqual([]);
+    expect(gap.health()).toMatchObject({ framesWithoutVisible: 1, framesThermal: 0 });
     const noModel = new RegisteredFaces({
       cameraId: 'door',
       registrations,
