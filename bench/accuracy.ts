@@ -161,6 +161,12 @@ const body = [
   markdownTable(['Seed', 'Room', 'Readings', 'p95 (bb)', 'Bias (bb)', 'p95 (off)', 'Bias (off)'], perAmbient),
   '',
   `Targets with the blackbody (p95 ≤ 0.2 °C, |bias| ≤ 0.05 °C): ${target ? 'met' : 'NOT met'}.`,
+  ...(target
+    ? []
+    : [
+        '',
+        "Where the bias comes from (per-frame decomposition on seeds 22 and 23, frames at the measurement point with a stable reference, 2026-11-22): the reference-corrected frame at the true canthus reads −0.02 to −0.03 °C (the room temperature estimated from the scene median is ≈ 1.2 °C below the simulated room, which moves the blackbody's emissivity correction by ≈ 0.02 °C); skin emissivity with the same room estimate adds the same +0.02 °C back, so reflection handling nets ≈ 0. The canthus value of measure.ts reads +0.066 °C above the mean of the pixels at the true canthus: the location is the warmest 2×2 cell within a search radius and the value the mean of the warmest 3 of a 3×3 window, maximum over both canthi — three selections on the same noisy pixels (NETD 50 mK) each push upwards. The per-person statistic adds nothing further (median of the best window; the earlier median of the upper half added ≈ +0.015 °C and was dropped). The remaining fix belongs to the canthus window statistic (e.g. locate on a smoothed field and read an unselected mean, or more frames instead of more selection); it is not tuned here against the truth.",
+      ]),
 ].join('\n');
 
 process.stdout.write(`${body}\n`);
