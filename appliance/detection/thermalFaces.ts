@@ -23,6 +23,12 @@
 import type { Box, Face } from '../types.ts';
 import { type CanthusFinding, locateCanthi } from './thermalCanthi.ts';
 import { ComponentLabeler, type ComponentStats } from './thermalComponents.ts';
+import { faceEvidence } from './thermalStructure.ts';
+
+/** Tuning aid (bench/thermalFaces.ts): receives every scored candidate when set. */
+export const thermalFaceDebug: {
+  sink: ((c: { box: Box; preScore: number; score: number; features: Record<string, number> }) => void) | null;
+} = { sink: null };
 
 export interface ThermalFaceOptions {
   /** Smallest face width to look for, in frame pixels (default 12). Larger values make detection faster. */
@@ -38,6 +44,8 @@ export const DEFAULT_MIN_FACE_PX = 12;
 export const HOT_OBJECT_C = 41;
 /** Least score of a reported face. */
 export const FACE_SCORE_THRESHOLD = 0.6;
+/** Least score of a reported face in a non-radiometric (8-bit) image. */
+export const FACE_SCORE_THRESHOLD_RELATIVE = 0.7;
 
 const LEVEL_STEP = 0.4;
 /** Candidates whose peak is this much below the warmest candidate's are clothes or background. */
@@ -65,6 +73,31 @@ interface Candidate {
 
 interface FieldKind {
   absolute: boolean;
+}
+
+/** 3×3 mean (NaN-aware): 8-bit images are noisy and quantised; skin broken by glasses or a beard rejoins. */
+function smooth3(src: Float32Array, w: number, h: number): Float32Array {
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      let s = 0;
+      let n = 0;
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= h) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= w) continue;
+          const v = src[yy * w + xx];
+          if (Number.isFinite(v)) {
+            s += v;
+            n++;
+          }
+        }
+      }
+      out[y * w + x] = n ? s / n : Number.NaN;
+    }
+  return out;
 }
 
 /** Detect faces in a radiometric frame (°C, row-major; NaN marks invalid pixels). */
@@ -154,7 +187,7 @@ function detectOnField(
   const minFacePx = Math.max(6, opts.minFacePx ?? DEFAULT_MIN_FACE_PX);
   const f = Math.max(1, Math.min(4, Math.floor(minFacePx / 16)));
   const { grid: src, gw, gh } = downsample(field, width, height, f);
-  const grid = src === field ? new Float32Array(field) : src;
+  const grid = kind.absolute ? (src === field ? new Float32Array(field) : src) : smooth3(src, gw, gh);
   // Excluded regions and impossible readings never take part.
   for (const [ex, ey, ew, eh] of opts.exclude ?? []) {
     const xa = Math.max(0, Math.floor(ex / f));
@@ -176,7 +209,11 @@ function detectOnField(
   const sorted = Float32Array.from(sample).sort();
   const top = percentileOf(sorted, 0.999);
   if (kind.absolute && top < MIN_SKIN_TOP_C) return [];
-  let floor = Math.max(top - LEVEL_DEPTH, kind.absolute ? 20 : Number.NEGATIVE_INFINITY);
+  // On a relative (8-bit) scale the faces need not be near the top: sun-warmed ground can be brighter.
+  let floor = Math.max(
+    top - (kind.absolute ? LEVEL_DEPTH : 12),
+    kind.absolute ? 20 : Number.NEGATIVE_INFINITY,
+  );
   if (kind.absolute && opts.ambientC !== undefined) floor = Math.max(floor, opts.ambientC + 2);
 
   const minW = Math.max(3, (minFacePx / f) * 0.8);
@@ -188,8 +225,8 @@ function detectOnField(
       if (c.maxX - c.minX + 1 < minW || c.maxY - c.minY + 1 < minW * 0.5 || c.area < minW * minW * 0.3)
         continue;
       // Two readings of the outline: as it is, and with sideways jumps (a touching neighbour) cut off.
-      const whole = headCandidate(grid, gw, gh, labeler.labels, c, minW, hotCap, false);
-      const clipped = headCandidate(grid, gw, gh, labeler.labels, c, minW, hotCap, true);
+      const whole = headCandidate(grid, gw, gh, f, labeler.labels, c, minW, hotCap, false);
+      const clipped = headCandidate(grid, gw, gh, f, labeler.labels, c, minW, hotCap, true);
       if (whole) candidates.push(whole);
       if (
         clipped &&
@@ -201,7 +238,7 @@ function detectOnField(
 
   // Faces are the warmest uncovered skin in the scene: clothes, bodies and backgrounds that pass the
   // shape tests are several degrees cooler than the faces above them.
-  let plausible = candidates.filter((c) => c.preScore >= FACE_SCORE_THRESHOLD - 0.1);
+  let plausible = candidates.filter((c) => c.preScore >= FACE_SCORE_THRESHOLD - 0.15);
   if (plausible.length === 0) return [];
   const refPeak = plausible.reduce((m, c) => Math.max(m, c.peak), Number.NEGATIVE_INFINITY);
   plausible = plausible.filter((c) => c.peak >= refPeak - PEAK_MARGIN);
@@ -216,24 +253,43 @@ function detectOnField(
     const h = Math.min(height - y, (c.y1 - c.y0 + 1) * f);
     c.box = [x, y, w, h];
     c.finding = w >= 8 ? locateCanthi(field, width, height, c.box) : null;
-    let eyes = 0.6;
-    if (w >= 16 && c.finding) {
-      const fd = c.finding;
-      if (fd.rightCanthus && fd.leftCanthus) eyes = 1;
-      else if (fd.eyesObstructed) eyes = 0.8;
-      else if (fd.rightCanthus || fd.leftCanthus) eyes = 0.5;
-      else eyes = 0.2;
-    }
-    c.score = c.preScore * 0.75 + eyes * 0.25;
+    const ev = faceEvidence(field, width, height, c.box, c.finding, kind.absolute);
+    Object.assign(c.features, {
+      eyes: ev.eyes,
+      glasses: ev.glasses,
+      symmetry: ev.symmetry,
+      chin: ev.chin,
+      ev: ev.score,
+    });
+    c.score = c.preScore * 0.5 + ev.score * 0.5;
+    thermalFaceDebug.sink?.({ box: c.box, preScore: c.preScore, score: c.score, features: c.features });
   }
 
   // Overlapping candidates (the same head at several levels, or a part of it): best score wins; on a
   // tie the one with the stronger outline contrast, i.e. the whole face rather than its warmest part.
   plausible.sort((a, b) => b.score - a.score || b.features.contrast - a.features.contrast);
   const kept: Candidate[] = [];
+  // Relative (8-bit) images lack the absolute tests (hot-object cap, skin floor, ambient): they need more
+  // evidence.
+  const threshold = kind.absolute ? FACE_SCORE_THRESHOLD : FACE_SCORE_THRESHOLD_RELATIVE;
   for (const c of plausible) {
-    if (c.score < FACE_SCORE_THRESHOLD) break;
-    if (!kept.some((k) => overlapOfSmaller(c, k) > 0.35)) kept.push(c);
+    if (c.score < threshold) break;
+    const hit = kept.findIndex((k) => overlapOfSmaller(c, k) > 0.35);
+    if (hit < 0) kept.push(c);
+    else {
+      // A part of a face (forehead, one cheek) can outscore the whole face; the whole face is the one
+      // with the eye pair in its eye band: it replaces a smaller candidate inside it that has none.
+      const k = kept[hit];
+      const area = (a: Candidate) => (a.x1 - a.x0 + 1) * (a.y1 - a.y0 + 1);
+      if (
+        area(c) > 1.5 * area(k) &&
+        overlapOfSmaller(c, k) > 0.8 &&
+        c.features.eyes >= 0.5 &&
+        k.features.eyes < 0.3 &&
+        !kept.some((o, i) => i !== hit && overlapOfSmaller(c, o) > 0.35)
+      )
+        kept[hit] = c;
+    }
   }
   // A head sits on its body: a face-like blob right below a face (neck, chest, a V-neck) is not a face,
   // unless it is clearly larger (a nearer person in front).
@@ -294,6 +350,7 @@ function headCandidate(
   grid: Float32Array,
   gw: number,
   gh: number,
+  f: number,
   labels: Int32Array,
   c: ComponentStats,
   minW: number,
@@ -380,9 +437,14 @@ function headCandidate(
   const atTop = y0 === 0;
   const atBottom = y1 === gh - 1;
   const aspect = bh / bw;
-  const aspectLo = atTop || atBottom ? 0.45 : 0.65;
+  // A face cut by the top edge is a close one: large in the frame. A "face" cut by the bottom edge has
+  // no chin: in a screening view that is the ground, legs or a body, never a face.
+  if (atBottom) return null;
+  if (atTop && bw * f < 0.25 * gh * f) return null;
+  // (Cut by the top edge: at least the eyes-to-chin part must be in view to be a usable face.)
+  const aspectLo = atTop ? 0.6 : 0.65;
   const aspectHi = atLeft || atRight ? 2.6 : 2.1;
-  const shape = plateau(aspect, aspectLo, atTop || atBottom ? 0.7 : 0.9, 1.65, aspectHi);
+  const shape = plateau(aspect, aspectLo, atTop ? 0.8 : 0.9, 1.65, aspectHi);
   if (shape === 0) return null;
 
   let count = 0;
@@ -403,7 +465,29 @@ function headCandidate(
   }
   const boxArea = bw * bh;
   if (hot > boxArea * 0.02) return null;
-  const fill = count / boxArea;
+  // Fill of the outline with its holes closed: glasses, a beard or a mask are cooler than the skin
+  // around them but inside the head's outline. A pixel is inside when the component lies on both sides
+  // of it in its row and in its column (gaps between fingers are open at one end: not closed).
+  const colTop = new Int32Array(bw).fill(-1);
+  const colBot = new Int32Array(bw).fill(-1);
+  for (let y = y0; y <= y1; y++)
+    for (let x = x0; x <= x1; x++)
+      if (labels[y * gw + x] === L) {
+        if (colTop[x - x0] < 0) colTop[x - x0] = y;
+        colBot[x - x0] = y;
+      }
+  let solid = 0;
+  for (let y = y0; y <= y1; y++) {
+    let l = -1;
+    let r = -1;
+    for (let x = x0; x <= x1; x++)
+      if (labels[y * gw + x] === L) {
+        if (l < 0) l = x;
+        r = x;
+      }
+    for (let x = l; l >= 0 && x <= r; x++) if (y >= colTop[x - x0] && y <= colBot[x - x0]) solid++;
+  }
+  const fill = Math.max(count, solid) / boxArea;
   const atBorder = atLeft || atRight || atTop || atBottom;
   const fillScore = plateau(fill, 0.38, 0.58, atBorder ? 1 : 0.93, atBorder ? 1.01 : 0.985);
   if (fillScore === 0) return null;
