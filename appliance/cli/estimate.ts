@@ -4,8 +4,9 @@
  *   echo '{"canthusC": 36.4, "ambientC": 22}' | canthus estimate
  *   → {"estimatedCoreC":37.66,"decision":"elevated","threshold":37.5}
  *
- * Uses the active configuration (screening threshold and retest band) and the fitted skin→core model
- * (firmware-config/skin-core-model.json). A bad line gets an error line and processing continues;
+ * Uses the active configuration's threshold and the fitted skin→core model
+ * (firmware-config/skin-core-model.json). The answer is `normal` or `elevated`; `--retest-band C` adds
+ * `retest` for estimates within C below the threshold, as the appliance does. A bad line gets an error line and processing continues;
  * the exit code is 1 when any line failed.
  */
 import { readFileSync } from 'node:fs';
@@ -13,12 +14,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
-import {
-  DEFAULT_RETEST_BAND_C,
-  DEFAULT_THRESHOLD_C,
-  decide,
-  parseTemperature,
-} from '../../calibration/decision.ts';
+import { DEFAULT_THRESHOLD_C, decide, parseTemperature } from '../../calibration/decision.ts';
 import {
   estimateCoreC,
   parseSkinCoreModel,
@@ -156,21 +152,21 @@ export function loadSkinCoreModel(file: string = DEFAULT_MODEL_FILE): SkinCoreMo
 
 interface EstimateCommandOptions {
   config?: string;
-  dataDir?: string;
+  data?: string;
   model?: string;
   threshold?: string;
   retestBand?: string;
 }
 
-/** The active threshold and retest band: command line, else the configuration, else the defaults. */
+/**
+ * The threshold: command line, else the configuration, else the default. No retest band unless asked
+ * for: the command answers normal or elevated.
+ */
 export function estimateSettings(options: EstimateCommandOptions): EstimateSettings {
   let thresholdC = DEFAULT_THRESHOLD_C;
-  let retestBandC = DEFAULT_RETEST_BAND_C;
-  const { config } = loadConfig({ configFile: options.config, dataDir: options.dataDir });
-  if (config.screening) {
-    thresholdC = config.screening.thresholdC ?? thresholdC;
-    retestBandC = config.screening.retestBandC ?? retestBandC;
-  }
+  let retestBandC = 0;
+  const { config } = loadConfig({ configFile: options.config, dataDir: options.data });
+  if (config.screening) thresholdC = config.screening.thresholdC ?? thresholdC;
   try {
     if (options.threshold !== undefined) thresholdC = parseTemperature(options.threshold);
   } catch (error) {
@@ -195,10 +191,10 @@ export function registerEstimateCommand(program: Command): Command {
         'write {"estimatedCoreC", "decision", "threshold"} per line',
     )
     .option('--config <file>', 'site configuration file (default: DATA/config.json when present)')
-    .option('--data-dir <dir>', 'data directory')
+    .option('--data <dir>', 'data directory')
     .option('--model <file>', 'skin-core model file', DEFAULT_MODEL_FILE)
     .option('--threshold <temperature>', 'fever threshold on core temperature, e.g. 37.5 or 100.0F')
-    .option('--retest-band <celsius>', 'retest band below the threshold in °C (0 disables retest)')
+    .option('--retest-band <celsius>', 'also answer "retest" within this many °C below the threshold')
     .action(async (options: EstimateCommandOptions) => {
       const settings = estimateSettings(options);
       const model = loadSkinCoreModel(options.model);

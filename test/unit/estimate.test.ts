@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
@@ -75,5 +76,32 @@ describe('runEstimate', () => {
     const shipped = loadSkinCoreModel();
     expect(shipped.canthusSlope).toBe(1);
     expect(() => loadSkinCoreModel('/nonexistent/model.json')).toThrow(/cannot read the skin-core model/);
+  });
+});
+
+describe('canthus estimate (the command)', () => {
+  it('answers normal or elevated per line, an error line for bad input, and exits 1', () => {
+    const input = [
+      '{"canthusC": 35.6, "ambientC": 22}',
+      'not json',
+      '{"canthusC": 36.6}',
+      '{"canthusC": "abc"}',
+      '{"canthusC": 36.1}',
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['bin/canthus.js', 'estimate'], { input, encoding: 'utf8' });
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toMatchObject({ decision: 'normal', threshold: 37.5 });
+    expect(lines[0].estimatedCoreC).toBeCloseTo(35.6 + 1.26, 1);
+    expect(lines[1].error).toMatch(/^line 2: /);
+    expect(lines[2]).toMatchObject({ decision: 'elevated', threshold: 37.5 });
+    expect(lines[3].error).toMatch(/line 4: canthusC must be a number/);
+    // No retest band unless asked for: the command answers the threshold question.
+    expect(lines[4].decision).toBe('normal');
+    expect(Object.keys(lines[0]).sort()).toEqual(['decision', 'estimatedCoreC', 'threshold']);
+    expect(run.status).toBe(1);
   });
 });
