@@ -6,8 +6,10 @@
  * Canthus points come from the detector's canthi (thermal detector), else from the eye keypoints (a
  * visible-light detector mapped to the thermal image: the inner canthus lies a quarter of the way from
  * one eye centre to the other), else from the temperature pattern in the face box. Around each point a
- * small search absorbs keypoint error; the value is the mean of the warmest few pixels of a window
- * scaled to the face (3×3 … 5×5), never a single pixel, so one hot noisy pixel cannot raise a reading.
+ * small search on the 3×3-mean field locates the hot spot; the value is a noise-aware maximum of that
+ * 3×3 cell (the warmest pixel less the expected noise excess of the pixels competing with it, see
+ * `noiseAwareMax`), so a 1-pixel hot canthus is not averaged down and noise does not push readings up.
+ * A defective hot pixel (far above all its neighbours) is ignored.
  */
 import { EYES_OBSTRUCTED_DELTA, locateCanthi } from '../detection/thermalCanthi.ts';
 import type { Box, Face, Measurement, Point, QualityFlag } from '../types.ts';
@@ -27,7 +29,7 @@ export interface MeasureContext {
   flatField: boolean;
   /** The other faces in the frame (this face, if included, is ignored). */
   otherFaces: Face[];
-  /** Sensor noise (NETD), °C: more pixels are averaged when it is high. */
+  /** Sensor noise (NETD), °C: the expected noise excess of the warmest pixels is removed with it. */
   netdC: number;
   /** Why the reference is not stable, for the reason text (e.g. "no blackbody reference in a still image"). */
   referenceReason?: string;
@@ -69,57 +71,137 @@ export function describeFlag(flag: QualityFlag): string {
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
 
-/** Mean of the k largest finite values of the window (side × side, centred, clipped to the frame). */
-function topKMean(frame: MeasureFrame, cx: number, cy: number, side: number, k: number): number | null {
+/**
+ * E[max of m independent standard normals], m = 0…9 (Harter 1961 tables): the expected noise excess of
+ * the warmest of m pixels that all sit at the same true temperature, in units of the pixel noise.
+ */
+const EXPECTED_MAX_OF_NORMALS = [0, 0, 0.5642, 0.8463, 1.0294, 1.163, 1.2672, 1.3522, 1.4236, 1.485];
+
+/**
+ * A pixel warmer than every one of its eight neighbours by more than this is a defective (hot) pixel,
+ * not skin: the canthus is ≈ 1–2 °C warmer than the skin around it, and the lens spreads any real hot
+ * spot into its neighbours. Such a pixel is ignored; it never carries a reading.
+ */
+export const DEFECT_STEP_C = 4;
+
+/**
+ * Pixels closer to the warmest one than this many standard deviations of a pixel difference (NETD·√2)
+ * cannot be told apart from it by the data: they compete for the maximum.
+ */
+export const COMPETING_SD = 2;
+
+/** The frame's value at (x, y), or NaN outside the frame, non-finite, or a defective hot pixel. */
+function pixel(frame: MeasureFrame, x: number, y: number): number {
   const { celsius, width, height } = frame;
-  const half = (side - 1) / 2;
-  const x0 = Math.max(0, Math.round(cx - half));
-  const y0 = Math.max(0, Math.round(cy - half));
-  const x1 = Math.min(width - 1, Math.round(cx - half) + side - 1);
-  const y1 = Math.min(height - 1, Math.round(cy - half) + side - 1);
-  const values: number[] = [];
-  for (let y = y0; y <= y1; y++) {
-    for (let x = x0; x <= x1; x++) {
-      const v = celsius[y * width + x];
-      if (Number.isFinite(v)) values.push(v);
+  if (x < 0 || y < 0 || x >= width || y >= height) return Number.NaN;
+  const v = celsius[y * width + x];
+  if (!Number.isFinite(v)) return Number.NaN;
+  let warmestNeighbour = Number.NEGATIVE_INFINITY;
+  for (let dy = -1; dy <= 1; dy++) {
+    for (let dx = -1; dx <= 1; dx++) {
+      if (dx === 0 && dy === 0) continue;
+      const nx = x + dx;
+      const ny = y + dy;
+      if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
+      const n = celsius[ny * width + nx];
+      if (Number.isFinite(n) && n > warmestNeighbour) warmestNeighbour = n;
     }
   }
-  if (values.length < Math.min(k, 3)) return null;
-  values.sort((a, b) => b - a);
-  const n = Math.min(k, values.length);
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += values[i];
-  return sum / n;
+  return v - warmestNeighbour > DEFECT_STEP_C ? Number.NaN : v;
 }
 
-/** Window side and pixel count for a face of this width and a sensor of this noise. */
-function windowFor(faceWidthPx: number, netdC: number): { side: number; k: number } {
-  // ≈ 4 px across a 3 mm canthus at 1 mm/px (≈ 160 px face): scale the window to the face, 3…5 px.
-  const side = faceWidthPx >= 120 ? 5 : faceWidthPx >= 60 ? 4 : 3;
-  // The mean of the top k of noisy pixels is biased upwards by about netd × E[max of k]; averaging more
-  // pixels on a noisier sensor keeps that bias below ≈ 0.05 °C.
-  const k = Math.min(side * side - 1, Math.max(3, Math.ceil(3 * Math.max(1, netdC / 0.05))));
-  return { side, k };
+/** The usable pixels of the 3×3 cell centred on (x, y). */
+function cell(frame: MeasureFrame, x: number, y: number): number[] {
+  const values: number[] = [];
+  for (let dy = -1; dy <= 1; dy++) {
+    for (let dx = -1; dx <= 1; dx++) {
+      const v = pixel(frame, x + dx, y + dy);
+      if (!Number.isNaN(v)) values.push(v);
+    }
+  }
+  return values;
 }
 
-/** Move a canthus guess to the warmest 2×2 cell within `radius` (absorbs keypoint and registration error). */
-function refine(frame: MeasureFrame, p: Point, radius: number): Point {
-  const { celsius, width, height } = frame;
-  let best = p;
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+/**
+ * Where the canthus is: the centre of the warmest 3×3 mean within `radius` of the guess (absorbs
+ * keypoint and registration error). The 3×3 mean has a third of a pixel's noise, so the location
+ * follows the hot spot, not the noise.
+ */
+function locate(frame: MeasureFrame, p: Point, radius: number): Point | null {
+  let best: Point | null = null;
   let bestV = Number.NEGATIVE_INFINITY;
   const r = Math.max(1, Math.round(radius));
-  for (let y = Math.round(p.y) - r; y <= Math.round(p.y) + r; y++) {
-    for (let x = Math.round(p.x) - r; x <= Math.round(p.x) + r; x++) {
-      if (x < 0 || y < 0 || x + 1 >= width || y + 1 >= height) continue;
-      const i = y * width + x;
-      const v = (celsius[i] + celsius[i + 1] + celsius[i + width] + celsius[i + width + 1]) / 4;
+  const gx = Math.round(p.x);
+  const gy = Math.round(p.y);
+  for (let y = gy - r; y <= gy + r; y++) {
+    for (let x = gx - r; x <= gx + r; x++) {
+      const values = cell(frame, x, y);
+      if (values.length < 5) continue;
+      const v = mean(values);
       if (v > bestV) {
         bestV = v;
-        best = { x: x + 0.5, y: y + 0.5 };
+        best = { x, y };
       }
     }
   }
   return best;
+}
+
+/**
+ * The canthus value of the 3×3 cell at the located hot spot: a noise-aware maximum.
+ *
+ * The target is the hot spot's peak temperature (the maximum canthus temperature is what predicts
+ * core temperature). Taking the warmest pixel keeps a 1–2 px hot spot (a small face, a low-resolution
+ * core) at its full value; averaging cooler neighbours in would pull a fever down. But on a hot spot
+ * wider than a pixel the warmest of several noisy pixels reads high by the expected maximum of their
+ * noise (≈ 1.5 × NETD for 9 pixels, +0.07 °C at 50 mK; the old "mean of the warmest 3 of 3×3", one
+ * more selection of the warmest 2×2 cell and the max of both canthi read ≈ +0.065 °C on the
+ * simulator). That excess is known from the NETD: the pixels within COMPETING_SD·NETD·√2 of the
+ * warmest cannot be told apart from it, so with m of them the warmest reads high by about
+ * NETD × E[max of m normals], which is subtracted. A clear 1-pixel hot spot has m = 1 and keeps its
+ * warmest pixel unchanged; a flat hot spot of 9 pixels reads within ≈ +0.3 × NETD of its true value.
+ * Worst case, a single pixel 2–3 NETD above flat neighbours (noise cannot tell whether it is hot),
+ * the value reads up to ≈ 1.2 × NETD (0.06 °C at 50 mK) below that pixel — never more than
+ * 1.5 × NETD below the warmest pixel. This subtracts the statistics of the sensor's noise only, never
+ * anything derived from faces or human temperatures.
+ */
+function noiseAwareMax(values: number[], netdC: number): number {
+  let warmest = Number.NEGATIVE_INFINITY;
+  for (const v of values) if (v > warmest) warmest = v;
+  const band = COMPETING_SD * netdC * Math.SQRT2;
+  let competing = 0;
+  for (const v of values) if (v >= warmest - band) competing++;
+  const m = Math.min(competing, EXPECTED_MAX_OF_NORMALS.length - 1);
+  return warmest - netdC * EXPECTED_MAX_OF_NORMALS[m];
+}
+
+/**
+ * Pixel noise measured in the face itself, °C: the median absolute Laplacian residual (pixel minus the
+ * mean of its four neighbours, SD = noise × √1.25 on smooth skin) of the inner face, scaled to an SD.
+ * Skin gradients are far smoother than a pixel, so features and edges are a minority the median
+ * ignores. Null when the face holds too few pixels.
+ */
+function measuredNoise(frame: MeasureFrame, box: Box): number | null {
+  const { celsius, width, height } = frame;
+  const [bx, by, bw, bh] = box;
+  const x0 = Math.max(1, Math.round(bx + bw * 0.2));
+  const x1 = Math.min(width - 2, Math.round(bx + bw * 0.8));
+  const y0 = Math.max(1, Math.round(by + bh * 0.2));
+  const y1 = Math.min(height - 2, Math.round(by + bh * 0.8));
+  const stride = Math.max(1, Math.floor(Math.sqrt(((x1 - x0 + 1) * (y1 - y0 + 1)) / 4000)));
+  const residuals: number[] = [];
+  for (let y = y0; y <= y1; y += stride) {
+    for (let x = x0; x <= x1; x += stride) {
+      const i = y * width + x;
+      const r = celsius[i] - (celsius[i - 1] + celsius[i + 1] + celsius[i - width] + celsius[i + width]) / 4;
+      if (Number.isFinite(r)) residuals.push(Math.abs(r));
+    }
+  }
+  if (residuals.length < 50) return null;
+  const sorted = Float64Array.from(residuals).sort();
+  return (sorted[sorted.length >> 1] * 1.4826) / Math.sqrt(1.25);
 }
 
 /** Robust maximum of a region: mean of its warmest 0.5 % of pixels (at least 4). */
@@ -179,19 +261,24 @@ export function measureFace(frame: MeasureFrame, face: Face, ctx: MeasureContext
   if (!guesses[0] && !guesses[1]) {
     guesses = [finding.rightCanthus?.point ?? null, finding.leftCanthus?.point ?? null];
   }
-  const { side, k } = windowFor(bw, ctx.netdC);
   const searchRadius = Math.max(1, bw * 0.04);
+  // The noise whose expected excess is removed: the profile's NETD is a specification ("< 50 mK"), a
+  // quieter core would lose more than its real excess, so the noise measured in this face wins when it
+  // is lower (never higher: skin texture must not enlarge the correction).
+  const faceNoise = measuredNoise(frame, face.box);
+  const noiseC = Math.max(0, faceNoise === null ? ctx.netdC : Math.min(ctx.netdC, faceNoise));
   const canthi: [Point | null, Point | null] = [null, null];
   const values: number[] = [];
   guesses.forEach((g, i) => {
     if (!g) return;
-    const p = refine(frame, g, searchRadius);
-    const v = topKMean(frame, p.x, p.y, side, k);
-    if (v !== null) {
-      canthi[i] = p;
-      values.push(v);
-    }
+    const p = locate(frame, g, searchRadius);
+    if (p === null) return;
+    canthi[i] = p;
+    values.push(noiseAwareMax(cell(frame, p.x, p.y), noiseC));
   });
+  // The warmer canthus (the maximum canthus temperature is the screening value). With two equally warm
+  // canthi this max of two noisy values reads ≈ +0.56 × its noise high (≈ +0.02 °C at 50 mK): a small
+  // upward bias is accepted rather than averaging in a canthus that may be genuinely cooler.
   const canthusC = values.length > 0 ? round2(Math.max(...values)) : null;
   const faceMax = robustMax(frame, face.box, 0.1);
   const forehead = robustMax(frame, [bx + bw * 0.2, by + bh * 0.05, bw * 0.6, bh * 0.22]);
