@@ -126,7 +126,8 @@ export function createVisibleGstSource(
 export type VisibleDetector = (frame: VisibleFrame) => Promise<Face[]>;
 
 interface KeptFrame {
-  frame: VisibleFrame;
+  /** The image; dropped (null) once `keep` newer frames arrived, while its time and faces stay. */
+  frame: VisibleFrame | null;
   capturedAt: number;
   /** Faces found in it, in visible pixels; null while not (yet) detected. */
   faces: Face[] | null;
@@ -157,8 +158,13 @@ export interface VisibleCaptureOptions {
   /** Largest |visible − thermal| capture time for a pair; default 1.5 visible frame intervals. */
   maxSkewMs?: number;
   fps: number;
-  /** Frames kept for pairing. */
+  /** Frames whose image is kept for pairing (default 4). */
   keep?: number;
+  /**
+   * How long the time and faces of a frame are kept, ms (default 2000): a thermal frame that is
+   * processed late (a busy box, a replay) still finds the faces of its partner.
+   */
+  historyMs?: number;
 }
 
 export class VisibleCapture {
@@ -167,6 +173,8 @@ export class VisibleCapture {
   readonly maxSkewMs: number;
   readonly #uri: string;
   readonly #keep: number;
+  readonly #historyMs: number;
+  /** Oldest first. */
   readonly #frames: KeptFrame[] = [];
   #detector: VisibleDetector | null = null;
   #wantFaces: () => boolean = () => false;
@@ -185,6 +193,7 @@ export class VisibleCapture {
     this.#uri = options.uri;
     this.maxSkewMs = options.maxSkewMs ?? Math.round((1.5 * 1000) / options.fps);
     this.#keep = options.keep ?? 4;
+    this.#historyMs = options.historyMs ?? 2000;
     this.gst.onPixels((pixels) => {
       const frame: VisibleFrame = {
         capturedAt: pixels.capturedAt,
@@ -194,7 +203,12 @@ export class VisibleCapture {
       };
       const kept: KeptFrame = { frame, capturedAt: frame.capturedAt, faces: null };
       this.#frames.push(kept);
-      if (this.#frames.length > this.#keep) this.#frames.shift();
+      // Images are large (6 MB at 1920×1080): only the newest few are held.
+      const n = this.#frames.length;
+      if (n > this.#keep) this.#frames[n - 1 - this.#keep].frame = null;
+      while (this.#frames.length > 1 && this.#frames[0].capturedAt < frame.capturedAt - this.#historyMs) {
+        this.#frames.shift();
+      }
       if (this.#detector && this.#wantFaces()) this.#detect(kept);
     });
   }
@@ -217,7 +231,7 @@ export class VisibleCapture {
   attach(raw: RawFrame): void {
     const pair = pairByTimestamp(raw.capturedAt, this.#frames, this.maxSkewMs);
     if (pair) {
-      raw.visible = pair.frame.frame;
+      if (pair.frame.frame) raw.visible = pair.frame.frame;
       this.#paired++;
     } else {
       this.#unpaired++;
@@ -231,12 +245,12 @@ export class VisibleCapture {
   facesFor(
     thermalAt: number,
     visible: VisibleFrame | undefined,
-  ): { faces: Face[]; frame: VisibleFrame } | null {
+  ): { faces: Face[]; capturedAt: number } | null {
     const own = visible ? this.#frames.find((k) => k.frame === visible) : undefined;
-    if (own?.faces) return { faces: own.faces, frame: own.frame };
+    if (own?.faces) return { faces: own.faces, capturedAt: own.capturedAt };
     const detected = this.#frames.filter((k) => k.faces !== null);
     const pair = pairByTimestamp(thermalAt, detected, this.maxSkewMs);
-    return pair ? { faces: pair.frame.faces!, frame: pair.frame.frame } : null;
+    return pair ? { faces: pair.frame.faces!, capturedAt: pair.frame.capturedAt } : null;
   }
 
   /** Capture time of the newest visible frame with detected faces, or null before the first. */
@@ -271,6 +285,7 @@ export class VisibleCapture {
       this.#pending = kept;
       return;
     }
+    if (!kept.frame) return;
     this.#detecting = true;
     const started = performance.now();
     this.#detector!(kept.frame)

@@ -213,7 +213,7 @@ describe('RegisteredFaces', () => {
   const lookup = (faces: Face[] | null, lastDetectedAt: number | null = null) => ({
     maxSkewMs: 60,
     lastDetectedAt,
-    facesFor: () => (faces ? { faces, frame: visibleFrame } : null),
+    facesFor: () => (faces ? { faces, capturedAt: 1000 } : null),
   });
 
   it('uses the thermal detector without a registration and says why', async () => {
