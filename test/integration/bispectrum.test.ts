@@ -230,6 +230,9 @@ describe('bi-spectrum camera: visible faces mapped into the thermal image', () =
     expect(committed.body.pairs).toHaveLength(6);
     const active = await admin.get('/api/registration/door-1');
     expect(active.body.active.id).toBe(committed.body.id);
+    const history = await admin.get('/api/registration/door-1/history');
+    expect(history.body.registrations.map((r: { id: string }) => r.id)).toEqual([committed.body.id]);
+    expect((await admin.get('/api/registration/lobby-9')).status).toBe(404);
     await appliance.stop();
     appliance = null;
   });
