@@ -75,7 +75,11 @@ export interface ReferenceStateMachineOptions {
   maxSpreadC?: number;
   /** A level or uniformity fault lasting this long is a moved (not briefly occluded) blackbody, ms. */
   movedAfterMs?: number;
-  /** Fastest acceptable change of the reading, °C per minute, measured over `driftWindowMs`. */
+  /**
+   * Fastest acceptable change of the reading, °C per minute, measured over `driftWindowMs`. Drift
+   * itself is what the blackbody corrects; this limit is about the correction keeping up (see
+   * STATE_MACHINE_DEFAULTS).
+   */
   maxDriftCPerMin?: number;
   driftWindowMs?: number;
   /** Readings stay blocked this long after a flat-field event ends, ms. */
@@ -84,6 +88,19 @@ export interface ReferenceStateMachineOptions {
   levelTimeConstantMs?: number;
 }
 
+/**
+ * `maxDriftCPerMin`: the blackbody exists to correct drift, so drift alone is no reason to block; the
+ * block is for an offset changing faster than the per-frame correction can follow. The offset filter
+ * (median of 5 frames, then exponential, τ = 5 s; reference.ts) trails a ramp of r °C/s by
+ * r × (τ + ≈ 0.2 s median delay) ≈ r × 5.2 s. At 0.6 °C/min (0.01 °C/s) that is ≈ 0.05 °C, the bias
+ * budget of a screening reading (±0.05 °C) and a quarter of its p95 budget (0.2 °C); faster, the lag
+ * alone would use the budget. A warmed-up core drifts a few hundredths of a °C per minute; 0.6 °C/min
+ * means warm-up, a draft or sun on the camera, or a failing blackbody. The slope is a least-squares
+ * fit over 30 s of blackbody readings (each a mean of ≈ 200 pixels, ≈ 0.004 °C noise at 50 mK), so
+ * its own noise (≈ 0.002 °C/min) is far below the limit. A flat-field event re-zeroes the offset in
+ * one step: that step is not drift (the correction restarts at the new level, ReferenceTracker), so it
+ * is taken out of the history before the slope is fitted.
+ */
 export const STATE_MACHINE_DEFAULTS = {
   warmupMs: 30 * 60_000,
   stableForMs: 10_000,
@@ -95,7 +112,7 @@ export const STATE_MACHINE_DEFAULTS = {
   maxNoiseC: 0.3,
   maxSpreadC: 0.6,
   movedAfterMs: 3_000,
-  maxDriftCPerMin: 0.3,
+  maxDriftCPerMin: 0.6,
   driftWindowMs: 30_000,
   ffcSettleMs: 2_000,
   levelTimeConstantMs: 30_000,
@@ -134,6 +151,8 @@ export class ReferenceStateMachine {
   /** A steady run at a new level while moved: since when, and its range. */
   #relevelRun: { sinceMs: number; minC: number; maxC: number } | null = null;
   readonly #history: { timeMs: number; readingC: number }[] = [];
+  /** A flat-field event ended since the last good frame: the next one re-bases the history. */
+  #rebaseHistory = false;
 
   constructor(options: ReferenceStateMachineOptions) {
     this.#o = { ...STATE_MACHINE_DEFAULTS, ...options };
@@ -194,6 +213,7 @@ export class ReferenceStateMachine {
       };
     }
     const resumeAfterFlatField = this.#flatFieldEndedMs !== null && this.#beforeFlatField === 'stable';
+    if (this.#flatFieldEndedMs !== null) this.#rebaseHistory = true;
     if (this.#state === 'ffc') this.#state = this.#beforeFlatField ?? 'warming';
     this.#flatFieldEndedMs = null;
     this.#beforeFlatField = null;
@@ -233,6 +253,13 @@ export class ReferenceStateMachine {
     this.#faultSinceMs = null;
     this.#relevelRun = null;
     this.#goodSinceMs ??= t;
+    // The shutter re-zeroed the offset: readings before it are moved by the step, so the step (which
+    // the offset correction takes at once) does not count as drift, while drift across it still does.
+    if (this.#rebaseHistory && this.#history.length > 0) {
+      const stepC = reading - this.#history[this.#history.length - 1].readingC;
+      for (const p of this.#history) p.readingC += stepC;
+    }
+    this.#rebaseHistory = false;
     // Only good frames enter the drift and steadiness history: a cover is not a drift.
     this.#history.push({ timeMs: t, readingC: reading });
     while (this.#history.length > 0 && this.#history[0].timeMs < t - o.driftWindowMs) this.#history.shift();
@@ -405,6 +432,8 @@ export class ReferenceTracker {
   readonly #machine: ReferenceStateMachine;
   readonly #filter: ReferenceOffsetFilter;
   #region: Region | null;
+  /** A flat-field event happened since the offset last learnt. */
+  #flatFieldSinceLearn = false;
 
   constructor(options: ReferenceTrackerOptions) {
     this.#options = options;
@@ -443,8 +472,15 @@ export class ReferenceTracker {
       farFraction: raw?.farFraction ?? null,
       flatField,
     });
+    if (flatField) this.#flatFieldSinceLearn = true;
     const learn = measuredC !== null && this.#machine.frameGood;
-    if (learn) this.#filter.update(frame.capturedAt, o.setpointC - measuredC);
+    if (learn) {
+      // A flat-field event re-zeroes the core's offset in one step: restart the filter at the new
+      // level instead of trailing the step for several time constants with the old one.
+      if (this.#flatFieldSinceLearn) this.#filter.reset();
+      this.#flatFieldSinceLearn = false;
+      this.#filter.update(frame.capturedAt, o.setpointC - measuredC);
+    }
     return {
       reference: {
         state: transition.state,

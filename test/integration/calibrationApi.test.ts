@@ -26,9 +26,9 @@ describe('calibration API on the running appliance (simulated entrance)', () => 
   let staff: ReturnType<typeof request.agent>;
 
   const start = async () => {
-    // The default simulated entrance, with its sensor's random-walk drift (≈ 0.15 °C/min) held
-    // within ±0.02 °C: over a 5 s window the free walk alone exceeds the 0.1 °C drift limit about
-    // one time in twenty. Drifting sensors are covered on synthetic frames below.
+    // The default simulated entrance, with its sensor's offset (slow random walk, jumps of SD 0.15 °C
+    // at flat-field events) held within ±0.02 °C: a free jump inside the 5 s window would exceed the
+    // 0.1 °C drift limit. Drifting sensors are covered on synthetic frames below.
     const loaded = loadConfig({ dataDir, port: 0, source: 'simulator:?seed=1&drift=0.02' });
     loaded.config.server.host = '127.0.0.1';
     return startAppliance({ loaded });

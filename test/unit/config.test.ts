@@ -24,7 +24,7 @@ describe('configuration', () => {
     expect(cameraReference(config, config.cameras[0])).toMatchObject({
       setpointC: 35,
       warmupS: 5,
-      maxDriftCPerMin: 0.3,
+      maxDriftCPerMin: 0.6,
     });
   });
 

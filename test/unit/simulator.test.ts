@@ -89,6 +89,28 @@ describe('simulated entrance', () => {
     expect(new Set(offsets).size).toBeGreaterThan(100);
   });
 
+  it('starts the offset anywhere within ±driftMaxC and then drifts a few hundredths of a °C per √minute', () => {
+    // A small image keeps this fast; the drift stream does not depend on the image size.
+    const small = { ...simulator, width: 32, height: 24 };
+    const starts: number[] = [];
+    const minuteSteps: number[] = [];
+    for (let seed = 1; seed <= 40; seed++) {
+      const scene = new SimulatedEntrance({ profile: small, seed, people: 0, flatField: null, driftMaxC: 2 });
+      const first = scene.render(0).truth.sensorOffsetC;
+      let last = first;
+      for (let i = 1; i <= 60 * small.fps; i++) last = scene.render(i).truth.sensorOffsetC;
+      starts.push(first);
+      minuteSteps.push(last - first);
+    }
+    // "Drift up to ±2 °C" is exercised: offsets near both bounds occur.
+    expect(Math.max(...starts)).toBeGreaterThan(1.5);
+    expect(Math.min(...starts)).toBeLessThan(-1.5);
+    expect(Math.max(...starts.map(Math.abs))).toBeLessThanOrEqual(2);
+    // A warmed-up core: ≈ 0.03 °C per √minute between flat-field events.
+    expect(sd(minuteSteps)).toBeGreaterThan(0.015);
+    expect(sd(minuteSteps)).toBeLessThan(0.05);
+  });
+
   it('freezes the image during a flat-field event, byte for byte', () => {
     const scene = new SimulatedEntrance({
       profile: simulator,

@@ -6,8 +6,9 @@
  * febrile) and a facial temperature pattern in which the inner canthi are the hottest spots
  * (core − 1.25 °C ± 0.35, as in the FDA/PhysioNet data); nose and hair are cooler. Some wear
  * glasses (LWIR-opaque, so the eyes look cold), a hat, or carry a hot drink. A blackbody square at
- * its set point sits in view. The sensor adds a drifting offset (bounded random walk), NETD noise
- * and, for cores that have them, flat-field events during which the image freezes.
+ * its set point sits in view. The sensor adds an offset (starting anywhere within ±driftMaxC, then a
+ * slow bounded random walk, with a jump at every flat-field event), NETD noise and, for cores that
+ * have them, flat-field events during which the image freezes.
  *
  * API:
  *   const scene = new SimulatedEntrance({ profile, seed: 7 });
@@ -102,6 +103,8 @@ const LEAVE_S = 2.2;
 const FACE_WIDTH_M = 0.16;
 /** Horizontal field of view of the simulated lens. */
 const HFOV_DEG = 50;
+/** Random-walk drift of the sensor offset of a warmed-up core, °C per √minute. */
+export const DRIFT_C_PER_SQRT_MIN = 0.03;
 
 export class SimulatedEntrance {
   readonly profile: CameraProfile;
@@ -158,7 +161,8 @@ export class SimulatedEntrance {
     this.#noiseRandom = root.fork(2);
     this.#driftRandom = root.fork(3);
     this.#ffcRandom = root.fork(4);
-    this.#offsetC = this.#driftRandom.uniform(-0.5, 0.5) * this.#options.driftMaxC;
+    // An uncalibrated core may sit anywhere within its absolute accuracy: the whole ±driftMaxC.
+    this.#offsetC = this.#driftRandom.uniform(-1, 1) * this.#options.driftMaxC;
     this.#nextFfcS = this.#options.flatField
       ? this.#ffcRandom.uniform(0.3, 1) * this.#options.flatField.intervalS
       : Number.POSITIVE_INFINITY;
@@ -252,8 +256,11 @@ export class SimulatedEntrance {
   }
 
   #stepDrift(): void {
-    // Random walk: ≈ 0.15 °C per minute typical, reflected at ± driftMaxC.
-    const perFrameSd = 0.15 / Math.sqrt(60 * this.fps);
+    // A warmed-up microbolometer's offset wanders slowly between shutter events: a random walk of
+    // DRIFT_C_PER_SQRT_MIN (≈ 0.03 °C after a minute, 0.1 °C after ten), reflected at ± driftMaxC. The
+    // large offsets come from where the core starts (anywhere within ±driftMaxC) and from the jumps at
+    // flat-field events, which the blackbody reference has to follow.
+    const perFrameSd = DRIFT_C_PER_SQRT_MIN / Math.sqrt(60 * this.fps);
     this.#offsetC = this.#clampOffset(this.#offsetC + this.#driftRandom.gaussian(0, perFrameSd));
   }
 
