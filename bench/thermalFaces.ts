@@ -15,7 +15,11 @@ import sharp from 'sharp';
 import { SeededRandom } from '../appliance/camera/simulator/random.ts';
 import { SimulatedEntrance } from '../appliance/camera/simulator/scene.ts';
 import { loadProfiles } from '../appliance/config/load.ts';
-import { detectThermalFaces, detectThermalFacesGray8 } from '../appliance/detection/thermalFaces.ts';
+import {
+  detectThermalFaces,
+  detectThermalFacesGray8,
+  thermalFaceDebug,
+} from '../appliance/detection/thermalFaces.ts';
 import { readThermalFile } from '../appliance/thermalFiles/index.ts';
 import type { Box, Face } from '../appliance/types.ts';
 
@@ -24,6 +28,24 @@ const FIXTURES = path.join(ROOT, 'test/fixtures/');
 const args = process.argv.slice(2);
 const renderDir = args.includes('--render') ? args[args.indexOf('--render') + 1] : null;
 const simFrames = args.includes('--sim-frames') ? Number(args[args.indexOf('--sim-frames') + 1]) : 450;
+/** `--explain`: print the features behind each false face of the negatives (tuning aid). */
+const explain = args.includes('--explain');
+
+/** Detections with the features the detector scored them on (from thermalFaceDebug). */
+function explained(run: () => Face[]): { faces: Face[]; why: string[] } {
+  const seen: { box: Box; features: Record<string, number> }[] = [];
+  thermalFaceDebug.sink = explain
+    ? (c) => seen.push({ box: [...c.box] as Box, features: { ...c.features } })
+    : null;
+  const faces = run();
+  thermalFaceDebug.sink = null;
+  const why = faces.map((f) => {
+    const c = seen.find((s) => s.box.every((v, i) => v === f.box[i]));
+    const feats = c ? Object.entries(c.features).map(([k, v]) => `${k}=${v.toFixed(2)}`) : [];
+    return `[${f.box.map((v) => Math.round(v)).join(',')}] score=${f.score} ${feats.join(' ')}`;
+  });
+  return { faces, why };
+}
 
 interface Annotation {
   box: Box;
@@ -304,7 +326,23 @@ function synthetic() {
         s.noise(0.05);
         faces += boxes.length;
         const minFacePx = Math.min(40, Math.max(12, Math.floor(fw * 0.8)));
+        const seen: { box: Box; score: number; features: Record<string, number> }[] = [];
+        thermalFaceDebug.sink = explain
+          ? (c) => seen.push({ box: [...c.box] as Box, score: c.score, features: { ...c.features } })
+          : null;
         const a = match(detectThermalFaces(s.c, w, h, { minFacePx }), boxes);
+        thermalFaceDebug.sink = null;
+        if (explain)
+          boxes.forEach((b, t) => {
+            if (a.matchedTruth.has(t)) return;
+            const best = seen.filter((c) => iou(c.box, b) >= 0.3).sort((x, y) => y.score - x.score)[0];
+            const feats = best
+              ? Object.entries(best.features).map(([k, v]) => `${k}=${v.toFixed(2)}`)
+              : ['no candidate'];
+            console.log(
+              `  missed ${fw} px ${variant} ${amb} °C [${b.map(Math.round).join(',')}]: ${best ? `[${best.box.join(',')}] score=${best.score.toFixed(2)} ` : ''}${feats.join(' ')}`,
+            );
+          });
         foundC += a.found;
         falseC += a.falseFaces;
         const b = match(detectThermalFacesGray8(toGray8(s.c), w, h, { minFacePx }), boxes);
@@ -422,8 +460,16 @@ function negatives() {
       draw(s);
       if (k % 2) draw(s);
       s.noise(0.05);
-      fC += detectThermalFaces(s.c, 256, 192, { minFacePx: 12 }).length;
-      f8 += detectThermalFacesGray8(toGray8(s.c), 256, 192, { minFacePx: 12 }).length;
+      const a = explained(() => detectThermalFaces(s.c, 256, 192, { minFacePx: 12 }));
+      const b = explained(() => detectThermalFacesGray8(toGray8(s.c), 256, 192, { minFacePx: 12 }));
+      fC += a.faces.length;
+      f8 += b.faces.length;
+      if (explain)
+        for (const [tag, why] of [
+          ['°C', a.why],
+          ['8-bit', b.why],
+        ] as const)
+          for (const w of why) console.log(`  ${name.split(' (')[0]} ${tag} ${w}`);
     }
     console.log(`| ${name} | 40 | ${fC} | ${f8} |`);
   }

@@ -13,8 +13,9 @@
  *    suddenly (shoulders) or the height exceeds 1.6 widths — a head sits on top of its body.
  * 4. Scoring: aspect (an upright ellipse), fill (neither fingers nor a perfect rectangle), contrast
  *    against the ring around it (hair/air/background are cooler: this picks the level where the face's
- *    own outline is), texture (a face is not uniform: the blackbody and radiators are), and eye evidence
- *    (two warm inner canthi at eye level, left and right of the midline, or cold glasses).
+ *    own outline is), texture (a face is not uniform: the blackbody and radiators are), and eye evidence,
+ *    required from 20 px: two inner canthi standing out from the eye band by more than the candidate's own
+ *    noise, level and symmetric about the midline (a single one at 20–31 px), or cold glasses.
  * 5. Overlapping candidates across levels: the best score wins.
  *
  * 8-bit images (non-radiometric JPEG/PNG) are put on a normalised pseudo-°C scale (2nd percentile → 20,
@@ -23,7 +24,7 @@
 import type { Box, Face } from '../types.ts';
 import { type CanthusFinding, locateCanthi } from './thermalCanthi.ts';
 import { ComponentLabeler, type ComponentStats } from './thermalComponents.ts';
-import { faceEvidence } from './thermalStructure.ts';
+import { type FaceEvidence, faceEvidence } from './thermalStructure.ts';
 
 /** Tuning aid (bench/thermalFaces.ts): receives every scored candidate when set. */
 export const thermalFaceDebug: {
@@ -47,11 +48,15 @@ export const FACE_SCORE_THRESHOLD = 0.6;
 /** Least score of a reported face in a non-radiometric (8-bit) image. */
 export const FACE_SCORE_THRESHOLD_RELATIVE = 0.7;
 
+/** Least pixel noise assumed on a radiometric frame (a good microbolometer's NETD, °C). */
+const SENSOR_NETD_C = 0.05;
 const LEVEL_STEP = 0.4;
 /** Candidates whose peak is this much below the warmest candidate's are clothes or background. */
 const PEAK_MARGIN = 4;
 /** At most this many candidates get the (full-resolution) eye test. */
 const MAX_EYE_CHECKS = 80;
+/** …and at most this many of each group of overlapping candidates (best shape scores first). */
+const PER_GROUP_CHECKS = 8;
 const LEVEL_DEPTH = 9;
 /** A radiometric scene whose robust top is colder than this holds no uncovered skin. */
 const MIN_SKIN_TOP_C = 27;
@@ -73,6 +78,8 @@ interface Candidate {
 
 interface FieldKind {
   absolute: boolean;
+  /** Least pixel noise (field units): the sensor NETD, or an 8-bit image's grey step on its scale. */
+  noiseFloor: number;
 }
 
 /** 3×3 mean (NaN-aware): 8-bit images are noisy and quantised; skin broken by glasses or a beard rejoins. */
@@ -107,7 +114,7 @@ export function detectThermalFaces(
   height: number,
   opts: ThermalFaceOptions = {},
 ): Face[] {
-  return detectOnField(celsius, width, height, opts, { absolute: true });
+  return detectOnField(celsius, width, height, opts, { absolute: true, noiseFloor: SENSOR_NETD_C });
 }
 
 /** Detect faces in a non-radiometric 8-bit thermal image (brighter = warmer), on a normalised scale. */
@@ -125,7 +132,7 @@ export function detectThermalFacesGray8(
   const field = new Float32Array(width * height);
   for (let i = 0; i < field.length; i++) field[i] = 20 + (gray8[i] - lo) * scale;
   const { ambientC: _ignored, ...rest } = opts;
-  return detectOnField(field, width, height, rest, { absolute: false });
+  return detectOnField(field, width, height, rest, { absolute: false, noiseFloor: scale });
 }
 
 function histPercentile(hist: Uint32Array, n: number, p: number): number {
@@ -243,7 +250,21 @@ function detectOnField(
   const refPeak = plausible.reduce((m, c) => Math.max(m, c.peak), Number.NEGATIVE_INFINITY);
   plausible = plausible.filter((c) => c.peak >= refPeak - PEAK_MARGIN);
   plausible.sort((a, b) => b.preScore - a.preScore);
+  // Speed: the same head is a candidate at many levels. Only the best few (by shape score) of each group
+  // of overlapping candidates get the full-resolution evidence, and identical boxes share it.
+  const leaders: Candidate[] = [];
+  const members: number[] = [];
+  plausible = plausible.filter((c) => {
+    const g = leaders.findIndex((l) => overlapOfSmaller(c, l) > 0.35);
+    if (g < 0) {
+      leaders.push(c);
+      members.push(1);
+      return true;
+    }
+    return ++members[g] <= PER_GROUP_CHECKS;
+  });
   plausible = plausible.slice(0, MAX_EYE_CHECKS);
+  const evidenceCache = new Map<string, { finding: CanthusFinding | null; ev: FaceEvidence }>();
 
   // Eye evidence at full resolution, then the final score.
   for (const c of plausible) {
@@ -252,16 +273,34 @@ function detectOnField(
     const w = Math.min(width - x, (c.x1 - c.x0 + 1) * f);
     const h = Math.min(height - y, (c.y1 - c.y0 + 1) * f);
     c.box = [x, y, w, h];
-    c.finding = w >= 8 ? locateCanthi(field, width, height, c.box) : null;
-    const ev = faceEvidence(field, width, height, c.box, c.finding, kind.absolute);
+    const key = c.box.join(',');
+    let cached = evidenceCache.get(key);
+    if (!cached) {
+      const finding = w >= 8 ? locateCanthi(field, width, height, c.box) : null;
+      cached = {
+        finding,
+        ev: faceEvidence(field, width, height, c.box, finding, kind.absolute, kind.noiseFloor),
+      };
+      evidenceCache.set(key, cached);
+    }
+    c.finding = cached.finding;
+    const ev = cached.ev;
     Object.assign(c.features, {
+      pairGeom: ev.pair.geometry,
+      pairC: ev.pair.contrast,
+      noise: ev.pair.noise,
+      needed: ev.pair.needed,
+      single: ev.pair.single,
+      peak: ev.pair.peak,
+      spread: ev.spread,
+      veto: ev.veto ? 1 : 0,
       eyes: ev.eyes,
       glasses: ev.glasses,
       symmetry: ev.symmetry,
       chin: ev.chin,
       ev: ev.score,
     });
-    c.score = c.preScore * 0.5 + ev.score * 0.5;
+    c.score = ev.veto ? 0 : c.preScore * 0.5 + ev.score * 0.5;
     thermalFaceDebug.sink?.({ box: c.box, preScore: c.preScore, score: c.score, features: c.features });
   }
 

@@ -14,7 +14,7 @@
  * All in field units (°C, or pseudo-°C for 8-bit images), on the full-resolution field.
  */
 import type { Box } from '../types.ts';
-import type { CanthusFinding } from './thermalCanthi.ts';
+import type { CanthusFinding, CanthusSpot } from './thermalCanthi.ts';
 
 export interface FaceEvidence {
   /** 0…1: quality of the canthus pair. */
@@ -27,7 +27,16 @@ export interface FaceEvidence {
   chin: number;
   /** Combined 0…1. */
   score: number;
+  /** The contrast-tested eye pair. */
+  pair: EyePair;
+  /** Required eye evidence missing, or the candidate is flat: not a face whatever the rest says. */
+  veto: boolean;
+  /** 10–90 % range of the interior (field units). */
+  spread: number;
 }
+
+/** Least 10–90 % range of a radiometric face's interior (°C): anything flatter is an object. */
+const FLAT_SPREAD_C = 0.6;
 
 function clamp01(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : v;
@@ -91,11 +100,12 @@ export function mirrorSymmetry(field: Float32Array, width: number, height: numbe
   return sab / Math.sqrt(saa * sbb);
 }
 
-function quantile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.floor(p * (s.length - 1))))];
+/** Value at fraction p of an ascending-sorted array. */
+function quantile(sorted: Float32Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(p * (sorted.length - 1))))];
 }
 
+/** Finite field values of a rectangle (clipped), sampled to ≤ ~600 on a grid, sorted ascending. */
 function sampleBox(
   field: Float32Array,
   width: number,
@@ -104,19 +114,183 @@ function sampleBox(
   y0: number,
   x1: number,
   y1: number,
-): number[] {
+): Float32Array {
   const xa = Math.max(0, Math.round(x0));
   const xb = Math.min(width - 1, Math.round(x1));
   const ya = Math.max(0, Math.round(y0));
   const yb = Math.min(height - 1, Math.round(y1));
+  if (xb < xa || yb < ya) return new Float32Array(0);
   const step = Math.max(1, Math.floor(Math.sqrt(((xb - xa + 1) * (yb - ya + 1)) / 600)));
-  const out: number[] = [];
+  const out = new Float32Array(Math.ceil((xb - xa + 1) / step) * Math.ceil((yb - ya + 1) / step));
+  let n = 0;
   for (let y = ya; y <= yb; y += step)
     for (let x = xa; x <= xb; x += step) {
       const v = field[y * width + x];
-      if (Number.isFinite(v)) out.push(v);
+      if (Number.isFinite(v)) out[n++] = v;
     }
-  return out;
+  return out.subarray(0, n).sort();
+}
+
+/**
+ * Pixel noise of the box interior, estimated from the candidate itself: the median absolute deviation of
+ * a high-pass residual (each pixel minus the mean of its 4 neighbours), scaled to a pixel SD. Edges and
+ * features (eyes, nose) are a minority of the pixels and do not move the median. Never below `floor`
+ * (the sensor's NETD: a residual of 0 on a smooth or quantised surface is not a noiseless sensor).
+ */
+export function localNoise(
+  field: Float32Array,
+  width: number,
+  height: number,
+  box: Box,
+  floor: number,
+): number {
+  const [bx, by, bw, bh] = box;
+  const xa = Math.max(1, Math.round(bx + bw * 0.15));
+  const xb = Math.min(width - 2, Math.round(bx + bw * 0.85));
+  const ya = Math.max(1, Math.round(by + bh * 0.15));
+  const yb = Math.min(height - 2, Math.round(by + bh * 0.85));
+  if (xb < xa || yb < ya) return floor;
+  const step = Math.max(1, Math.floor(Math.sqrt(((xb - xa + 1) * (yb - ya + 1)) / 500)));
+  const res = new Float32Array(Math.ceil((xb - xa + 1) / step) * Math.ceil((yb - ya + 1) / step));
+  let n = 0;
+  for (let y = ya; y <= yb; y += step)
+    for (let x = xa; x <= xb; x += step) {
+      const i = y * width + x;
+      const r = field[i] - (field[i - 1] + field[i + 1] + field[i - width] + field[i + width]) / 4;
+      if (Number.isFinite(r)) res[n++] = r;
+    }
+  if (n < 8) return floor;
+  const used = res.subarray(0, n).sort();
+  const med = used[n >> 1];
+  for (let k = 0; k < n; k++) used[k] = Math.abs(used[k] - med);
+  used.sort();
+  // For white noise of SD σ the residual has SD σ·√(1 + 1/4); MAD·1.4826 estimates an SD.
+  return Math.max(floor, (1.4826 * used[n >> 1]) / Math.sqrt(1.25));
+}
+
+/** Mean of the cell × cell block with top-left (x0, y0); NaN when not fully inside or not all finite. */
+function cellMean(field: Float32Array, width: number, height: number, x0: number, y0: number, cell: number) {
+  const xa = Math.round(x0);
+  const ya = Math.round(y0);
+  if (xa < 0 || ya < 0 || xa + cell > width || ya + cell > height) return Number.NaN;
+  let s = 0;
+  for (let y = ya; y < ya + cell; y++) for (let x = xa; x < xa + cell; x++) s += field[y * width + x];
+  return s / (cell * cell);
+}
+
+/**
+ * How far a canthus spot is a local peak in the vertical: its value minus the warmer of the cells a
+ * little above and below it (eyelids, brow, the side of the nose are cooler). A ridge (a stripe, a fold,
+ * the warm top edge of a panel running on into the forehead band) is as warm above or below: ≈ 0.
+ */
+function verticalPeak(
+  field: Float32Array,
+  width: number,
+  height: number,
+  spot: CanthusSpot,
+  cell: number,
+  d: number,
+): number {
+  const c = (cell - 1) / 2;
+  const x0 = spot.point.x - c;
+  const y0 = spot.point.y - c;
+  const above = cellMean(field, width, height, x0, y0 - d, cell);
+  const below = cellMean(field, width, height, x0, y0 + d, cell);
+  const ref = Math.max(
+    Number.isFinite(above) ? above : -Infinity,
+    Number.isFinite(below) ? below : -Infinity,
+  );
+  return Number.isFinite(ref) ? spot.value - ref : 0;
+}
+
+/** What the eye-pair test measured (for tuning and the detector's gate). */
+export interface EyePair {
+  /** 0…1 geometry of the pair: level, symmetric about the midline, plausible separation, matched. */
+  geometry: number;
+  /** Weaker canthus minus the median of the eye band (field units); 0 without a pair. */
+  contrast: number;
+  /** Stronger canthus (or the only one) minus the median of the eye band; 0 without any. */
+  single: number;
+  /** Least vertical peak of the spots used (value minus the warmer cell above/below). */
+  peak: number;
+  /** Pixel noise of the candidate (field units, ≥ the floor). */
+  noise: number;
+  /** Contrast needed: max(absolute minimum, 3 × noise, a share of the face's own 10–90 % range). */
+  needed: number;
+  /** 0…1: the pair passes geometry and contrast. */
+  score: number;
+}
+
+/**
+ * The eye pair: both inner canthi stand out from the eye band around them by clearly more than the noise,
+ * at the same height, symmetric about the midline, a plausible distance apart. A smooth or uniform warm
+ * object (a panel, a cup, the blackbody, a fist, clothing) has warmest cells, but no contrasted,
+ * symmetric pair: its warmest cells are noise maxima, a ridge on the midline or at the edges.
+ * `rangeShare` > 0 makes the test relative (8-bit images, where a pseudo-degree means nothing absolute).
+ */
+export function eyePair(
+  field: Float32Array,
+  width: number,
+  height: number,
+  box: Box,
+  finding: CanthusFinding | null,
+  opts: { minContrast: number; noiseFloor: number; rangeShare: number; peakNoise: number; spread: number },
+): EyePair {
+  const [bx, by, bw, bh] = box;
+  const noise = localNoise(field, width, height, box, opts.noiseFloor);
+  const r = finding?.rightCanthus ?? null;
+  const l = finding?.leftCanthus ?? null;
+  const none: EyePair = {
+    geometry: 0,
+    contrast: 0,
+    single: 0,
+    peak: 0,
+    noise,
+    needed: Number.POSITIVE_INFINITY,
+    score: 0,
+  };
+  const spots = [r, l].filter((s) => s !== null);
+  if (spots.length === 0) return none;
+  // The eye band around the spots, across the face (eyes, bridge, temples): the canthi's surroundings.
+  const yTop = Math.min(...spots.map((s) => s.point.y)) - bh * 0.1;
+  const yBot = Math.max(...spots.map((s) => s.point.y)) + bh * 0.1;
+  const band = sampleBox(field, width, height, bx + bw * 0.1, yTop, bx + bw * 0.9, yBot);
+  if (band.length < 8) return none;
+  const bandMed = quantile(band, 0.5);
+  let needed = Math.max(opts.minContrast, 3 * noise);
+  if (opts.rangeShare > 0) needed = Math.max(needed, opts.rangeShare * opts.spread);
+  const cell = bw >= 48 ? 3 : 2;
+  const d = Math.max(cell + 1, Math.round(bh * 0.08));
+  const strongest = spots.reduce((a, b) => (b.value > a.value ? b : a));
+  const single = strongest.value - bandMed;
+  if (!r || !l)
+    return { ...none, single, needed, peak: verticalPeak(field, width, height, strongest, cell, d) };
+  const peak = Math.min(
+    verticalPeak(field, width, height, r, cell, d),
+    verticalPeak(field, width, height, l, cell, d),
+  );
+  const cx = bx + bw / 2;
+  const sep = (l.point.x - r.point.x) / bw;
+  const mid = Math.abs((l.point.x + r.point.x) / 2 - cx) / bw;
+  const dy = Math.abs(l.point.y - r.point.y) / bh;
+  const sepScore =
+    sep < 0.09 ? 0 : sep < 0.12 ? (sep - 0.09) / 0.03 : sep <= 0.5 ? 1 : clamp01((0.58 - sep) / 0.08);
+  const midScore = clamp01((0.22 - mid) / 0.1);
+  const levelScore = clamp01((0.12 - dy) / 0.06);
+  const contrast = Math.min(r.value, l.value) - bandMed;
+  const matchScore = clamp01(1.5 - Math.abs(r.value - l.value) / Math.max(2 * noise, contrast));
+  const geometry = sepScore * midScore * levelScore * matchScore;
+  const contrastScore = clamp01((contrast - needed) / (0.5 * needed) + 0.5);
+  const peakScore = opts.peakNoise > 0 ? clamp01(peak / (opts.peakNoise * noise) - 0.5) : 1;
+  return {
+    geometry,
+    contrast,
+    single,
+    peak,
+    noise,
+    needed,
+    score: geometry * Math.min(contrastScore, peakScore),
+  };
 }
 
 /** Evidence that the box holds a face. `finding` is locateCanthi's result for the same box. */
@@ -127,60 +301,49 @@ export function faceEvidence(
   box: Box,
   finding: CanthusFinding | null,
   radiometric = true,
+  noiseFloor = radiometric ? 0.05 : 0.1,
 ): FaceEvidence {
   const [bx, by, bw, bh] = box;
+  // The interior's 10–90 % range: a face's nose, canthi, cheeks and hairline spread it over degrees.
+  const inner = sampleBox(field, width, height, bx + bw * 0.12, by + bh * 0.1, bx + bw * 0.88, by + bh * 0.9);
+  const spread = inner.length >= 8 ? quantile(inner, 0.9) - quantile(inner, 0.1) : 0;
+  const pair = eyePair(field, width, height, box, finding, {
+    spread,
+    minContrast: radiometric ? 0.3 : 2 * noiseFloor,
+    noiseFloor,
+    rangeShare: radiometric ? 0 : 0.1,
+    peakNoise: radiometric ? 2 : 0,
+  });
   const cx = bx + bw / 2;
 
-  // Eye pair.
-  let eyes = 0;
-  const r = finding?.rightCanthus;
-  const l = finding?.leftCanthus;
-  const interior = sampleBox(
-    field,
-    width,
-    height,
-    bx + bw * 0.12,
-    by + bh * 0.1,
-    bx + bw * 0.88,
-    by + bh * 0.9,
-  );
-  if (r && l && interior.length >= 16) {
-    const sep = (l.point.x - r.point.x) / bw;
-    const mid = ((l.point.x + r.point.x) / 2 - cx) / bw;
-    const dy = Math.abs(l.point.y - r.point.y) / bh;
-    const med = quantile(interior, 0.5);
-    const p90 = quantile(interior, 0.9);
-    const spread = Math.max(0.3, p90 - med);
-    const weaker = Math.min(r.value, l.value);
-    const stronger = Math.max(r.value, l.value);
-    const sepScore =
-      sep < 0.06 ? 0 : sep < 0.1 ? (sep - 0.06) / 0.04 : sep <= 0.42 ? 1 : clamp01((0.55 - sep) / 0.13);
-    const midScore = clamp01((0.3 - Math.abs(mid)) / 0.15);
-    const levelScore = clamp01((0.14 - dy) / 0.08);
-    // Both canthi warm against the face (above its 90th percentile) and a matched pair.
-    const warmScore = clamp01((weaker - med) / spread - 0.6);
-    const matchScore = clamp01(1.5 - (stronger - weaker) / Math.max(0.2, weaker - med));
-    eyes = sepScore * midScore * levelScore * Math.min(warmScore, matchScore);
-  } else if (r || l) {
-    eyes = 0.25; // a turned head shows one canthus
-  }
+  // Eye pair (contrast-tested).
+  const eyes = pair.score;
 
-  // Glasses: cold lenses over both eyes, the bridge between them warmer.
+  // Glasses: cold lenses over both eyes (the warmer eye region still clearly colder than the warmer of
+  // forehead and cheeks), the bridge between them warmer. "Clearly" is relative to the candidate's noise;
+  // warm ambients make lenses only 1.5–2 °C colder than skin.
+  // The eyes sit at 0.4–0.55 of the box height depending on how much hair it holds: two placements.
   let glasses = 0;
-  if (finding?.eyesObstructed && finding.eyeRegion !== null) {
-    const bridge = sampleBox(
-      field,
-      width,
-      height,
-      cx - bw * 0.05,
-      by + bh * 0.34,
-      cx + bw * 0.05,
-      by + bh * 0.46,
+  const med = (x0: number, y0: number, x1: number, y1: number) => {
+    const v = sampleBox(field, width, height, bx + bw * x0, by + bh * y0, bx + bw * x1, by + bh * y1);
+    return v.length ? quantile(v, 0.5) : Number.NaN;
+  };
+  const forehead = bw >= 12 && eyes < 0.5 ? med(0.3, 0.08, 0.7, 0.22) : Number.NaN;
+  for (const o of bw >= 12 && eyes < 0.5 ? [0, 0.1] : []) {
+    const eyeRegion = Math.max(med(0.16, 0.32 + o, 0.4, 0.48 + o), med(0.6, 0.32 + o, 0.84, 0.48 + o));
+    const cheeks = med(0.18, 0.58 + o, 0.82, 0.72 + o);
+    const ref = Math.max(
+      Number.isFinite(forehead) ? forehead : -Infinity,
+      Number.isFinite(cheeks) ? cheeks : -Infinity,
     );
-    const ref = Math.max(finding.forehead ?? -Infinity, finding.cheeks ?? -Infinity);
-    const bridgeV = bridge.length ? quantile(bridge, 0.5) : Number.NaN;
-    const bridgeWarmer = Number.isFinite(bridgeV) ? clamp01((bridgeV - finding.eyeRegion) / 0.8) : 0.5;
-    glasses = clamp01((ref - finding.eyeRegion - 1.5) / 1.5 + 0.5) * (0.4 + 0.6 * bridgeWarmer);
+    const drop = ref - eyeRegion;
+    const need = Math.max(1, 5 * pair.noise);
+    if (!(drop > 0.5 * need)) continue;
+    const bridgeV = med(0.45, 0.34 + o, 0.55, 0.46 + o);
+    const bridgeWarmer = Number.isFinite(bridgeV)
+      ? clamp01((bridgeV - eyeRegion) / Math.max(0.4, 3 * pair.noise))
+      : 0.5;
+    glasses = Math.max(glasses, clamp01((2 * drop) / need - 1) * (0.6 + 0.4 * bridgeWarmer));
   }
 
   const symmetry = mirrorSymmetry(field, width, height, box);
@@ -209,11 +372,29 @@ export function faceEvidence(
   }
 
   const symScore = clamp01(symmetry / 0.5);
-  // Eyes are the strongest cue, but unresolved canthi (small or blurred faces, 8-bit images) are not
-  // evidence against a face; under 20 px they are not looked for.
-  // On radiometric frames a face of 32 px and more shows its canthi (or glasses): missing them counts.
-  const floor = radiometric && bw >= 32 ? 0.2 : 0.3;
-  const structure = bw < 20 ? 0.4 : Math.max(floor, eyes, glasses * 0.9);
-  const score = 0.4 * structure + 0.3 * symScore + 0.3 * chin;
-  return { eyes, glasses, symmetry, chin, score };
+  // Eyes are the strongest cue. A radiometric face shows them: from 32 px a contrasted, symmetric canthus
+  // pair or cold glasses, from 20 px at least one canthus that stands out from the eye band by more than
+  // the noise. Without that the candidate is vetoed (panels, cups, the blackbody, fists, clothing). Under
+  // 20 px canthi are not resolved; on 8-bit images the scale is arbitrary (a grey ramp, a clipped or
+  // smoothed export): there missing eyes are not evidence against a face (floor 0.3).
+  let structure: number;
+  let veto = false;
+  const singleOk = pair.single >= pair.needed && (!radiometric || pair.peak >= 2 * pair.noise);
+  // Nor is a face flat. A uniform or gently graded object (a cup, the blackbody, a panel, a fist) spans
+  // little more than its noise.
+  const flat = spread < (radiometric ? FLAT_SPREAD_C : 4 * noiseFloor);
+  if (bw < 20) structure = 0.4;
+  else if (radiometric && bw >= 32) {
+    structure = Math.max(eyes, glasses * 0.9);
+    veto = eyes < 0.5 && glasses < 0.5;
+  } else if (radiometric) {
+    structure = Math.max(eyes, glasses * 0.9, singleOk ? 0.3 : 0);
+    veto = eyes < 0.5 && glasses < 0.5 && !singleOk;
+  } else {
+    structure = Math.max(0.3, eyes, glasses * 0.9);
+    veto = eyes < 0.5 && glasses < 0.5 && !singleOk;
+  }
+  veto ||= flat;
+  const score = veto ? 0 : 0.4 * structure + 0.3 * symScore + 0.3 * chin;
+  return { eyes, glasses, symmetry, chin, score, pair, veto, spread };
 }

@@ -135,7 +135,7 @@ describe('detectThermalFaces on real radiometric FLIR files (test/fixtures/flir)
     expect(faces[0].keypoints.rightCanthus).not.toBeNull();
   });
 
-  it('finds the 5 people in the laboratory image (one false face on a chest, the front face missed)', async () => {
+  it('finds 4 of the 5 people in the laboratory image (the front face missed), at most one false face', async () => {
     const img = await readThermalFile(
       `${FLIR}sample_images_09_-_Infrared_image_of_people_in_the_laboratory.jpg`,
     );
@@ -150,8 +150,8 @@ describe('detectThermalFaces on real radiometric FLIR files (test/fixtures/flir)
     ];
     // Measured: 5/5 found; 1 false face on the left man's chest (clothes 2–3 °C below the faces).
     const { found, falseFaces } = score(faces, truth);
-    // Measured now: 4/5; the front person (fringe over the forehead) is missed — before, a 10 px box on
-    // the lower face, which did not match the face box at IoU ≥ 0.3 either.
+    // Measured now: 4/5, no false face (the chest has no contrasted canthus); the front person (fringe over
+    // the forehead) is missed — before, a 10 px box on the lower face, which did not match at IoU ≥ 0.3.
     expect(found).toBeGreaterThanOrEqual(4);
     expect(falseFaces).toBeLessThanOrEqual(1);
     // Against the hand-made boxes (IoU ≥ 0.3): 4 of 5.
@@ -277,6 +277,113 @@ describe('detectThermalFaces on synthetic frames', () => {
     }
     expect(detectThermalFaces(new Scene(256, 192, 10).c, 256, 192)).toEqual([]);
   });
+});
+
+describe('detectThermalFaces on warm non-face objects (radiometric, no people)', () => {
+  // The bench's synthetic negatives (bench/thermalFaces.ts), 20 scenes per class, ambient 18–28 °C, 0.05 °C
+  // noise, min face 12 px. Before the eye-evidence gate (measured with the bench over 40 scenes):
+  // fists 48, cups 32, blackbody 6, panels 56, clothes 20 false faces. Now 0 for all but the panels,
+  // whose remaining false faces are < 20 px fragments (canthi are not looked for below 20 px).
+  type Draw = (s: Scene, r: SeededRandom) => void;
+  const ramp = (
+    s: Scene,
+    x0: number,
+    y0: number,
+    w: number,
+    h: number,
+    v: (x: number, y: number) => number,
+  ) => {
+    for (let y = Math.max(0, Math.round(y0)); y < Math.min(s.h, Math.round(y0 + h)); y++)
+      for (let x = Math.max(0, Math.round(x0)); x < Math.min(s.w, Math.round(x0 + w)); x++)
+        s.c[y * s.w + x] = v(x, y);
+  };
+  const classes: [string, Draw][] = [
+    [
+      'hand',
+      (s, r) => {
+        const x = Math.round(r.uniform(20, 200));
+        const y = Math.round(r.uniform(60, 120));
+        const v = r.uniform(31, 34);
+        s.rect(x, y, 22, 26, v);
+        for (let i = 0; i < 4; i++) s.rect(x + 1 + i * 6, y - 22, 4, 22, v - 0.5);
+        s.rect(x + 22, y + 4, 8, 6, v - 0.3);
+      },
+    ],
+    [
+      'fist / two hands',
+      (s, r) => {
+        const x = r.uniform(20, 200);
+        const y = r.uniform(40, 130);
+        const v = r.uniform(31, 34);
+        s.ellipse(x, y, 14, 12, (dx) => v - 0.8 * dx * dx);
+        s.ellipse(x + 8, y + 18, 12, 10, (dx) => v - 0.5 - 0.8 * dx * dx);
+      },
+    ],
+    [
+      'cup',
+      (s, r) => {
+        const x = Math.round(r.uniform(20, 200));
+        const y = Math.round(r.uniform(40, 140));
+        s.rect(x, y, 16, 22, r.chance(0.5) ? r.uniform(55, 65) : r.uniform(36, 40));
+        s.rect(x + 16, y + 5, 5, 10, r.uniform(30, 34));
+      },
+    ],
+    [
+      'blackbody (not excluded)',
+      (s, r) => {
+        const x = Math.round(r.uniform(10, 220));
+        const y = Math.round(r.uniform(30, 140));
+        const sz = Math.round(r.uniform(16, 30));
+        s.rect(x - 3, y - 3, sz + 6, sz + 6, 24);
+        s.rect(x, y, sz, sz, r.uniform(35, 37));
+      },
+    ],
+    [
+      'warm panel',
+      (s, r) => {
+        const x = r.uniform(10, 180);
+        const y = r.uniform(20, 120);
+        const v = r.uniform(30, 35);
+        const pw = r.uniform(25, 60);
+        const ph = r.uniform(25, 60);
+        ramp(
+          s,
+          x,
+          y,
+          pw,
+          ph,
+          (xx, yy) => v - (0.8 * (yy - y)) / ph + r.gaussian(0, 0.1) + 0.3 * Math.sin(xx / 3),
+        );
+      },
+    ],
+    [
+      'warm clothes, no head',
+      (s, r) => {
+        const x = r.uniform(10, 170);
+        const y = r.uniform(60, 110);
+        const v = r.uniform(28, 32);
+        s.ellipse(x + 35, y + 10, 38, 16, (dx) => v - 0.5 * dx * dx);
+        ramp(s, x, y + 10, 70, 200, (xx) => v - 0.4 * Math.abs(Math.sin(xx / 5)) + r.gaussian(0, 0.15));
+      },
+    ],
+  ];
+  for (const [name, draw] of classes)
+    it(`finds (nearly) no face on: ${name}`, () => {
+      let all = 0;
+      let from20 = 0;
+      for (let k = 0; k < 20; k++) {
+        const s = new Scene(256, 192, 18 + (k % 11), 500 + k);
+        const r = new SeededRandom(900 + k);
+        draw(s, r);
+        if (k % 2) draw(s, r);
+        for (let i = 0; i < s.c.length; i++) s.c[i] += r.gaussian(0, 0.05);
+        const faces = detectThermalFaces(s.c, s.w, s.h, { minFacePx: 12 });
+        all += faces.length;
+        from20 += faces.filter((f) => f.box[2] >= 20).length;
+      }
+      expect(from20, 'false faces ≥ 20 px in 20 scenes').toBeLessThanOrEqual(1);
+      if (name !== 'warm panel') expect(all, 'false faces of any size in 20 scenes').toBeLessThanOrEqual(1);
+    });
 });
 
 describe('detectThermalFaces on the simulated entrance', () => {
