@@ -236,7 +236,7 @@ export function eyePair(
   finding: CanthusFinding | null,
   opts: { minContrast: number; noiseFloor: number; rangeShare: number; peakNoise: number; spread: number },
 ): EyePair {
-  const [bx, by, bw, bh] = box;
+  const [bx, , bw, bh] = box;
   const noise = localNoise(field, width, height, box, opts.noiseFloor);
   const r = finding?.rightCanthus ?? null;
   const l = finding?.leftCanthus ?? null;
@@ -314,7 +314,6 @@ export function faceEvidence(
     rangeShare: radiometric ? 0 : 0.1,
     peakNoise: radiometric ? 2 : 0,
   });
-  const cx = bx + bw / 2;
 
   // Eye pair (contrast-tested).
   const eyes = pair.score;
