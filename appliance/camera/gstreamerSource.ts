@@ -145,6 +145,22 @@ export class GstFrameSource {
     this.#watchdog = null;
     if (this.#pipeline && this.#playing) this.#pipeline.stop();
     this.#playing = false;
+    this.#releaseBusPoller();
+  }
+
+  /**
+   * The binding's bus poller waits on a pool thread for the next message and only notices the
+   * pipeline is stopped when one arrives; Node waits for pool threads at exit, so a poller left
+   * waiting hangs the process. A brief NULL → READY → NULL round trip posts state messages that
+   * release it (the poller then sees NULL and ends).
+   */
+  #releaseBusPoller(): void {
+    if (!this.#pipeline) return;
+    try {
+      this.#pipeline.pause();
+    } finally {
+      this.#pipeline.stop();
+    }
   }
 
   /** The appsrc of a pipeline that has one (the simulator feeds frames through it). */

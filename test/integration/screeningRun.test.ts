@@ -12,6 +12,9 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['bin/canthus.js', ...args], { cwd: REPO_ROOT });
+    // A run that does not exit after its recording ends is a failure, not a hang of the suite.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('close', () => clearTimeout(killer));
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
