@@ -161,7 +161,7 @@ function locate(frame: MeasureFrame, p: Point, radius: number): Point | null {
  * simulator). That excess is known from the NETD: the pixels within COMPETING_SD·NETD·√2 of the
  * warmest cannot be told apart from it, so with m of them the warmest reads high by about
  * NETD × E[max of m normals], which is subtracted. A clear 1-pixel hot spot has m = 1 and keeps its
- * warmest pixel unchanged; a flat hot spot of 9 pixels reads within ≈ +0.3 × NETD of its true value.
+ * warmest pixel unchanged; a flat hot spot reads ≈ +0.3 to +0.5 × NETD above its true value.
  * Worst case, a single pixel 2–3 NETD above flat neighbours (noise cannot tell whether it is hot),
  * the value reads up to ≈ 1.2 × NETD (0.06 °C at 50 mK) below that pixel — never more than
  * 1.5 × NETD below the warmest pixel. This subtracts the statistics of the sensor's noise only, never
