@@ -189,7 +189,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       bus.emit('camera.state', { cameraId: cameraConfig.id, state, reason, at: Date.now() });
       if (state === 'offline' && spec.kind === 'recording' && !runtime.ended) {
         runtime.failure = `camera ${cameraConfig.id}: ${reason}`;
-        source.stop();
+        void source.stop();
       }
       if (state === 'ended' || runtime.failure) {
         // Let the last frame in the slot be processed before closing the tracks.
@@ -305,10 +305,8 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     failures: () => cameras.flatMap((camera) => (camera.failure ? [camera.failure] : [])),
     async stop() {
       calibration.stop();
-      for (const camera of cameras) {
-        camera.source.stop();
-        camera.visible?.stop();
-      }
+      // Every capture must be stopped and its threads released before the process can exit.
+      await Promise.all(cameras.flatMap((camera) => [camera.source.stop(), camera.visible?.stop()]));
       await visibleDetection.close();
       if (server) {
         const s = server;

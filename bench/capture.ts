@@ -73,7 +73,7 @@ async function run(
     source.start();
   });
   const seconds = (performance.now() - started) / 1000;
-  source.stop();
+  await source.stop();
   if (count !== FRAMES) throw new Error(`expected ${FRAMES} frames, got ${count}`);
   return { fps: count / seconds, rssMiB: mib(process.memoryUsage().rss) };
 }

@@ -77,6 +77,10 @@ export class GstFrameSource {
   #sink: GstAppSink | null = null;
   #playing = false;
   #pullPending = false;
+  /** Bus pollers started and not yet seen to end (each holds a pool thread while it waits). */
+  #busPollers = 0;
+  /** The pipeline is in GStreamer's NULL state (stopped by us). */
+  #pipelineNull = true;
   /** Bumped at every (re)start, so a pull answered for an earlier run is recognised and ignored. */
   #generation = 0;
   #stopped = false;
@@ -136,31 +140,41 @@ export class GstFrameSource {
     this.#attempt();
   }
 
-  /** Stops for good (shutdown). */
-  stop(): void {
+  /** Stops for good (shutdown); resolves once no bus poller holds a pool thread any more. */
+  async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     if (this.#watchdog) clearInterval(this.#watchdog);
     this.#retryTimer = null;
     this.#watchdog = null;
-    if (this.#pipeline && this.#playing) this.#pipeline.stop();
+    if (this.#playing) this.#stopPipeline();
     this.#playing = false;
-    this.#releaseBusPoller();
+    await this.#releaseBusPollers();
   }
 
   /**
-   * The binding's bus poller waits on a pool thread for the next message and only notices the
-   * pipeline is stopped when one arrives; Node waits for pool threads at exit, so a poller left
-   * waiting hangs the process. A brief NULL → READY → NULL round trip posts state messages that
-   * release it (the poller then sees NULL and ends).
+   * The binding's bus poller waits on a pool thread for the next message and only notices that the
+   * pipeline is stopped when one arrives; Node joins pool threads at exit, so a poller left waiting
+   * hangs the process. A NULL → PAUSED → NULL round trip posts state messages that release it; the
+   * round trip is repeated until every poller has been seen to end (a wake-up can be missed).
    */
-  #releaseBusPoller(): void {
-    if (!this.#pipeline) return;
-    try {
-      this.#pipeline.pause();
-    } finally {
-      this.#pipeline.stop();
+  async #releaseBusPollers(): Promise<void> {
+    const pipeline = this.#pipeline;
+    if (!pipeline) return;
+    for (let attempt = 0; attempt < 50 && this.#busPollers > 0; attempt++) {
+      try {
+        this.#pipelineNull = false;
+        pipeline.pause();
+      } finally {
+        this.#stopPipeline();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
+  }
+
+  #stopPipeline(): void {
+    this.#pipeline?.stop();
+    this.#pipelineNull = true;
   }
 
   /** The appsrc of a pipeline that has one (the simulator feeds frames through it). */
@@ -209,7 +223,13 @@ export class GstFrameSource {
     this.#pullPending = false;
     this.#playing = true;
     // The binding's bus poller ends once the pipeline is back in NULL; start a fresh one each play.
-    pipeline.pollBus((message) => this.#onBusMessage(message));
+    this.#busPollers++;
+    pipeline.pollBus((message) => {
+      this.#onBusMessage(message);
+      // The binding polls again unless the pipeline is in NULL once this callback returns.
+      if (this.#pipelineNull) this.#busPollers--;
+    });
+    this.#pipelineNull = false;
     pipeline.play();
     this.#pullNext();
   }
@@ -287,7 +307,7 @@ export class GstFrameSource {
       );
     } else {
       this.#playing = false;
-      this.#pipeline?.stop();
+      this.#stopPipeline();
       this.#setState('ended', `end of recording after ${this.#stats.framesIn} frames`);
     }
   }
@@ -304,7 +324,7 @@ export class GstFrameSource {
   #goOffline(reason: string): void {
     if (this.#playing) {
       this.#playing = false;
-      this.#pipeline?.stop();
+      this.#stopPipeline();
     }
     this.#setState('offline', reason);
     this.#scheduleRetry();

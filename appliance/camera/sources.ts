@@ -97,7 +97,8 @@ export interface CameraSource {
   /** For simulations: the scene, with its ground truth. */
   readonly scene: SimulatedEntrance | null;
   start(): void;
-  stop(): void;
+  /** Stops for good; resolves when the capture holds no thread any more. */
+  stop(): Promise<void>;
 }
 
 function gstFormat(profile: CameraProfile): string {
@@ -231,7 +232,7 @@ function createSimulatorSource(
     },
     stop: () => {
       if (timer) clearTimeout(timer);
-      gst.stop();
+      return gst.stop();
     },
   };
 }

@@ -223,8 +223,8 @@ export class VisibleCapture {
     this.gst.start();
   }
 
-  stop(): void {
-    this.gst.stop();
+  stop(): Promise<void> {
+    return this.gst.stop();
   }
 
   /** Gives the thermal frame the visible frame nearest in time (within the tolerance), counting misses. */

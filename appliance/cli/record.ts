@@ -41,7 +41,7 @@ export async function recordSource(options: RecordOptions): Promise<number> {
     // A source that never delivers should not hang the command.
     setTimeout(resolve, options.seconds * 1000 + 15_000).unref();
   });
-  source.stop();
+  await source.stop();
   if (writer.frameCount === 0) {
     throw new CanthusError(
       `no frames arrived from ${redactSource(options.source)}; nothing was written (${source.gst.stats().reason})`,
