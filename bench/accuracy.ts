@@ -14,13 +14,12 @@
  *
  * Options: --runs 21:18,22:21,23:24,24:28 (seed:ambient °C)  --seconds 90  --no-write
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { simulateRecording } from '../appliance/cli/simulate.ts';
 import type { ScreeningEventDetail } from '../appliance/screening/screeningStage.ts';
 import { replayInProcess } from './lib/inProcess.ts';
-import { REPO_ROOT } from './lib/runRecording.ts';
 import {
   FEVER_CORE_C,
   markdownTable,
@@ -28,9 +27,9 @@ import {
   pct,
   quantile,
   readTruth,
-  replaceSection,
   shouldHaveReading,
   type TruthPerson,
+  writeBenchmarkSection,
 } from './lib/scoring.ts';
 
 function option(name: string, fallback: string): string {
@@ -170,13 +169,5 @@ const body = [
 
 process.stdout.write(`${body}\n`);
 if (write) {
-  const file = path.join(REPO_ROOT, 'docs', 'benchmarks.md');
-  let current = '';
-  try {
-    current = readFileSync(file, 'utf8');
-  } catch {
-    // First benchmark to write the file.
-  }
-  writeFileSync(file, replaceSection(current, 'Accuracy', body));
-  process.stdout.write(`\nwrote the Accuracy section of ${path.relative(process.cwd(), file)}\n`);
+  writeBenchmarkSection('Accuracy', body);
 }

@@ -10,20 +10,20 @@
  *
  * Options: --seeds 11,12,13  --seconds 75  --fever-rate 0.15  --no-write
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { simulateRecording } from '../appliance/cli/simulate.ts';
-import { REPO_ROOT, runRecording } from './lib/runRecording.ts';
+import { runRecording } from './lib/runRecording.ts';
 import {
   markdownTable,
   matchEvents,
   pct,
   quantile,
   readTruth,
-  replaceSection,
   type ScreeningMatch,
   scoreScreening,
+  writeBenchmarkSection,
 } from './lib/scoring.ts';
 
 function option(name: string, fallback: string): string {
@@ -163,14 +163,6 @@ const body = [
 
 process.stdout.write(`${body}\n`);
 if (write && !failed) {
-  const file = path.join(REPO_ROOT, 'docs', 'benchmarks.md');
-  let current = '';
-  try {
-    current = readFileSync(file, 'utf8');
-  } catch {
-    // First benchmark to write the file.
-  }
-  writeFileSync(file, replaceSection(current, 'Screening', body));
-  process.stdout.write(`\nwrote the Screening section of ${path.relative(process.cwd(), file)}\n`);
+  writeBenchmarkSection('Screening', body);
 }
 if (failed) process.exitCode = 1;

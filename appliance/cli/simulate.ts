@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RecordingWriter } from '../camera/recording.ts';
-import { SimulatedEntrance } from '../camera/simulator/scene.ts';
+import { type PersonTruth, SimulatedEntrance } from '../camera/simulator/scene.ts';
 import { loadProfiles, requireProfile } from '../config/load.ts';
 import { CanthusError } from '../errors.ts';
 import type { Box, Point } from '../types.ts';
@@ -31,6 +31,9 @@ interface PersonFrames {
   measurable: number[];
   canthi: [number, Point | null, Point | null][];
 }
+
+/** One line of truth.jsonl: who the person is and where they were in each frame. */
+export type TruthLine = PersonTruth & PersonFrames;
 
 export function simulateRecording(options: SimulateOptions): { frames: number; persons: number } {
   const profile = requireProfile(loadProfiles(options.data ?? null), options.profile);

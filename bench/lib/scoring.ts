@@ -7,25 +7,17 @@
  * boxes belong to two truth persons (each ≥ 2 boxes) has swapped or merged ids. A truth person matched
  * by more than one track is fragmented (a new id mid-way).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TRUTH_FILE } from '../../appliance/camera/recording.ts';
+import type { TruthLine } from '../../appliance/cli/simulate.ts';
 import type { ScreeningEventDetail } from '../../appliance/screening/screeningStage.ts';
 import { iou } from '../../appliance/tracking/personTracker.ts';
 import type { Box, Decision } from '../../appliance/types.ts';
+import { REPO_ROOT } from './runRecording.ts';
 
-export interface TruthPerson {
-  personId: string;
-  coreC: number;
-  canthusC: number;
-  glasses: boolean;
-  hat: boolean;
-  drink: boolean;
-  firstFrame: number;
-  lastFrame: number;
-  boxes: [number, ...Box][];
-  measurable: number[];
-}
+/** A person of the simulator's ground truth (a line of truth.jsonl). */
+export type TruthPerson = TruthLine;
 
 export const FEVER_CORE_C = 37.5;
 export const MIN_IOU = 0.3;
@@ -235,4 +227,12 @@ export function replaceSection(markdown: string, title: string, body: string): s
   const before = lines.slice(0, start).join('\n');
   const after = lines.slice(end).join('\n');
   return `${before}${before ? '\n' : ''}${section}${after ? `\n${after}` : ''}`.replace(/\n{3,}/g, '\n\n');
+}
+
+/** Writes `body` as the `## title` section of docs/benchmarks.md and says so on stdout. */
+export function writeBenchmarkSection(title: string, body: string): void {
+  const file = path.join(REPO_ROOT, 'docs', 'benchmarks.md');
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  writeFileSync(file, replaceSection(current, title, body));
+  process.stdout.write(`\nwrote the ${title} section of ${path.relative(process.cwd(), file)}\n`);
 }
