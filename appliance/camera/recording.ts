@@ -13,6 +13,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   writeSync,
 } from 'node:fs';
@@ -129,6 +130,12 @@ export class RecordingWriter {
     // Typed arrays are little-endian on every platform Node runs on here (x86-64, arm64).
     writeSync(this.#fd, new Uint8Array(counts.buffer, counts.byteOffset, counts.byteLength));
     this.#frames++;
+  }
+
+  /** Gives up: closes and removes what was written, leaving the folder as it was. */
+  abort(): void {
+    closeSync(this.#fd);
+    rmSync(path.join(this.dir, `${FRAMES_FILE}.partial`), { force: true });
   }
 
   addTruth(line: unknown): void {

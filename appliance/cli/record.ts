@@ -43,6 +43,7 @@ export async function recordSource(options: RecordOptions): Promise<number> {
   });
   await source.stop();
   if (writer.frameCount === 0) {
+    writer.abort();
     throw new CanthusError(
       `no frames arrived from ${redactSource(options.source)}; nothing was written (${source.gst.stats().reason})`,
     );
