@@ -286,6 +286,20 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     log.info({ url: `http://localhost:${port}` }, 'UI and API listening');
   }
 
+  // Whoever watches the log sees each person's outcome; elevated ones stand out as warnings.
+  bus.on('screening', (event) => {
+    if (event.kind !== 'end') return;
+    const fields = {
+      camera: event.cameraId,
+      person: event.personId,
+      decision: event.decision,
+      estimatedCoreC: event.estimatedCoreC,
+      reasons: event.reasons,
+    };
+    if (event.decision === 'elevated') log.warn(fields, 'elevated: confirm with a clinical thermometer');
+    else log.info(fields, 'screened');
+  });
+
   for (const camera of cameras) {
     camera.source.start();
     camera.visible?.start();
