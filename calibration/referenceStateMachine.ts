@@ -34,6 +34,7 @@ import {
   type Region,
   type RegionReadingOptions,
   readRegion,
+  twoPointGain,
 } from './reference.ts';
 
 export interface ReferenceObservation {
@@ -402,8 +403,24 @@ export interface ReferenceTrackerOptions extends ReferenceStateMachineOptions {
   reading?: RegionReadingOptions;
   find?: FindBlackbodyOptions;
   offsetFilter?: OffsetFilterOptions;
-  /** A second blackbody (or set point) gives a gain; see `twoPointGain`. Not tracked here: gain stays 1. */
+  /**
+   * A second blackbody (or set point) in a configured region: its own smoothed offset and the
+   * primary's give a gain (`twoPointGain`, pivot = the primary's smoothed measured reading
+   * `setpointC − offsetC`). It never blocks screening: when it is unreadable or the gain implausible
+   * the gain stays 1 and the reason says so.
+   */
+  secondary?: SecondaryReferenceOptions | null;
 }
+
+export interface SecondaryReferenceOptions {
+  region: Region;
+  setpointC: number;
+  /** Emissivity of the second blackbody's surface; 1 when absent. */
+  emissivity?: number;
+}
+
+/** A two-point gain outside this range means a wrong region or set point, not a camera. */
+export const SECONDARY_GAIN_RANGE = { min: 0.8, max: 1.25 } as const;
 
 export interface ReferenceFrameInput {
   capturedAt: number;
@@ -434,12 +451,23 @@ export class ReferenceTracker {
   #region: Region | null;
   /** A flat-field event happened since the offset last learnt. */
   #flatFieldSinceLearn = false;
+  readonly #secondaryFilter: ReferenceOffsetFilter | null;
+  #secondaryFlatFieldSinceLearn = false;
+  /** Last gain given, held through flat-field events (the shutter re-zeroes offset, not gain). */
+  #gain = 1;
 
   constructor(options: ReferenceTrackerOptions) {
     this.#options = options;
     this.#machine = new ReferenceStateMachine(options);
     this.#filter = new ReferenceOffsetFilter(options.offsetFilter);
     this.#region = options.region ?? null;
+    const secondary = options.secondary;
+    if (secondary) {
+      if (!Number.isFinite(secondary.setpointC)) {
+        throw new RangeError(`secondary setpointC must be a temperature in °C, got ${secondary.setpointC}`);
+      }
+      this.#secondaryFilter = new ReferenceOffsetFilter(options.offsetFilter);
+    } else this.#secondaryFilter = null;
   }
 
   get region(): Region | null {
@@ -460,10 +488,9 @@ export class ReferenceTracker {
       this.#region && !flatField
         ? readRegion(frame.celsius, frame.width, frame.height, this.#region, o.reading)
         : null;
+    const reflectedC = frame.reflectedC ?? o.reflectedC ?? 22;
     const measuredC =
-      raw === null
-        ? null
-        : correctEmissivity(raw.readingC, o.blackbodyEmissivity ?? 1, frame.reflectedC ?? o.reflectedC ?? 22);
+      raw === null ? null : correctEmissivity(raw.readingC, o.blackbodyEmissivity ?? 1, reflectedC);
     const transition = this.#machine.update({
       timeMs: frame.capturedAt,
       readingC: flatField ? null : measuredC,
@@ -481,19 +508,97 @@ export class ReferenceTracker {
       this.#flatFieldSinceLearn = false;
       this.#filter.update(frame.capturedAt, o.setpointC - measuredC);
     }
+    const secondary = this.#updateSecondary(frame, flatField, learn, reflectedC);
     return {
       reference: {
         state: transition.state,
-        reason: transition.reason,
+        reason: secondary ? `${transition.reason}; ${secondary.note}` : transition.reason,
         measuredC: flatField ? null : measuredC,
         setpointC: o.setpointC,
         offsetC: this.#filter.offsetC ?? 0,
         noiseC: raw?.noiseC ?? null,
-        gain: 1,
+        gain: secondary?.gain ?? 1,
       },
       changed: transition.changed,
       previous: transition.previous,
       region: this.#region,
+    };
+  }
+  /**
+   * Reads the second reference and gives the gain, or null when none is configured. It learns only
+   * in frames where the primary learns too, so both offsets describe the same moments (and both
+   * restart after a flat-field event); a fault of its own only drops the gain to 1.
+   */
+  #updateSecondary(
+    frame: ReferenceFrameInput,
+    flatField: boolean,
+    primaryLearnt: boolean,
+    reflectedC: number,
+  ): { gain: number; note: string } | null {
+    const o = this.#options;
+    const s = o.secondary;
+    const filter = this.#secondaryFilter;
+    if (!s || !filter) return null;
+    if (flatField) {
+      this.#secondaryFlatFieldSinceLearn = true;
+      return {
+        gain: this.#gain,
+        note: `second reference held during flat-field correction (gain ${this.#gain.toFixed(3)})`,
+      };
+    }
+    const m = { ...STATE_MACHINE_DEFAULTS, ...o };
+    const raw = readRegion(frame.celsius, frame.width, frame.height, s.region, o.reading);
+    let fault: string | null = null;
+    let measuredC: number | null = null;
+    if (raw === null) fault = 'its region is outside the frame';
+    else {
+      measuredC = correctEmissivity(raw.readingC, s.emissivity ?? 1, reflectedC);
+      if (raw.farFraction >= m.occludedFarFraction) {
+        fault = `${Math.round(raw.farFraction * 100)} % of its region differs from the rest: something covers it`;
+      } else if (Math.abs(measuredC - s.setpointC) > m.setpointToleranceC) {
+        fault = `reading ${f2(measuredC)} °C is ${f2(Math.abs(measuredC - s.setpointC))} °C from its set point ${f2(s.setpointC)} °C (allowed ${f2(m.setpointToleranceC)})`;
+      } else if (raw.noiseC > m.maxNoiseC || raw.spreadC > m.maxSpreadC) {
+        fault = `its region is not uniform (SD ${f2(raw.noiseC)} °C, spread ${f2(raw.spreadC)} °C)`;
+      }
+    }
+    if (fault !== null || measuredC === null) {
+      this.#gain = 1;
+      return { gain: 1, note: `second reference unusable, gain 1: ${fault}` };
+    }
+    if (primaryLearnt) {
+      if (this.#secondaryFlatFieldSinceLearn) filter.reset();
+      this.#secondaryFlatFieldSinceLearn = false;
+      filter.update(frame.capturedAt, s.setpointC - measuredC);
+    }
+    const primaryOffsetC = this.#filter.offsetC;
+    const secondaryOffsetC = filter.offsetC;
+    if (primaryOffsetC === null || secondaryOffsetC === null) {
+      this.#gain = 1;
+      return { gain: 1, note: 'second reference waiting for the primary, gain 1' };
+    }
+    let gain: number;
+    try {
+      gain = twoPointGain({
+        measuredPrimaryC: o.setpointC - primaryOffsetC,
+        setpointPrimaryC: o.setpointC,
+        measuredSecondaryC: s.setpointC - secondaryOffsetC,
+        setpointSecondaryC: s.setpointC,
+      }).gain;
+    } catch (error) {
+      this.#gain = 1;
+      return { gain: 1, note: `second reference implausible, gain 1: ${(error as Error).message}` };
+    }
+    if (!(gain >= SECONDARY_GAIN_RANGE.min && gain <= SECONDARY_GAIN_RANGE.max)) {
+      this.#gain = 1;
+      return {
+        gain: 1,
+        note: `second reference implausible, gain 1: two-point gain ${gain.toFixed(3)} is outside ${SECONDARY_GAIN_RANGE.min}–${SECONDARY_GAIN_RANGE.max} (check its region and set point)`,
+      };
+    }
+    this.#gain = gain;
+    return {
+      gain,
+      note: `second reference ${f2(s.setpointC - secondaryOffsetC)} °C at set point ${f2(s.setpointC)} °C, gain ${gain.toFixed(3)}`,
     };
   }
 }

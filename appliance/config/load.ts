@@ -23,7 +23,18 @@ export interface ReferenceConfig {
   stableForS: number;
   maxDriftCPerMin: number;
   ffcSettleS: number;
+  /** A second blackbody or set point: the reference then corrects gain as well as offset. */
+  secondary?: SecondaryReferenceConfig | null;
 }
+
+export interface SecondaryReferenceConfig {
+  region: { x: number; y: number; width: number; height: number };
+  setpointC: number;
+  emissivity: number;
+}
+
+/** Set points closer than this make the two-point gain mostly noise. */
+export const MIN_SECONDARY_SPAN_C = 3;
 
 export interface CameraConfig {
   id: string;
@@ -208,6 +219,8 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   if (!validate(merged)) throw new CanthusError(describeSchemaErrors(validate.errors ?? [], source));
   const config = merged as unknown as ApplianceConfig;
 
+  checkSecondaryReferences(config, source);
+
   const profiles = loadProfiles(config.dataDir);
   const ids = new Set<string>();
   for (const [index, camera] of config.cameras.entries()) {
@@ -250,4 +263,29 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 /** A camera's blackbody settings: the appliance-wide ones with the camera's own on top. */
 export function cameraReference(config: ApplianceConfig, camera: CameraConfig): ReferenceConfig {
   return { ...config.reference, ...(camera.reference ?? {}) };
+}
+
+/** The second set point must be far enough from the primary's, appliance-wide and per camera. */
+function checkSecondaryReferences(config: ApplianceConfig, source: string): void {
+  const check = (reference: ReferenceConfig, field: string) => {
+    const secondary = reference.secondary;
+    if (!secondary) return;
+    const span = Math.abs(secondary.setpointC - reference.setpointC);
+    if (span < MIN_SECONDARY_SPAN_C) {
+      throw new CanthusError(
+        `invalid configuration (${source}):\n  ${field}: ${secondary.setpointC} °C is ${span.toFixed(1)} °C from the primary set point ${reference.setpointC} °C (allowed: at least ${MIN_SECONDARY_SPAN_C} °C apart, otherwise the gain is mostly noise)`,
+      );
+    }
+  };
+  check(config.reference, '/reference/secondary/setpointC');
+  for (const [index, camera] of config.cameras.entries()) {
+    const own = camera.reference ?? {};
+    const field =
+      own.secondary != null
+        ? `/cameras/${index}/reference/secondary/setpointC`
+        : own.setpointC !== undefined
+          ? `/cameras/${index}/reference/setpointC`
+          : '/reference/secondary/setpointC';
+    check(cameraReference(config, camera), field);
+  }
 }

@@ -107,16 +107,37 @@ export class CameraPipeline {
     });
     const reference: ReferenceState =
       this.#referenceMode === 'off'
-        ? { ...update.reference, state: 'stable', reason: 'reference correction off (benchmark)', offsetC: 0 }
+        ? {
+            ...update.reference,
+            state: 'stable',
+            reason: 'reference correction off (benchmark)',
+            offsetC: 0,
+            gain: 1,
+          }
         : update.reference;
     // The tracker's offset is between true temperatures; the frame holds apparent ones. Apply the
     // difference of the blackbody's apparent temperatures, so the frame's emissivity-1 values are
     // corrected exactly and skin emissivity is applied once, at measurement.
+    // The gain likewise: it rotates about the primary's reading (the pivot), and in apparent terms is
+    // the ratio of the two blackbodies' apparent set points' span to their apparent readings' span.
     const measuredTrueC = reference.setpointC - reference.offsetC;
-    const offsetApparentC =
-      apparentTemperature(reference.setpointC, this.#reference.emissivity, reflectedC) -
-      apparentTemperature(measuredTrueC, this.#reference.emissivity, reflectedC);
-    applyReference(celsius, offsetApparentC, 1);
+    const pivotApparentC = apparentTemperature(measuredTrueC, this.#reference.emissivity, reflectedC);
+    const setpointApparentC = apparentTemperature(
+      reference.setpointC,
+      this.#reference.emissivity,
+      reflectedC,
+    );
+    const offsetApparentC = setpointApparentC - pivotApparentC;
+    let gainApparent = 1;
+    const secondary = this.#reference.secondary;
+    if (reference.gain !== 1 && secondary) {
+      // The tracker's gain is between true temperatures: the secondary's measured reading follows.
+      const secondaryMeasuredC = measuredTrueC + (secondary.setpointC - reference.setpointC) / reference.gain;
+      gainApparent =
+        (apparentTemperature(secondary.setpointC, secondary.emissivity, reflectedC) - setpointApparentC) /
+        (apparentTemperature(secondaryMeasuredC, secondary.emissivity, reflectedC) - pivotApparentC);
+    }
+    applyReference(celsius, offsetApparentC, gainApparent, celsius, pivotApparentC);
 
     const previous = this.#referenceState;
     this.#referenceState = reference;
@@ -163,6 +184,7 @@ function createTracker(r: ReferenceConfig): ReferenceTracker {
     stableForMs: r.stableForS * 1000,
     maxDriftCPerMin: r.maxDriftCPerMin,
     ffcSettleMs: r.ffcSettleS * 1000,
+    secondary: r.secondary ?? null,
   });
 }
 

@@ -38,6 +38,13 @@ export interface SceneOptions {
   /** Override of the profile's noise (NETD, °C). */
   netdC?: number;
   blackbody?: { setpointC: number; emissivity: number; box?: Box } | null;
+  /** A second blackbody (two-point reference); none by default. Box below the first unless given. */
+  secondBlackbody?: { setpointC: number; emissivity: number; box?: Box } | null;
+  /**
+   * Gain of the sensor about 30 °C: it reads `(apparent − 30) × sensorGain + 30 + offset + noise`.
+   * 1 (default) reads `apparent + offset + noise`, exactly as before the option existed.
+   */
+  sensorGain?: number;
   /** Flat-field events; defaults to the profile's. */
   flatField?: { intervalS: number; durationS: number } | null;
   skinEmissivity?: number;
@@ -105,6 +112,8 @@ const FACE_WIDTH_M = 0.16;
 const HFOV_DEG = 50;
 /** Random-walk drift of the sensor offset of a warmed-up core, °C per √minute. */
 export const DRIFT_C_PER_SQRT_MIN = 0.03;
+/** The simulated sensor's gain error (`sensorGain`) turns about this temperature, °C. */
+export const SENSOR_GAIN_PIVOT_C = 30;
 
 export class SimulatedEntrance {
   readonly profile: CameraProfile;
@@ -113,7 +122,10 @@ export class SimulatedEntrance {
   readonly fps: number;
   readonly ambientC: number;
   readonly blackbody: { setpointC: number; emissivity: number; box: Box } | null;
-  readonly #options: Required<Omit<SceneOptions, 'people' | 'blackbody' | 'flatField'>> & {
+  readonly secondBlackbody: { setpointC: number; emissivity: number; box: Box } | null;
+  readonly #options: Required<
+    Omit<SceneOptions, 'people' | 'blackbody' | 'secondBlackbody' | 'flatField'>
+  > & {
     people: number | undefined;
     flatField: { intervalS: number; durationS: number } | null;
   };
@@ -153,9 +165,17 @@ export class SimulatedEntrance {
       hatRate: options.hatRate ?? 0.1,
       drinkRate: options.drinkRate ?? 0.06,
       pairRate: options.pairRate ?? 0.15,
+      sensorGain: options.sensorGain ?? 1,
     };
+    if (!(this.#options.sensorGain > 0.5 && this.#options.sensorGain < 2)) {
+      throw new RangeError(`sensorGain must be between 0.5 and 2, got ${this.#options.sensorGain}`);
+    }
     const bb = options.blackbody === undefined ? { setpointC: 35, emissivity: 0.98 } : options.blackbody;
     this.blackbody = bb ? { ...bb, box: bb.box ?? defaultBlackbodyBox(this.width, this.height) } : null;
+    const second = options.secondBlackbody ?? null;
+    this.secondBlackbody = second
+      ? { ...second, box: second.box ?? defaultSecondBlackbodyBox(this.width, this.height) }
+      : null;
     const root = new SeededRandom(options.seed);
     this.#planRandom = root.fork(1);
     this.#noiseRandom = root.fork(2);
@@ -228,12 +248,25 @@ export class SimulatedEntrance {
       const presence = this.#drawPerson(apparent, plan, pose);
       if (presence) faces.push(presence);
     }
-    if (this.blackbody) this.#drawBlackbody(apparent);
+    if (this.blackbody) this.#drawBlackbody(apparent, this.blackbody);
+    if (this.secondBlackbody) this.#drawBlackbody(apparent, this.secondBlackbody);
 
     const measured = new Float32Array(apparent.length);
     const netd = this.#options.netdC;
-    for (let i = 0; i < measured.length; i++) {
-      measured[i] = apparent[i] + this.#offsetC + this.#noiseRandom.gaussian(0, netd);
+    const gain = this.#options.sensorGain;
+    if (gain === 1) {
+      // Kept apart so the default output stays byte-identical to recordings made before sensorGain.
+      for (let i = 0; i < measured.length; i++) {
+        measured[i] = apparent[i] + this.#offsetC + this.#noiseRandom.gaussian(0, netd);
+      }
+    } else {
+      for (let i = 0; i < measured.length; i++) {
+        measured[i] =
+          (apparent[i] - SENSOR_GAIN_PIVOT_C) * gain +
+          SENSOR_GAIN_PIVOT_C +
+          this.#offsetC +
+          this.#noiseRandom.gaussian(0, netd);
+      }
     }
     const counts = celsiusToRaw(measured, this.profile.radiometry, this.#objectParameters);
     const truth: FrameTruth = {
@@ -470,8 +503,7 @@ export class SimulatedEntrance {
     };
   }
 
-  #drawBlackbody(img: Float32Array): void {
-    const bb = this.blackbody!;
+  #drawBlackbody(img: Float32Array, bb: { setpointC: number; emissivity: number; box: Box }): void {
     const [bx, by, bw, bh] = bb.box;
     const apparent = apparentTemperature(bb.setpointC, bb.emissivity, this.ambientC);
     // Housing slightly warmer than the room around the radiating surface.
@@ -500,6 +532,12 @@ export class SimulatedEntrance {
 export function defaultBlackbodyBox(width: number, height: number): Box {
   const side = Math.max(8, Math.round(width * 0.09));
   return [width - side - Math.round(width * 0.03), Math.round(height * 0.3), side, side];
+}
+
+/** Where a second blackbody stands unless configured: below the first, same size. */
+export function defaultSecondBlackbodyBox(width: number, height: number): Box {
+  const [x, y, side] = defaultBlackbodyBox(width, height);
+  return [x, y + side + Math.max(6, Math.round(height * 0.08)), side, side];
 }
 
 function fillRect(
