@@ -5,9 +5,10 @@
  * camera pipeline.
  *
  * Every figure is computed from what the camera itself reads, not from the pipeline's corrected
- * output: the frames on the bus carry the reference offset the pipeline applied, and this removes
- * it again (`appliedApparentOffsetC`), so a session judges the raw sensor through the candidate
- * values, independent of the calibration currently in force.
+ * output: the frames on the bus carry the reference correction the pipeline applied (offset, and
+ * gain with two references), and this removes it again (`removeReference` with the frame's
+ * `correction`), so a session judges the raw sensor through the candidate values, independent of
+ * the calibration currently in force.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -15,9 +16,11 @@ import {
   correctEmissivity,
   FIND_DEFAULTS,
   findBlackbodyRegion,
+  NO_CORRECTION,
   ReferenceOffsetFilter,
   type Region,
   readRegion,
+  removeReference,
 } from '../calibration/reference.ts';
 import { STATE_MACHINE_DEFAULTS } from '../calibration/referenceStateMachine.ts';
 import type { ReferenceConfig } from './config/load.ts';
@@ -46,12 +49,6 @@ const SUGGEST_MAX_RANGE_C = 0.3;
 const SUGGEST_SEARCHES_PER_FRAME = 3;
 
 type Suggestion = { kind: 'one'; region: Region } | { kind: 'several'; regions: Region[] } | { kind: 'none' };
-
-interface LiveFrame {
-  frame: ThermalFrame;
-  /** The offset the pipeline had added to this frame. */
-  appliedC: number;
-}
 
 export interface SessionRequest {
   cameraId: string;
@@ -177,19 +174,9 @@ interface Sample {
   second: { readingC: number; correctedC: number } | null;
 }
 
-/**
- * The offset the pipeline added to every pixel of this frame, in the apparent (emissivity-1)
- * domain: the difference of the blackbody's apparent temperatures at the set point and at the
- * measured level (see CameraPipeline.process). Gain is 1 there; subtracting this gives back what
- * the sensor read.
- */
-export function appliedApparentOffsetC(frame: ThermalFrame, pipelineEmissivity: number): number {
-  const r = frame.reference;
-  const measuredTrueC = r.setpointC - r.offsetC;
-  return (
-    apparentTemperature(r.setpointC, pipelineEmissivity, frame.reflectedC) -
-    apparentTemperature(measuredTrueC, pipelineEmissivity, frame.reflectedC)
-  );
+/** What the sensor read at a pixel of this frame, before the pipeline's reference correction. */
+function uncorrectedC(frame: ThermalFrame, correctedC: number): number {
+  return removeReference(correctedC, frame.correction ?? NO_CORRECTION);
 }
 
 class Session {
@@ -222,7 +209,7 @@ class Session {
     return this.startedAt + this.request.durationS * 1000;
   }
 
-  measure(frame: ThermalFrame, pipelineEmissivity: number): void {
+  measure(frame: ThermalFrame): void {
     if (frame.flatField) {
       this.skipped.flatField++;
       return;
@@ -235,9 +222,8 @@ class Session {
     }
     // Trimmed mean and SD shift with the frame, so removing the applied offset from the region's
     // reading is the same as reading the uncorrected frame.
-    const appliedC = appliedApparentOffsetC(frame, pipelineEmissivity);
     const reflectedC = frame.reflectedC;
-    const apparentC = reading.readingC - appliedC;
+    const apparentC = uncorrectedC(frame, reading.readingC);
     const readingC = correctEmissivity(apparentC, emissivity, reflectedC);
     const offsetTrueC = this.filter.update(frame.capturedAt, setpointC - readingC);
     const candidateApparentC =
@@ -249,7 +235,7 @@ class Session {
       const r2 = readRegion(frame.celsius, frame.width, frame.height, secondReference.region);
       if (r2) {
         const e2 = secondReference.emissivity ?? emissivity;
-        const apparent2C = r2.readingC - appliedC;
+        const apparent2C = uncorrectedC(frame, r2.readingC);
         second = {
           readingC: correctEmissivity(apparent2C, e2, reflectedC),
           correctedC: correctEmissivity(apparent2C + candidateApparentC, e2, reflectedC),
@@ -453,14 +439,9 @@ export class CalibrationSessions {
       let region: Region;
       let frame: ThermalFrame;
       if (request.region) {
-        const frames = await this.#liveFrames(
-          request.cameraId,
-          target,
-          () => true,
-          this.#firstFrameTimeoutMs,
-        );
+        const frames = await this.#liveFrames(request.cameraId, () => true, this.#firstFrameTimeoutMs);
         region = request.region;
-        frame = frames[0].frame;
+        frame = frames[0];
       } else {
         ({ region, frame } = await this.#suggestRegion(request.cameraId, target, request.setpointC));
       }
@@ -488,7 +469,7 @@ export class CalibrationSessions {
           this.#finish(session, 'measured');
           return;
         }
-        session.measure(next, target.referenceConfig.emissivity);
+        session.measure(next);
       });
       session.timer = setTimeout(
         () => this.#finish(session, 'measured'),
@@ -654,18 +635,16 @@ export class CalibrationSessions {
   }
 
   /**
-   * Collects live frames at least `SUGGEST_GAP_MS` apart (by capture time), each with the offset
-   * the pipeline applied to it, until `enough` says so or the time runs out (then it resolves with
+   * Collects live frames at least `SUGGEST_GAP_MS` apart (by capture time), until `enough` says so or the time runs out (then it resolves with
    * what it has). Refuses when not even one frame came.
    */
   #liveFrames(
     cameraId: string,
-    target: ReferenceTarget,
-    enough: (frames: LiveFrame[]) => boolean,
+    enough: (frames: ThermalFrame[]) => boolean,
     timeoutMs: number,
-  ): Promise<LiveFrame[]> {
+  ): Promise<ThermalFrame[]> {
     return new Promise((resolve, reject) => {
-      const frames: LiveFrame[] = [];
+      const frames: ThermalFrame[] = [];
       const finish = () => {
         off();
         clearTimeout(timer);
@@ -674,8 +653,8 @@ export class CalibrationSessions {
       const off = this.#bus.on('frame.thermal', (frame) => {
         if (frame.cameraId !== cameraId || frame.flatField) return;
         const last = frames[frames.length - 1];
-        if (last && frame.capturedAt - last.frame.capturedAt < SUGGEST_GAP_MS) return;
-        frames.push({ frame, appliedC: appliedApparentOffsetC(frame, target.referenceConfig.emissivity) });
+        if (last && frame.capturedAt - last.capturedAt < SUGGEST_GAP_MS) return;
+        frames.push(frame);
         if (enough(frames)) finish();
       });
       const timer = setTimeout(() => {
@@ -710,10 +689,10 @@ export class CalibrationSessions {
   ): Promise<{ region: Region; frame: ThermalFrame }> {
     const searched: { uncorrected: Float32Array; found: Region[] }[] = [];
     let verdict = { kind: 'none' } as Suggestion;
-    const enough = (frames: LiveFrame[]): boolean => {
-      const { frame, appliedC } = frames[frames.length - 1];
+    const enough = (frames: ThermalFrame[]): boolean => {
+      const frame = frames[frames.length - 1];
       const uncorrected = new Float32Array(frame.celsius.length);
-      for (let i = 0; i < uncorrected.length; i++) uncorrected[i] = frame.celsius[i] - appliedC;
+      for (let i = 0; i < uncorrected.length; i++) uncorrected[i] = uncorrectedC(frame, frame.celsius[i]);
       const masked = Float32Array.from(uncorrected);
       const found: Region[] = [];
       for (let i = 0; i < SUGGEST_SEARCHES_PER_FRAME; i++) {
@@ -726,16 +705,11 @@ export class CalibrationSessions {
       if (frames.length < SUGGEST_MIN_FRAMES) return false;
       const trusted = target.reference?.state === 'stable' ? target.referenceRegion : null;
       verdict = pickBlackbody(searched, frame.width, frame.height, trusted);
-      const observedMs = frame.capturedAt - frames[0].frame.capturedAt;
+      const observedMs = frame.capturedAt - frames[0].capturedAt;
       return verdict.kind === 'one' || observedMs >= SUGGEST_MAX_MS;
     };
-    const frames = await this.#liveFrames(
-      cameraId,
-      target,
-      enough,
-      this.#firstFrameTimeoutMs + SUGGEST_MAX_MS,
-    );
-    const frame = frames[frames.length - 1].frame;
+    const frames = await this.#liveFrames(cameraId, enough, this.#firstFrameTimeoutMs + SUGGEST_MAX_MS);
+    const frame = frames[frames.length - 1];
     if (verdict.kind === 'one') return { region: verdict.region, frame };
     if (verdict.kind === 'several') {
       const list = verdict.regions

@@ -29,6 +29,7 @@ export interface VisibleFrame {
   rgb: Uint8Array;
 }
 
+import type { ReferenceCorrection } from '../calibration/reference.ts';
 import type { ReferenceState, ReferenceStateName } from '../calibration/referenceStateMachine.ts';
 
 // The reference contract is defined where it is computed (calibration/ depends on nothing of ours).
@@ -46,6 +47,11 @@ export interface ThermalFrame {
   flatField: boolean;
   /** Temperature of what surfaces reflect (the room), estimated from the scene, °C. */
   reflectedC: number;
+  /**
+   * The reference correction applied to every pixel (apparent, emissivity-1 domain); absent means
+   * none. `removeReference` gives back what the sensor read.
+   */
+  correction?: ReferenceCorrection;
   visible?: VisibleFrame;
 }
 

@@ -296,6 +296,21 @@ export function applyReference(
   return out;
 }
 
+/** What `applyReference` did to every pixel: `out = raw + offsetC + (gain − 1)·(raw − pivotC)`. */
+export interface ReferenceCorrection {
+  offsetC: number;
+  gain: number;
+  pivotC: number;
+}
+
+export const NO_CORRECTION: ReferenceCorrection = { offsetC: 0, gain: 1, pivotC: 0 };
+
+/** The value before `applyReference`: what the sensor read. */
+export function removeReference(correctedC: number, correction: ReferenceCorrection): number {
+  const { offsetC, gain, pivotC } = correction;
+  return (correctedC - offsetC + (gain - 1) * pivotC) / gain;
+}
+
 export interface TwoPointReference {
   /** Reading (emissivity-corrected) of the primary blackbody and its set point. */
   measuredPrimaryC: number;

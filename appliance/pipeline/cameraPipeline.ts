@@ -159,6 +159,7 @@ export class CameraPipeline {
       reference,
       flatField,
       reflectedC,
+      correction: { offsetC: offsetApparentC, gain: gainApparent, pivotC: pivotApparentC },
       visible: raw.visible,
     };
     this.#stage?.process(frame);

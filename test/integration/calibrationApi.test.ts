@@ -3,7 +3,6 @@ import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  appliedApparentOffsetC,
   CalibrationSessions,
   type ReferenceTarget,
   type SessionView,
@@ -304,9 +303,12 @@ describe('the acceptance rule on synthetic frames', () => {
           gain: 1,
         },
       };
-      // As the pipeline does: add its apparent-domain offset to every pixel.
-      const applied = appliedApparentOffsetC(frame, REFERENCE.emissivity);
+      // As the pipeline does: add its apparent-domain offset to every pixel, and say so on the frame.
+      const applied =
+        apparentTemperature(35, REFERENCE.emissivity, ROOM_C) -
+        apparentTemperature(35 - pipelineOffsetC, REFERENCE.emissivity, ROOM_C);
       for (let i = 0; i < celsius.length; i++) celsius[i] += applied;
+      frame.correction = { offsetC: applied, gain: 1, pivotC: 0 };
       bus.emit('frame.thermal', frame);
       seq++;
       now += 100;

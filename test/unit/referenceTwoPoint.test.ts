@@ -155,3 +155,20 @@ describe('two-point reference (offset and gain)', () => {
     expect(frame!.reference.state).toBe('stable');
   });
 });
+
+describe('removeReference', () => {
+  it('undoes applyReference exactly, offset and gain about the pivot', async () => {
+    const { applyReference, removeReference } = await import('../../calibration/reference.ts');
+    const raw = Float32Array.from([20, 30.5, 35, 38.25]);
+    const correction = { offsetC: 0.4, gain: 0.95, pivotC: 34.6 };
+    const corrected = applyReference(
+      Float32Array.from(raw),
+      correction.offsetC,
+      correction.gain,
+      undefined,
+      correction.pivotC,
+    );
+    for (let i = 0; i < raw.length; i++)
+      expect(removeReference(corrected[i], correction)).toBeCloseTo(raw[i], 4);
+  });
+});
