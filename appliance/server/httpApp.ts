@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler, type Router } from 'express';
+import { log } from '../log.ts';
 
 export const UI_DIR = fileURLToPath(new URL('../../ui/', import.meta.url));
 
@@ -33,7 +34,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   const onError: ErrorRequestHandler = (error, _req, res, _next) => {
     const status = typeof error?.status === 'number' ? error.status : 500;
     const message = status < 500 ? String(error.message) : 'internal error';
-    if (status >= 500) console.error(error);
+    if (status >= 500) log.error({ err: error }, 'request failed');
     res.status(status).json({ error: message });
   };
   app.use(onError);
