@@ -8,8 +8,8 @@
  * slight turn, motion blur or a keypoint off the hot spot all read *lower*, nothing reads higher but
  * sensor noise — so a mean would average a fever down with the frames that missed the canthus; the
  * median ignores any minority of such frames. Why not a higher quantile (e.g. the median of the upper
- * half): each frame's value is already the warmest spot near the canthus (measure.ts searches for the
- * warmest cell and averages its warmest pixels), so a second selection across frames only adds
+ * half): each frame's value is already the warmest spot near the canthus (measure.ts locates the hot
+ * spot and reads a noise-aware maximum there), so a second selection across frames only adds
  * upward noise bias (≈ +0.015 °C at NETD 50 mK in bench:accuracy) without protecting a fever any
  * better. Readings are never pulled toward normal: the model is an offset (slope 1), and nothing
  * here shrinks or clamps a reading.
