@@ -195,29 +195,22 @@ export function decodeTiff(file: string, bytes: Uint8Array): TiffImage {
   }
   const view = new DataView(plain.buffer);
   const n = width * height;
+  let data: Uint16Array | Float32Array;
   if (kind === 'u16') {
-    const data = new Uint16Array(n);
-    for (let i = 0; i < n; i++) data[i] = view.getUint16(i * 2, littleEndian);
+    const words = new Uint16Array(n);
+    for (let i = 0; i < n; i++) words[i] = view.getUint16(i * 2, littleEndian);
     if (predictor === 2) {
       for (let y = 0; y < height; y++) {
         const row = y * width;
-        for (let x = 1; x < width; x++) data[row + x] = (data[row + x] + data[row + x - 1]) & 0xffff;
+        for (let x = 1; x < width; x++) words[row + x] = (words[row + x] + words[row + x - 1]) & 0xffff;
       }
     }
-    return {
-      width,
-      height,
-      bitsPerSample,
-      samplesPerPixel,
-      sampleFormat,
-      compression,
-      littleEndian,
-      text,
-      data,
-    };
+    data = words;
+  } else {
+    const floats = new Float32Array(n);
+    for (let i = 0; i < n; i++) floats[i] = view.getFloat32(i * 4, littleEndian);
+    data = floats;
   }
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = view.getFloat32(i * 4, littleEndian);
   return {
     width,
     height,
