@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what canthus needs on Debian 12 + Node 20, only what is missing:
-#   Debian packages (GStreamer with its development files, fonts; MQTT broker and browser for tests)
+#   Debian packages (GStreamer with its development files, fonts, a compiler for the native binding)
 #   npm packages (npm ci; onnxruntime-node's CUDA download is skipped, its CPU build ships in the package)
 # Usage: scripts/setup.sh [run|test]
 set -euo pipefail
@@ -9,8 +9,9 @@ purpose="${1:-run}"
 
 packages=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   fonts-dejavu-core g++ make python3)
+# Test-only packages go here (an MQTT broker, a browser) once tests need them.
 if [ "$purpose" = test ]; then
-  packages+=(mosquitto)
+  packages+=()
 fi
 
 missing=()
