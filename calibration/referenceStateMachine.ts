@@ -419,6 +419,9 @@ export interface SecondaryReferenceOptions {
   emissivity?: number;
 }
 
+/** How long a secondary that became unreadable keeps its last gain, ms. */
+export const SECONDARY_HOLD_MS = 10_000;
+
 /** A two-point gain outside this range means a wrong region or set point, not a camera. */
 export const SECONDARY_GAIN_RANGE = { min: 0.8, max: 1.25 } as const;
 
@@ -455,6 +458,8 @@ export class ReferenceTracker {
   #secondaryFlatFieldSinceLearn = false;
   /** Last gain given, held through flat-field events (the shutter re-zeroes offset, not gain). */
   #gain = 1;
+  /** When the last gain was learnt from a readable secondary, ms; null before. */
+  #gainLearntAtMs: number | null = null;
 
   constructor(options: ReferenceTrackerOptions) {
     this.#options = options;
@@ -562,7 +567,17 @@ export class ReferenceTracker {
       }
     }
     if (fault !== null || measuredC === null) {
+      // Someone passing in front of it for a moment: keep the gain it just gave rather than jump
+      // every reading; a longer fault drops the gain to 1.
+      const heldForMs = this.#gainLearntAtMs === null ? null : frame.capturedAt - this.#gainLearntAtMs;
+      if (heldForMs !== null && heldForMs <= SECONDARY_HOLD_MS && this.#gain !== 1) {
+        return {
+          gain: this.#gain,
+          note: `second reference unusable, gain ${this.#gain.toFixed(3)} held: ${fault}`,
+        };
+      }
       this.#gain = 1;
+      this.#gainLearntAtMs = null;
       return { gain: 1, note: `second reference unusable, gain 1: ${fault}` };
     }
     if (primaryLearnt) {
@@ -596,6 +611,7 @@ export class ReferenceTracker {
       };
     }
     this.#gain = gain;
+    this.#gainLearntAtMs = frame.capturedAt;
     return {
       gain,
       note: `second reference ${f2(s.setpointC - secondaryOffsetC)} °C at set point ${f2(s.setpointC)} °C, gain ${gain.toFixed(3)}`,

@@ -172,3 +172,53 @@ describe('removeReference', () => {
       expect(removeReference(corrected[i], correction)).toBeCloseTo(raw[i], 4);
   });
 });
+
+describe('a secondary blackbody covered for a moment', () => {
+  it('keeps its last gain for a few seconds, then falls back to gain 1', async () => {
+    const { ReferenceTracker, SECONDARY_HOLD_MS } = await import(
+      '../../calibration/referenceStateMachine.ts'
+    );
+    const width = 64;
+    const height = 32;
+    const primary = { x: 4, y: 4, width: 12, height: 12 };
+    const secondary = { x: 40, y: 4, width: 12, height: 12 };
+    const tracker = new ReferenceTracker({
+      setpointC: 35,
+      region: primary,
+      blackbodyEmissivity: 1,
+      warmupMs: 0,
+      stableForMs: 1000,
+      secondary: { region: secondary, setpointC: 30, emissivity: 1 },
+    });
+    // A sensor with 5 % gain about 30 °C: the 35 °C blackbody reads 35.25, the 30 °C one 30.
+    let seed = 1;
+    const noise = () => {
+      seed = (seed * 16807) % 2147483647;
+      return (seed / 2147483647 - 0.5) * 0.04;
+    };
+    const frameAt = (timeMs: number, covered: boolean) => {
+      const celsius = new Float32Array(width * height).fill(21);
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          const inPrimary = x >= 4 && x < 16 && y >= 4 && y < 16;
+          const inSecondary = x >= 40 && x < 52 && y >= 4 && y < 16;
+          if (inPrimary) celsius[y * width + x] = 35.25 + noise();
+          if (inSecondary) celsius[y * width + x] = (covered && x < 46 ? 33 : 30) + noise();
+        }
+      }
+      return tracker.update({ capturedAt: timeMs, width, height, celsius, reflectedC: 21 });
+    };
+    let t = 0;
+    let learnt = 1;
+    for (; t <= 20_000; t += 100) learnt = frameAt(t, false).reference.gain;
+    expect(learnt).toBeCloseTo(1 / 1.05, 2);
+    t += 100;
+    const briefly = frameAt(t, true).reference;
+    expect(briefly.gain).toBe(learnt);
+    expect(briefly.reason).toMatch(/gain 0\.95\d held: .*covers it/);
+    let later = briefly;
+    for (const end = t + SECONDARY_HOLD_MS + 1000; t <= end; t += 100) later = frameAt(t, true).reference;
+    expect(later.gain).toBe(1);
+    expect(later.reason).toMatch(/second reference unusable, gain 1: .*covers it/);
+  });
+});
