@@ -34,7 +34,7 @@ import { createHttpApp } from './server/httpApp.ts';
 import { registrationRoutes } from './server/registrationRoutes.ts';
 import { userRoutes } from './server/userRoutes.ts';
 import { openStore, type Store } from './store/store.ts';
-import type { RawFrame } from './types.ts';
+import type { Decision, RawFrame } from './types.ts';
 import { VERSION } from './version.ts';
 
 export interface ApplianceOptions {
@@ -56,6 +56,8 @@ interface CameraRuntime {
   visible: VisibleCapture | null;
   /** Where a bi-spectrum camera's faces come from (visible via the registration, or thermal). */
   faces: RegisteredFaces | null;
+  /** Persons whose screening ended, by decision. */
+  screened: Record<Decision, number>;
 }
 
 /** Health of a camera with its visible stream and face source. */
@@ -169,6 +171,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       skipped: new RateMeter(),
       ended: false,
       failure: null,
+      screened: { normal: 0, elevated: 0, retest: 0, invalid: 0 },
       visible,
       faces,
     };
@@ -236,6 +239,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
         reference: reference ? { ...reference, region: camera.pipeline.referenceRegion } : null,
         visible: camera.visible?.health(redactSource) ?? null,
         faces: camera.faces?.health() ?? null,
+        screened: { ...camera.screened },
       };
     });
     const down = (state: string) => state !== 'online' && state !== 'ended';
@@ -289,6 +293,8 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
   // Whoever watches the log sees each person's outcome; elevated ones stand out as warnings.
   bus.on('screening', (event) => {
     if (event.kind !== 'end') return;
+    const camera = cameras.find((c) => c.config.id === event.cameraId);
+    if (camera) camera.screened[event.decision]++;
     const fields = {
       camera: event.cameraId,
       person: event.personId,

@@ -41,6 +41,14 @@ function render(health) {
         'Frames/s',
         `${camera.framesPerSecond.in} in · ${camera.framesPerSecond.processed} processed · ${camera.framesPerSecond.skipped} skipped`,
       );
+      if (camera.screened) {
+        const s = camera.screened;
+        row(
+          list,
+          'Screened',
+          `${s.normal} normal · ${s.elevated} elevated · ${s.retest} retest · ${s.invalid} no reading`,
+        );
+      }
       row(list, 'Profile', camera.profile);
       card.append(list);
       return card;

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { Decision } from '../types.ts';
 
 export interface CameraHealth {
   id: string;
@@ -21,6 +22,8 @@ export interface CameraHealth {
     noiseC: number | null;
     region: { x: number; y: number; width: number; height: number } | null;
   } | null;
+  /** Persons screened since start, by final decision (counts only: no readings, no identities). */
+  screened: Record<Decision, number>;
 }
 
 export interface Health {

@@ -100,3 +100,25 @@ describe('an appliance serving two entrances, one camera unplugged', () => {
     expect(south.totals.in).toBe(0);
   });
 });
+
+describe('screening counts in health', () => {
+  it('counts each person once, by final decision, after a recording is replayed', async () => {
+    const { simulateRecording } = await import('../../appliance/cli/simulate.ts');
+    const dir = tempDir();
+    simulateRecording({ out: `${dir}/rec`, profile: 'simulator', seed: 5, people: 4, feverRate: 0.25 });
+    const loaded = loadConfig({ dataDir: `${dir}/data`, source: `recording:${dir}/rec?pace=fast` });
+    const appliance = await startAppliance({ loaded, headless: true });
+    const ends: string[] = [];
+    appliance.bus.on('screening', (event) => {
+      if (event.kind === 'end') ends.push(event.decision);
+    });
+    await appliance.finished;
+    const screened = appliance.health().cameras[0].screened;
+    await appliance.stop();
+    expect(ends.length).toBeGreaterThanOrEqual(3);
+    expect(Object.values(screened).reduce((a, b) => a + b, 0)).toBe(ends.length);
+    for (const decision of ['normal', 'elevated', 'retest', 'invalid'] as const) {
+      expect(screened[decision]).toBe(ends.filter((d) => d === decision).length);
+    }
+  });
+});
