@@ -159,6 +159,14 @@ export function describeSchemaErrors(errors: ErrorObject[], source: string): str
   return `invalid configuration (${source}):\n  ${[...lines].join('\n  ')}`;
 }
 
+/** One camera profile file, checked against firmware-config/camera-profile.schema.json. */
+export function readProfileFile(file: string): CameraProfile {
+  const profile = readJsonFile(file, 'camera profile');
+  const validate = schemaValidators().profile;
+  if (!validate(profile)) throw new CanthusError(describeSchemaErrors(validate.errors ?? [], file));
+  return profile as unknown as CameraProfile;
+}
+
 export function loadProfiles(dataDir: string | null): Map<string, CameraProfile> {
   const profiles = new Map<string, CameraProfile>();
   const dirs = [path.join(FIRMWARE_CONFIG_DIR, 'cameras')];
@@ -168,12 +176,8 @@ export function loadProfiles(dataDir: string | null): Map<string, CameraProfile>
     for (const file of readdirSync(dir)
       .filter((name) => name.endsWith('.json'))
       .sort()) {
-      const full = path.join(dir, file);
-      const profile = readJsonFile(full, 'camera profile');
-      const validate = schemaValidators().profile;
-      if (!validate(profile)) throw new CanthusError(describeSchemaErrors(validate.errors ?? [], full));
-      const typed = profile as unknown as CameraProfile;
-      profiles.set(typed.id, typed);
+      const profile = readProfileFile(path.join(dir, file));
+      profiles.set(profile.id, profile);
     }
   }
   return profiles;

@@ -1,14 +1,12 @@
 /**
  * Camera profiles for files that do not describe themselves (.y16 raw frames): by id from
- * firmware-config/cameras/, or from a JSON file path.
+ * firmware-config/cameras/, or from a JSON file path. `checkCameraProfile` checks the few fields a
+ * reader needs where a recording describes its own geometry inline (not a whole profile).
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CameraProfile } from '../config/cameraProfile.ts';
+import { loadProfiles, readProfileFile } from '../config/load.ts';
 import { ThermalFileError } from './types.ts';
-
-export const CAMERA_PROFILE_DIR = fileURLToPath(new URL('../../firmware-config/cameras/', import.meta.url));
 
 const RADIOMETRY_KINDS = ['tlinear', 'linear', 'planck'];
 
@@ -33,34 +31,32 @@ export function checkCameraProfile(value: unknown, source: string): CameraProfil
   return p as CameraProfile;
 }
 
-/** `idOrPath` is a profile id (`lepton35`) or a path to a profile JSON file. Errors are ThermalFileErrors. */
+/**
+ * `idOrPath` is a profile id (`lepton35`) or a path to a profile JSON file, read and checked by the
+ * appliance's configuration loader. Errors are ThermalFileErrors.
+ */
 export async function loadCameraProfile(idOrPath: string): Promise<CameraProfile> {
   const isPath = idOrPath.endsWith('.json') || idOrPath.includes('/') || idOrPath.includes(path.sep);
-  if (!isPath && !/^[A-Za-z0-9._-]+$/.test(idOrPath)) {
+  if (isPath) {
+    try {
+      return readProfileFile(idOrPath);
+    } catch (err) {
+      throw new ThermalFileError(idOrPath, (err as Error).message);
+    }
+  }
+  if (!/^[A-Za-z0-9._-]+$/.test(idOrPath)) {
     throw new ThermalFileError(
       idOrPath,
       `camera profile id may only contain letters, digits, '.', '_' and '-' (or give a path to a .json file)`,
     );
   }
-  const file = isPath ? idOrPath : path.join(CAMERA_PROFILE_DIR, `${idOrPath}.json`);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && !isPath) {
-      throw new ThermalFileError(
-        idOrPath,
-        `no such camera profile: profiles are the JSON files in ${CAMERA_PROFILE_DIR} (give the name without .json), or give a path to one`,
-      );
-    }
-    throw new ThermalFileError(file, `camera profile cannot be read (${code ?? (err as Error).message})`);
+  const profiles = loadProfiles(null);
+  const profile = profiles.get(idOrPath);
+  if (!profile) {
+    throw new ThermalFileError(
+      idOrPath,
+      `no such camera profile (allowed: ${[...profiles.keys()].join(', ')}), or give a path to a profile .json file`,
+    );
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ThermalFileError(file, `camera profile is not valid JSON (${(err as Error).message})`);
-  }
-  return checkCameraProfile(json, file);
+  return profile;
 }
