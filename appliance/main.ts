@@ -10,7 +10,7 @@ import {
   type ReferenceTarget,
   referenceWithCalibration,
 } from './calibrationSessions.ts';
-import { type CameraSource, createSource, parseSourceUri } from './camera/sources.ts';
+import { type CameraSource, createSource, parseSourceUri, redactSource } from './camera/sources.ts';
 import {
   createVisibleGstSource,
   parseVisibleSourceUri,
@@ -335,11 +335,6 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
       }
     },
   };
-}
-
-/** Source URIs may carry camera credentials (rtsp://user:pass@host): never show them. */
-export function redactSource(uri: string): string {
-  return uri.replace(/^(rtsps?:\/\/)[^@/]+@/, '$1***@');
 }
 
 /**

@@ -87,6 +87,11 @@ export function parseSourceUri(uri: string): SourceSpec {
   throw new CanthusError(`unknown source "${uri}" (allowed: ${SOURCE_FORMS})`);
 }
 
+/** Source URIs may carry camera credentials (rtsp://user:pass@host): never show them. */
+export function redactSource(uri: string): string {
+  return uri.replace(/^(rtsps?:\/\/)[^@/]+@/, '$1***@');
+}
+
 /** A source as the rest of the appliance sees it. */
 export interface CameraSource {
   readonly cameraId: string;

@@ -2,10 +2,9 @@
 import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RecordingWriter } from '../camera/recording.ts';
-import { createSource, parseSourceUri } from '../camera/sources.ts';
+import { createSource, parseSourceUri, redactSource } from '../camera/sources.ts';
 import { loadProfiles, requireProfile } from '../config/load.ts';
 import { CanthusError } from '../errors.ts';
-import { redactSource } from '../main.ts';
 import { numberIn } from './options.ts';
 
 interface RecordOptions {
