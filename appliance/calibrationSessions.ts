@@ -24,11 +24,11 @@ import {
 } from '../calibration/reference.ts';
 import { STATE_MACHINE_DEFAULTS } from '../calibration/referenceStateMachine.ts';
 import type { ReferenceConfig } from './config/load.ts';
-import { CanthusError } from './errors.ts';
-import type { EventBus } from './eventBus.ts';
-import { log } from './log.ts';
+import { CanthusError } from './core/errors.ts';
+import type { EventBus } from './core/eventBus.ts';
+import { log } from './core/log.ts';
+import type { ThermalFrame } from './core/types.ts';
 import type { CalibrationHistory, CalibrationRecord } from './store/calibrations.ts';
-import type { ThermalFrame } from './types.ts';
 
 /** What a session needs of a camera pipeline (CameraPipeline has all of it). */
 export interface ReferenceTarget {

@@ -19,8 +19,10 @@ import {
   type VisibleHealth,
 } from './camera/visibleSource.ts';
 import { type ApplianceConfig, cameraReference, type LoadedConfig } from './config/load.ts';
-import { EventBus } from './eventBus.ts';
-import { log } from './log.ts';
+import { EventBus } from './core/eventBus.ts';
+import { log } from './core/log.ts';
+import type { Decision, RawFrame } from './core/types.ts';
+import { VERSION } from './core/version.ts';
 import { CameraPipeline } from './pipeline/cameraPipeline.ts';
 import { FrameSlot } from './pipeline/frameSlot.ts';
 import { RateMeter } from './pipeline/rateMeter.ts';
@@ -34,8 +36,6 @@ import { createHttpApp } from './server/httpApp.ts';
 import { registrationRoutes } from './server/registrationRoutes.ts';
 import { userRoutes } from './server/userRoutes.ts';
 import { openStore, type Store } from './store/store.ts';
-import type { Decision, RawFrame } from './types.ts';
-import { VERSION } from './version.ts';
 
 export interface ApplianceOptions {
   loaded: LoadedConfig;

@@ -20,11 +20,11 @@ import {
   reprojectionError,
 } from '../calibration/homography.ts';
 import type { VisibleCapture } from './camera/visibleSource.ts';
+import { CanthusError } from './core/errors.ts';
+import { log } from './core/log.ts';
+import type { Box, Face, Point, ThermalFrame } from './core/types.ts';
 import { mapFace } from './detection/registration.ts';
-import { CanthusError } from './errors.ts';
-import { log } from './log.ts';
 import { JsonDocument } from './store/jsonFile.ts';
-import type { Box, Face, Point, ThermalFrame } from './types.ts';
 
 export interface RegistrationPair {
   /** Visible-image pixel (the profile's visible size). */

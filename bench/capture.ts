@@ -9,9 +9,9 @@
  */
 import { GstFrameSource } from '../appliance/camera/gstreamerSource.ts';
 import { loadProfiles } from '../appliance/config/load.ts';
-import { EventBus } from '../appliance/eventBus.ts';
+import { EventBus } from '../appliance/core/eventBus.ts';
+import type { RawFrame } from '../appliance/core/types.ts';
 import { CameraPipeline } from '../appliance/pipeline/cameraPipeline.ts';
-import type { RawFrame } from '../appliance/types.ts';
 import { rawToCelsius } from '../calibration/radiometry.ts';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 10_000);

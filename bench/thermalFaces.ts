@@ -15,13 +15,13 @@ import sharp from 'sharp';
 import { SeededRandom } from '../appliance/camera/simulator/random.ts';
 import { SimulatedEntrance } from '../appliance/camera/simulator/scene.ts';
 import { loadProfiles } from '../appliance/config/load.ts';
+import type { Box, Face } from '../appliance/core/types.ts';
 import {
   detectThermalFaces,
   detectThermalFacesGray8,
   thermalFaceDebug,
 } from '../appliance/detection/thermalFaces.ts';
 import { readThermalFile } from '../appliance/thermalFiles/index.ts';
-import type { Box, Face } from '../appliance/types.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const FIXTURES = path.join(ROOT, 'test/fixtures/');

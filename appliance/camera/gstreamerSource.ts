@@ -9,8 +9,8 @@
  *   the process: a camera that disappears never takes the appliance down.
  * - Finite sources (recordings) end: state `ended` after the last frame.
  */
-import type { CameraState } from '../eventBus.ts';
-import type { RawFrame } from '../types.ts';
+import type { CameraState } from '../core/eventBus.ts';
+import type { RawFrame } from '../core/types.ts';
 import { type GstAppSink, type GstBusMessage, type GstPipeline, gstreamer } from './gstreamerBinding.ts';
 
 export interface GstSourceOptions {

@@ -18,7 +18,7 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
-import { CanthusError } from '../errors.ts';
+import { CanthusError } from '../core/errors.ts';
 
 export interface RecordingMeta {
   format: 'canthus-recording';

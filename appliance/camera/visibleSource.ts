@@ -15,10 +15,10 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { CanthusError } from '../core/errors.ts';
+import { log } from '../core/log.ts';
+import type { Face, RawFrame, VisibleFrame } from '../core/types.ts';
 import { pairByTimestamp } from '../detection/registration.ts';
-import { CanthusError } from '../errors.ts';
-import { log } from '../log.ts';
-import type { Face, RawFrame, VisibleFrame } from '../types.ts';
 import { GstFrameSource, type SourceStats } from './gstreamerSource.ts';
 
 export type VisibleSourceSpec =

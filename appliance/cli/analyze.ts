@@ -15,12 +15,12 @@
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { estimateCoreC, type SkinCoreModel } from '../../calibration/skinCore.ts';
-import type { CameraProfile } from '../config/cameraProfile.ts';
+import type { CameraProfile } from '../core/cameraProfile.ts';
+import { loadSkinCoreModel } from '../config/skinCoreModel.ts';
+import type { Box, Decision } from '../core/types.ts';
 import { detectThermalFaces, detectThermalFacesGray8 } from '../detection/thermalFaces.ts';
 import { measureFace } from '../screening/measure.ts';
 import { loadCameraProfile, readThermalFile, thermalImageSummary } from '../thermalFiles/index.ts';
-import type { Box, Decision } from '../types.ts';
-import { loadSkinCoreModel } from './estimate.ts';
 
 /** Face size needed for a valid reading when no camera profile says otherwise (≈ IEC-grade geometry). */
 export const DEFAULT_ANALYZE_MIN_FACE_PX = 40;

@@ -9,20 +9,14 @@
  * `retest` for estimates within C below the threshold, as the appliance does. A bad line gets an error line and processing continues;
  * the exit code is 1 when any line failed.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { DEFAULT_THRESHOLD_C, decide, parseTemperature } from '../../calibration/decision.ts';
-import {
-  estimateCoreC,
-  parseSkinCoreModel,
-  type SkinCoreInput,
-  type SkinCoreModel,
-} from '../../calibration/skinCore.ts';
-import { FIRMWARE_CONFIG_DIR, loadConfig } from '../config/load.ts';
-import { CanthusError } from '../errors.ts';
+import { estimateCoreC, type SkinCoreInput, type SkinCoreModel } from '../../calibration/skinCore.ts';
+import { loadConfig } from '../config/load.ts';
+import { DEFAULT_MODEL_FILE, loadSkinCoreModel } from '../config/skinCoreModel.ts';
+import { CanthusError } from '../core/errors.ts';
 
 export interface EstimateSettings {
   /** Fever threshold on the estimated core temperature, °C. */
@@ -131,23 +125,6 @@ export async function runEstimate(
     if (!output.write(`${result.output}\n`)) await new Promise((resolve) => output.once('drain', resolve));
   }
   return { lines, failed };
-}
-
-export const DEFAULT_MODEL_FILE = path.join(FIRMWARE_CONFIG_DIR, 'skin-core-model.json');
-
-/** Reads the fitted model file (the `model` member of skin-core-model.json). */
-export function loadSkinCoreModel(file: string = DEFAULT_MODEL_FILE): SkinCoreModel {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new CanthusError(`cannot read the skin-core model ${file}: ${(error as Error).message}`);
-  }
-  try {
-    return parseSkinCoreModel((json as { model?: unknown })?.model);
-  } catch (error) {
-    throw new CanthusError(`${file}: ${(error as Error).message}`);
-  }
 }
 
 interface EstimateCommandOptions {

@@ -1,7 +1,7 @@
 /** The `canthus` command. Each subcommand lives in its own file and registers itself here. */
 import { Command, CommanderError } from 'commander';
-import { CanthusError } from '../errors.ts';
-import { VERSION } from '../version.ts';
+import { CanthusError } from '../core/errors.ts';
+import { VERSION } from '../core/version.ts';
 import { registerAnalyzeCommand } from './analyze.ts';
 import { registerConvertCommand } from './convert.ts';
 import { registerEstimateCommand } from './estimate.ts';

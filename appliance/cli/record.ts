@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { RecordingWriter } from '../camera/recording.ts';
 import { createSource, parseSourceUri, redactSource } from '../camera/sources.ts';
 import { loadProfiles, requireProfile } from '../config/load.ts';
-import { CanthusError } from '../errors.ts';
+import { CanthusError } from '../core/errors.ts';
 import { numberIn } from './options.ts';
 
 interface RecordOptions {

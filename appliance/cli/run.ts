@@ -6,7 +6,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
-import { log } from '../log.ts';
+import { log } from '../core/log.ts';
 import { type Appliance, startAppliance } from '../main.ts';
 import { parsePort } from './options.ts';
 

@@ -7,8 +7,8 @@ import type { Command } from 'commander';
 import { RecordingWriter } from '../camera/recording.ts';
 import { type PersonTruth, SimulatedEntrance } from '../camera/simulator/scene.ts';
 import { loadProfiles, requireProfile } from '../config/load.ts';
-import { CanthusError } from '../errors.ts';
-import type { Box, Point } from '../types.ts';
+import { CanthusError } from '../core/errors.ts';
+import type { Box, Point } from '../core/types.ts';
 import { numberIn } from './options.ts';
 
 export interface SimulateOptions {

@@ -7,11 +7,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { CameraProfile } from '../core/cameraProfile.ts';
 import { readRecording } from '../camera/recording.ts';
 import { parseSourceUri } from '../camera/sources.ts';
 import { parseVisibleSourceUri } from '../camera/visibleSource.ts';
-import { CanthusError } from '../errors.ts';
-import type { CameraProfile } from './cameraProfile.ts';
+import { CanthusError } from '../core/errors.ts';
 
 export const FIRMWARE_CONFIG_DIR = fileURLToPath(new URL('../../firmware-config/', import.meta.url));
 

@@ -17,7 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
-import type { Face } from '../types.ts';
+import type { Face } from '../core/types.ts';
 import {
   type Anchor,
   type BlazeFaceDecoding,

@@ -6,7 +6,7 @@
  * Coordinates: "normalised" means fractions of the square model input (0..1, y down);
  * "image" means pixels of the caller's frame.
  */
-import type { Box, FaceKeypoints, Point } from '../types.ts';
+import type { Box, FaceKeypoints, Point } from '../core/types.ts';
 
 /** Keypoint order in the model's regressor (MediaPipe `FaceKeyPoint`): the person's own right/left. */
 export const BLAZEFACE_KEYPOINTS = ['rightEye', 'leftEye', 'nose', 'mouth', 'rightEar', 'leftEar'] as const;

@@ -4,7 +4,7 @@
  * streams run at different rates and are not triggered together).
  */
 import { applyHomography, type Homography } from '../../calibration/homography.ts';
-import type { Box, Face, FaceKeypoints, Point } from '../types.ts';
+import type { Box, Face, FaceKeypoints, Point } from '../core/types.ts';
 
 function mapPoint(p: Point | null | undefined, H: Homography): Point | null {
   return p ? applyHomography(H, p) : null;

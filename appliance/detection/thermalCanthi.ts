@@ -9,7 +9,7 @@
  *
  * Side convention: the camera faces the person, so the person's right eye/canthus is on the image's left.
  */
-import type { Box, Point } from '../types.ts';
+import type { Box, Point } from '../core/types.ts';
 
 export interface CanthusSpot {
   /** Pixel position of the canthus (centre of the warmest 2×2 or 3×3 cell). */

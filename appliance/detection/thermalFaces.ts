@@ -21,7 +21,7 @@
  * 8-bit images (non-radiometric JPEG/PNG) are put on a normalised pseudo-°C scale (2nd percentile → 20,
  * 99.8th → 36) and run through the same method without the absolute-temperature tests.
  */
-import type { Box, Face } from '../types.ts';
+import type { Box, Face } from '../core/types.ts';
 import { type CanthusFinding, locateCanthi } from './thermalCanthi.ts';
 import { ComponentLabeler, type ComponentStats } from './thermalComponents.ts';
 import { type FaceEvidence, faceEvidence } from './thermalStructure.ts';

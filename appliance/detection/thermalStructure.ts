@@ -13,7 +13,7 @@
  *
  * All in field units (°C, or pseudo-°C for 8-bit images), on the full-resolution field.
  */
-import type { Box } from '../types.ts';
+import type { Box } from '../core/types.ts';
 import type { CanthusFinding, CanthusSpot } from './thermalCanthi.ts';
 
 export interface FaceEvidence {

@@ -5,10 +5,10 @@
 import { type ObjectParameters, rawToCelsius } from '../../calibration/radiometry.ts';
 import { apparentTemperature, applyReference } from '../../calibration/reference.ts';
 import { ReferenceTracker } from '../../calibration/referenceStateMachine.ts';
-import type { CameraProfile } from '../config/cameraProfile.ts';
+import type { CameraProfile } from '../core/cameraProfile.ts';
 import type { ReferenceConfig } from '../config/load.ts';
-import type { EventBus } from '../eventBus.ts';
-import type { RawFrame, ReferenceState, ThermalFrame } from '../types.ts';
+import type { EventBus } from '../core/eventBus.ts';
+import type { RawFrame, ReferenceState, ThermalFrame } from '../core/types.ts';
 import { RateMeter } from './rateMeter.ts';
 
 /** What happens to a corrected frame next (detection, tracking, screening). */

@@ -4,12 +4,12 @@
  * replay recordings through the same stage).
  */
 import type { SkinCoreModel } from '../../calibration/skinCore.ts';
-import { loadSkinCoreModel } from '../cli/estimate.ts';
-import type { CameraProfile } from '../config/cameraProfile.ts';
+import type { CameraProfile } from '../core/cameraProfile.ts';
 import type { ApplianceConfig } from '../config/load.ts';
+import { loadSkinCoreModel } from '../config/skinCoreModel.ts';
+import type { EventBus } from '../core/eventBus.ts';
+import type { Box, Face, ThermalFrame } from '../core/types.ts';
 import { DEFAULT_MIN_FACE_PX, detectThermalFaces } from '../detection/thermalFaces.ts';
-import type { EventBus } from '../eventBus.ts';
-import type { Box, Face, ThermalFrame } from '../types.ts';
 import { measureFace } from './measure.ts';
 import { ScreeningStage, type ScreeningStageOptions } from './screeningStage.ts';
 

@@ -22,7 +22,7 @@
  */
 import { decide, fromCelsius, type TemperatureUnit } from '../../calibration/decision.ts';
 import { estimateCoreC, type SkinCoreModel } from '../../calibration/skinCore.ts';
-import type { Decision, QualityFlag, ReferenceStateName } from '../types.ts';
+import type { Decision, QualityFlag, ReferenceStateName } from '../core/types.ts';
 
 /** One frame of a person, as the screening stage keeps it. */
 export interface PersonSample {

@@ -11,8 +11,9 @@
  * `noiseAwareMax`), so a 1-pixel hot canthus is not averaged down and noise does not push readings up.
  * A defective hot pixel (far above all its neighbours) is ignored.
  */
+
+import type { Box, Face, Measurement, Point, QualityFlag } from '../core/types.ts';
 import { EYES_OBSTRUCTED_DELTA, locateCanthi } from '../detection/thermalCanthi.ts';
-import type { Box, Face, Measurement, Point, QualityFlag } from '../types.ts';
 
 export interface MeasureFrame {
   celsius: Float32Array;

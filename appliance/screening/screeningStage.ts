@@ -23,9 +23,7 @@ import { skinTemperatureC } from '../../calibration/reference.ts';
 import { RelativeBaseline } from '../../calibration/relativeMode.ts';
 import type { SkinCoreModel } from '../../calibration/skinCore.ts';
 import type { ApplianceConfig } from '../config/load.ts';
-import type { EventBus } from '../eventBus.ts';
-import type { FrameStage } from '../pipeline/cameraPipeline.ts';
-import { PersonTracker, type PersonTrackerOptions, type Track } from '../tracking/personTracker.ts';
+import type { EventBus } from '../core/eventBus.ts';
 import type {
   Box,
   Decision,
@@ -34,7 +32,9 @@ import type {
   QualityFlag,
   ScreeningEvent,
   ThermalFrame,
-} from '../types.ts';
+} from '../core/types.ts';
+import type { FrameStage } from '../pipeline/cameraPipeline.ts';
+import { PersonTracker, type PersonTrackerOptions, type Track } from '../tracking/personTracker.ts';
 import {
   decideReading,
   FLAG_REASONS,

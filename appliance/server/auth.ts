@@ -11,7 +11,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type JSONSchemaType, type ValidateFunction } from 'ajv';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { log } from '../log.ts';
+import { log } from '../core/log.ts';
 import { writeFileAtomic } from '../store/jsonFile.ts';
 import type { Store } from '../store/store.ts';
 import { type PasswordHash, type Role, UserConflictError, type UserRecord } from '../store/users.ts';

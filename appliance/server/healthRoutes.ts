@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { Decision } from '../types.ts';
+import type { Decision } from '../core/types.ts';
 
 export interface CameraHealth {
   id: string;

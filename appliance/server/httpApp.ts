@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler, type Router } from 'express';
-import { log } from '../log.ts';
+import { log } from '../core/log.ts';
 
 export const UI_DIR = fileURLToPath(new URL('../../ui/', import.meta.url));
 

@@ -11,8 +11,8 @@ import { chmodSync, constants, existsSync, mkdirSync, readFileSync, statSync } f
 import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { type Adapter, Low } from 'lowdb';
-import { CanthusError } from '../errors.ts';
-import { log } from '../log.ts';
+import { CanthusError } from '../core/errors.ts';
+import { log } from '../core/log.ts';
 
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;

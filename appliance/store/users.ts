@@ -1,5 +1,5 @@
 /** The appliance's users (users.json): name, role and password hash. No password is ever stored. */
-import { CanthusError } from '../errors.ts';
+import { CanthusError } from '../core/errors.ts';
 import { JsonDocument } from './jsonFile.ts';
 
 export type Role = 'admin' | 'staff';

@@ -13,7 +13,7 @@ import {
   planckToCelsius,
   rawToCelsius,
 } from '../../calibration/radiometry.ts';
-import type { CameraProfile } from '../config/cameraProfile.ts';
+import type { CameraProfile } from '../core/cameraProfile.ts';
 import { extractFffFromJpeg, FlirNotRadiometricError, isFlirFff, parseFff } from './flir.ts';
 import { looksLikeText, parseTemperatureMatrix } from './matrix.ts';
 import { checkCameraProfile, loadCameraProfile } from './profiles.ts';

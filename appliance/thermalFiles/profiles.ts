@@ -4,7 +4,7 @@
  * reader needs where a recording describes its own geometry inline (not a whole profile).
  */
 import path from 'node:path';
-import type { CameraProfile } from '../config/cameraProfile.ts';
+import type { CameraProfile } from '../core/cameraProfile.ts';
 import { loadProfiles, readProfileFile } from '../config/load.ts';
 import { ThermalFileError } from './types.ts';
 

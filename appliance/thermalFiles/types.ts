@@ -1,4 +1,4 @@
-import { CanthusError } from '../errors.ts';
+import { CanthusError } from '../core/errors.ts';
 
 /** What a thermal file holds once read: temperatures when it is radiometric, grey levels always. */
 export type ThermalFormat =

@@ -15,7 +15,7 @@
  *   correction do not count as unseen time (the person did not leave, the sensor was blind), so an FFC
  *   neither ends nor splits a track; the prediction still moves on over the frozen time.
  */
-import type { Box } from '../types.ts';
+import type { Box } from '../core/types.ts';
 import { assignMinimumCost, FORBIDDEN } from './assignment.ts';
 
 export interface PersonTrackerOptions {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readRecording } from '../../appliance/camera/recording.ts';
 import { cameraReference, loadConfig } from '../../appliance/config/load.ts';
-import { EventBus } from '../../appliance/eventBus.ts';
+import { EventBus } from '../../appliance/core/eventBus.ts';
 import { CameraPipeline } from '../../appliance/pipeline/cameraPipeline.ts';
 import { createScreeningStage } from '../../appliance/screening/createScreeningStage.ts';
 import type { ScreeningEventDetail } from '../../appliance/screening/screeningStage.ts';

@@ -11,9 +11,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TRUTH_FILE } from '../../appliance/camera/recording.ts';
 import type { TruthLine } from '../../appliance/cli/simulate.ts';
+import type { Box, Decision } from '../../appliance/core/types.ts';
 import type { ScreeningEventDetail } from '../../appliance/screening/screeningStage.ts';
 import { iou } from '../../appliance/tracking/personTracker.ts';
-import type { Box, Decision } from '../../appliance/types.ts';
 import { REPO_ROOT } from './runRecording.ts';
 
 /** A person of the simulator's ground truth (a line of truth.jsonl). */

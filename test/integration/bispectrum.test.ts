@@ -13,11 +13,11 @@ import type { PixelFrame } from '../../appliance/camera/gstreamerSource.ts';
 import { RecordingWriter } from '../../appliance/camera/recording.ts';
 import { createVisibleGstSource, parseVisibleSourceUri } from '../../appliance/camera/visibleSource.ts';
 import { loadConfig } from '../../appliance/config/load.ts';
+import type { Box, Face } from '../../appliance/core/types.ts';
 import { BlazeFaceDetector } from '../../appliance/detection/blazeface.ts';
 import { mapFace } from '../../appliance/detection/registration.ts';
 import { type Appliance, startAppliance, VISIBLE_FACE_MODEL } from '../../appliance/main.ts';
 import type { ScreeningEventDetail } from '../../appliance/screening/screeningStage.ts';
-import type { Box, Face } from '../../appliance/types.ts';
 import { applyHomography, type Homography } from '../../calibration/homography.ts';
 import { tempDir, waitFor } from '../helpers/tempDir.ts';
 

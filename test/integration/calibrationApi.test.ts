@@ -8,10 +8,10 @@ import {
   type SessionView,
 } from '../../appliance/calibrationSessions.ts';
 import { loadConfig, type ReferenceConfig } from '../../appliance/config/load.ts';
-import { EventBus } from '../../appliance/eventBus.ts';
+import { EventBus } from '../../appliance/core/eventBus.ts';
+import type { ThermalFrame } from '../../appliance/core/types.ts';
 import { type Appliance, startAppliance } from '../../appliance/main.ts';
 import { CalibrationHistory } from '../../appliance/store/calibrations.ts';
-import type { ThermalFrame } from '../../appliance/types.ts';
 import { apparentTemperature } from '../../calibration/reference.ts';
 import { tempDir, waitFor } from '../helpers/tempDir.ts';
 

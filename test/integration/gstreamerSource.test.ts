@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { RecordingWriter, readRecording } from '../../appliance/camera/recording.ts';
 import { createSource, parseSourceUri } from '../../appliance/camera/sources.ts';
 import { loadProfiles } from '../../appliance/config/load.ts';
-import type { RawFrame } from '../../appliance/types.ts';
+import type { RawFrame } from '../../appliance/core/types.ts';
 import { tempDir, waitFor } from '../helpers/tempDir.ts';
 
 const profiles = loadProfiles(null);

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AnalyzedFile, registerAnalyzeCommand, runAnalyze } from '../../appliance/cli/analyze.ts';
-import { loadSkinCoreModel } from '../../appliance/cli/estimate.ts';
+import { loadSkinCoreModel } from '../../appliance/config/skinCoreModel.ts';
 
 const FLIR = new URL('../fixtures/flir/', import.meta.url).pathname;
 const TFW = new URL('../fixtures/tfw/', import.meta.url).pathname;

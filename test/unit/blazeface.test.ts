@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Face } from '../../appliance/core/types.ts';
 import {
   BlazeFaceDetector,
   DEFAULT_MODELS_DIR,
   ModelLoadError,
 } from '../../appliance/detection/blazeface.ts';
-import type { Face } from '../../appliance/types.ts';
 
 // Public-domain NASA portrait (see test/fixtures/visible/README.md): one frontal face,
 // roughly x 110–170, y 50–110 in the 320×320 image; eyes near (128, 66) and (154, 66).

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { FaceKeypoints, Point } from '../../appliance/core/types.ts';
 import {
   computeLetterbox,
   decodeDetections,
@@ -13,7 +14,6 @@ import {
   unletterboxPoint,
   weightedNonMaxSuppression,
 } from '../../appliance/detection/blazefaceDecode.ts';
-import type { FaceKeypoints, Point } from '../../appliance/types.ts';
 
 const FRONT = { inputSize: 128, strides: [8, 16, 16, 16] };
 const decodeParams = { numCoords: 16, coordScale: 128, scoreThreshold: 0.5, sigmoidClip: 100 };

@@ -1,12 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import {
-  estimateLine,
-  estimateRecord,
-  loadSkinCoreModel,
-  runEstimate,
-} from '../../appliance/cli/estimate.ts';
+import { estimateLine, estimateRecord, runEstimate } from '../../appliance/cli/estimate.ts';
+import { loadSkinCoreModel } from '../../appliance/config/skinCoreModel.ts';
 import { constantOffsetModel } from '../../calibration/skinCore.ts';
 
 const model = constantOffsetModel(1.25);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { Face } from '../../appliance/core/types.ts';
 import { mapFace } from '../../appliance/detection/registration.ts';
-import type { Face } from '../../appliance/types.ts';
 import {
   applyHomography,
   estimateHomography,

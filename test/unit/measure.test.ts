@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../appliance/camera/simulator/random.ts';
+import type { Box, Face, QualityFlag } from '../../appliance/core/types.ts';
 import { detectThermalFaces } from '../../appliance/detection/thermalFaces.ts';
 import { describeFlag, type MeasureContext, measureFace } from '../../appliance/screening/measure.ts';
-import type { Box, Face, QualityFlag } from '../../appliance/types.ts';
 
 const W = 256;
 const H = 192;

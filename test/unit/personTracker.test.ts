@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { Box } from '../../appliance/core/types.ts';
 import { assignMinimumCost, FORBIDDEN } from '../../appliance/tracking/assignment.ts';
 import { iou, PersonTracker } from '../../appliance/tracking/personTracker.ts';
-import type { Box } from '../../appliance/types.ts';
 
 const FRAME_MS = 111;
 

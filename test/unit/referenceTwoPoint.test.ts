@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { SimulatedEntrance } from '../../appliance/camera/simulator/scene.ts';
 import type { ReferenceConfig } from '../../appliance/config/load.ts';
 import { loadProfiles } from '../../appliance/config/load.ts';
-import { EventBus } from '../../appliance/eventBus.ts';
+import { EventBus } from '../../appliance/core/eventBus.ts';
+import type { Box, ThermalFrame } from '../../appliance/core/types.ts';
 import { CameraPipeline } from '../../appliance/pipeline/cameraPipeline.ts';
-import type { Box, ThermalFrame } from '../../appliance/types.ts';
 
 const simulator = loadProfiles(null).get('simulator')!;
 const W = simulator.width;

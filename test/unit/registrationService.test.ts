@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Face, ThermalFrame, VisibleFrame } from '../../appliance/core/types.ts';
 import {
   RegisteredFaces,
   type RegistrationCamera,
@@ -8,7 +9,6 @@ import {
   type RegistrationPair,
   RegistrationService,
 } from '../../appliance/registration.ts';
-import type { Face, ThermalFrame, VisibleFrame } from '../../appliance/types.ts';
 import { applyHomography, type Homography } from '../../calibration/homography.ts';
 import { tempDir } from '../helpers/tempDir.ts';
 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { EventBus } from '../../appliance/eventBus.ts';
+import { EventBus } from '../../appliance/core/eventBus.ts';
+import type {
+  Box,
+  Face,
+  Measurement,
+  QualityFlag,
+  ReferenceStateName,
+  ThermalFrame,
+} from '../../appliance/core/types.ts';
 import {
   decideReading,
   invalidReasons,
@@ -13,14 +21,6 @@ import {
   type ScreeningEventDetail,
   ScreeningStage,
 } from '../../appliance/screening/screeningStage.ts';
-import type {
-  Box,
-  Face,
-  Measurement,
-  QualityFlag,
-  ReferenceStateName,
-  ThermalFrame,
-} from '../../appliance/types.ts';
 import { constantOffsetModel } from '../../calibration/skinCore.ts';
 
 const MODEL = constantOffsetModel(1.25);

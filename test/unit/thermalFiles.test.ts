@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CameraProfile } from '../../appliance/config/cameraProfile.ts';
-import { CanthusError } from '../../appliance/errors.ts';
+import type { CameraProfile } from '../../appliance/core/cameraProfile.ts';
+import { CanthusError } from '../../appliance/core/errors.ts';
 import {
   loadCameraProfile,
   readThermalFile,

@@ -29,11 +29,11 @@ export interface VisibleFrame {
   rgb: Uint8Array;
 }
 
-import type { ReferenceCorrection } from '../calibration/reference.ts';
-import type { ReferenceState, ReferenceStateName } from '../calibration/referenceStateMachine.ts';
+import type { ReferenceCorrection } from '../../calibration/reference.ts';
+import type { ReferenceState, ReferenceStateName } from '../../calibration/referenceStateMachine.ts';
 
 // The reference contract is defined where it is computed (calibration/ depends on nothing of ours).
-export type { ReferenceState, ReferenceStateName } from '../calibration/referenceStateMachine.ts';
+export type { ReferenceState, ReferenceStateName } from '../../calibration/referenceStateMachine.ts';
 
 /** A radiometric frame in °C, corrected by the reference. */
 export interface ThermalFrame {
