@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { simulateRecording } from '../appliance/cli/simulate.ts';
-import type { ScreeningEventDetail } from '../appliance/screening/screeningStage.ts';
+import type { ScreeningEvent } from '../appliance/core/types.ts';
 import { replayInProcess } from './lib/inProcess.ts';
 import {
   FEVER_CORE_C,
@@ -51,7 +51,7 @@ const write = !process.argv.includes('--no-write');
 type Mode = 'blackbody' | 'off';
 interface PersonResult {
   truth: TruthPerson;
-  end: ScreeningEventDetail | null;
+  end: ScreeningEvent | null;
   ambientC: number;
 }
 const results: Record<Mode, PersonResult[]> = { blackbody: [], off: [] };

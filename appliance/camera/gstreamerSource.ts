@@ -9,7 +9,7 @@
  *   the process: a camera that disappears never takes the appliance down.
  * - Finite sources (recordings) end: state `ended` after the last frame.
  */
-import type { CameraState } from '../core/eventBus.ts';
+import type { CameraState } from '../core/events.ts';
 import type { RawFrame } from '../core/types.ts';
 import { type GstAppSink, type GstBusMessage, type GstPipeline, gstreamer } from './gstreamerBinding.ts';
 

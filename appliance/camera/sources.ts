@@ -9,9 +9,9 @@
  *   tcp://host:port                                                raw Y16 frames over TCP (a camera bridge)
  */
 import { existsSync } from 'node:fs';
+import type { CameraProfile } from '../core/cameraProfile.ts';
 import { CanthusError } from '../core/errors.ts';
 import { GstFrameSource } from './gstreamerSource.ts';
-import type { CameraProfile } from '../core/cameraProfile.ts';
 import { readRecording } from './recording.ts';
 import { type SceneOptions, SimulatedEntrance } from './simulator/scene.ts';
 

@@ -15,8 +15,8 @@
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { estimateCoreC, type SkinCoreModel } from '../../calibration/skinCore.ts';
-import type { CameraProfile } from '../core/cameraProfile.ts';
 import { loadSkinCoreModel } from '../config/skinCoreModel.ts';
+import type { CameraProfile } from '../core/cameraProfile.ts';
 import type { Box, Decision } from '../core/types.ts';
 import { detectThermalFaces, detectThermalFacesGray8 } from '../detection/thermalFaces.ts';
 import { measureFace } from '../screening/measure.ts';

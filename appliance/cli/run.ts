@@ -3,11 +3,10 @@
  * on http://localhost:8080. `--headless --events -` turns it into a batch tool: every event as a
  * JSON line on stdout, exit when the recording ends.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import { log } from '../core/log.ts';
-import { type Appliance, startAppliance } from '../main.ts';
+import { startAppliance } from '../main.ts';
 import { parsePort } from './options.ts';
 
 interface RunOptions {
@@ -36,14 +35,16 @@ export function registerRunCommand(program: Command): Command {
         port: options.port,
         source: options.source,
       });
-      const appliance = await startAppliance({ loaded, headless: options.headless });
-      const closeEvents = options.events ? writeEvents(appliance, options.events) : async () => {};
+      const appliance = await startAppliance({
+        loaded,
+        headless: options.headless,
+        eventLines: options.events,
+      });
       let stopping = false;
       const shutdown = async (code: number) => {
         if (stopping) return;
         stopping = true;
         await appliance.stop();
-        await closeEvents();
         // Pending GStreamer pulls and bus polls hold pool threads that never end on their own.
         process.exit(code);
       };
@@ -61,28 +62,5 @@ export function registerRunCommand(program: Command): Command {
       } else {
         void appliance.finished.then(() => log.info('all sources ended; the UI stays up (Ctrl-C to stop)'));
       }
-    });
-}
-
-/** Event lines: `{"type":"camera"|"reference"|"screening", ...}`. Returns a function that flushes and closes. */
-function writeEvents(appliance: Appliance, target: string): () => Promise<void> {
-  const out: NodeJS.WritableStream | WriteStream =
-    target === '-' ? process.stdout : createWriteStream(target, { flags: 'a' });
-  const write = (line: object) => out.write(`${JSON.stringify(line)}\n`);
-  appliance.bus.on('camera.state', (event) => write({ type: 'camera', ...event }));
-  appliance.bus.on('reference.state', (event) =>
-    write({
-      type: 'reference',
-      cameraId: event.cameraId,
-      at: event.at,
-      previous: event.previous?.state ?? null,
-      ...event.current,
-    }),
-  );
-  appliance.bus.on('screening', (event) => write({ type: 'screening', ...event }));
-  return () =>
-    new Promise<void>((resolve) => {
-      if (out === process.stdout) out.write('', () => resolve());
-      else (out as WriteStream).end(() => resolve());
     });
 }

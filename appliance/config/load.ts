@@ -7,11 +7,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { CameraProfile } from '../core/cameraProfile.ts';
 import { readRecording } from '../camera/recording.ts';
 import { parseSourceUri } from '../camera/sources.ts';
 import { parseVisibleSourceUri } from '../camera/visibleSource.ts';
+import type { CameraProfile } from '../core/cameraProfile.ts';
 import { CanthusError } from '../core/errors.ts';
+import type { CalibrationRecord } from '../core/records.ts';
 
 export const FIRMWARE_CONFIG_DIR = fileURLToPath(new URL('../../firmware-config/', import.meta.url));
 
@@ -292,4 +293,14 @@ function checkSecondaryReferences(config: ApplianceConfig, source: string): void
           : '/reference/secondary/setpointC';
     check(cameraReference(config, camera), field);
   }
+}
+
+/** A reference configuration with a committed calibration's values on top. */
+export function referenceWithCalibration(
+  reference: ReferenceConfig,
+  record: CalibrationRecord | null | undefined,
+): ReferenceConfig {
+  if (!record) return reference;
+  const { region, setpointC, emissivity } = record.values;
+  return { ...reference, region: { ...region }, setpointC, emissivity };
 }

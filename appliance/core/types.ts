@@ -31,6 +31,7 @@ export interface VisibleFrame {
 
 import type { ReferenceCorrection } from '../../calibration/reference.ts';
 import type { ReferenceState, ReferenceStateName } from '../../calibration/referenceStateMachine.ts';
+import type { PersonStateName, PromptCode } from './persons.ts';
 
 // The reference contract is defined where it is computed (calibration/ depends on nothing of ours).
 export type { ReferenceState, ReferenceStateName } from '../../calibration/referenceStateMachine.ts';
@@ -53,8 +54,13 @@ export interface ThermalFrame {
    */
   correction?: ReferenceCorrection;
   visible?: VisibleFrame;
+  /** Where the blackbody is (never a face); null while unknown. */
+  referenceRegion: Region | null;
+  /** The committed calibration the reference runs on; null while it runs on the configuration. */
+  calibrationId: string | null;
 }
 
+export type Region = { x: number; y: number; width: number; height: number };
 export type Point = { x: number; y: number };
 /** [x, y, width, height] in the thermal image's pixels. */
 export type Box = [number, number, number, number];
@@ -102,24 +108,87 @@ export interface Measurement {
 
 export type Decision = 'normal' | 'elevated' | 'retest' | 'invalid';
 
+/** The calibration in force for a reading: what corrected it, so it can be proven later. */
 export interface CalibrationSummary {
   referenceState: ReferenceStateName;
+  /** Reference offset applied to the reading's frames (median), °C. */
   offsetC: number;
+  /** Reference gain (two blackbodies), 1 with one. */
+  gain: number;
+  /** The committed calibration (calibration history id); null while the camera runs on its configuration. */
   calibrationId: string | null;
 }
 
+/** A radiometric crop of a person's best frame (°C, reference-corrected apparent temperatures). */
+export interface ThermalCrop {
+  /** Where the crop sits in the frame, thermal pixels. */
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  celsius: Float32Array;
+  /** The face's box in frame pixels. */
+  faceBox: Box;
+  seq: number;
+  capturedAt: number;
+}
+
+/**
+ * One person's screening as published on the bus: `new` when the tracker confirms them, `update`
+ * when the decision, reasons or reading change (at most once a second, a first `elevated` at once),
+ * `end` when they left with the final reading. One stable `personId`; the bus stamps `id` and `at`.
+ */
 export interface ScreeningEvent {
   id: string;
   kind: 'new' | 'update' | 'end';
   personId: string;
   at: number;
+  /** The person's screening state and what they are asked to do right now (codes). */
+  state: PersonStateName;
+  prompts: PromptCode[];
   skinC: number | null;
   estimatedCoreC: number | null;
   decision: Decision;
+  /** Why, as codes and in words (the catalogue's wording; decisions add their own sentences). */
+  reasonCodes: PromptCode[];
   reasons: string[];
   calibration: CalibrationSummary;
-  snapshot?: string;
   applianceId: string;
   cameraId: string;
-  box?: Box;
+  box: Box;
+  /** Display unit of the site; the numbers stay in °C. */
+  unit: 'C' | 'F';
+  /** The estimated core temperature in the display unit, e.g. "37.9 °C"; null without a reading. */
+  display: string | null;
+  /** True on the one event that raises this person's alarm. */
+  alert: boolean;
+  /** Good frames behind the reading so far. */
+  goodFrames: number;
+  mode: 'absolute' | 'relative';
+  /** Frame numbers of the person's first and last detection. */
+  firstSeq: number;
+  lastSeq: number;
+  /** `end` only: where the person was, about once a second: [frame seq, x, y, width, height]. */
+  trackBoxes?: [number, ...Box][];
+  /** `end` and alerting events: the person's best frame so far, for snapshots. */
+  crop?: ThermalCrop;
+}
+
+/** A person on one frame, as an overlay draws it. */
+export interface TrackView {
+  /** Null while the track is tentative (not yet a person). */
+  personId: string | null;
+  box: Box;
+  state: PersonStateName;
+  prompts: PromptCode[];
+  decision: Decision | null;
+  estimatedCoreC: number | null;
+  display: string | null;
+}
+
+/** What happens to a corrected frame next (detection, tracking, screening): the persons on it. */
+export interface FrameStage {
+  process(frame: ThermalFrame): TrackView[];
+  /** The source ended: close open tracks. */
+  flush?(at: number): void;
 }

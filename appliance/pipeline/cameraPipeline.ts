@@ -1,22 +1,16 @@
 /**
  * One camera's frame path after capture: raw counts → °C (profile radiometry) → blackbody
- * reference (offset, state) → the screening stage → events on the bus.
+ * reference (offset, state) → the screening stage → `frame` (and `reference.state`) on the bus.
+ * The frame carries where the blackbody is and which calibration corrected it.
  */
 import { type ObjectParameters, rawToCelsius } from '../../calibration/radiometry.ts';
 import { apparentTemperature, applyReference } from '../../calibration/reference.ts';
 import { ReferenceTracker } from '../../calibration/referenceStateMachine.ts';
-import type { CameraProfile } from '../core/cameraProfile.ts';
 import type { ReferenceConfig } from '../config/load.ts';
+import type { CameraProfile } from '../core/cameraProfile.ts';
 import type { EventBus } from '../core/eventBus.ts';
-import type { RawFrame, ReferenceState, ThermalFrame } from '../core/types.ts';
+import type { FrameStage, RawFrame, ReferenceState, ThermalFrame } from '../core/types.ts';
 import { RateMeter } from './rateMeter.ts';
-
-/** What happens to a corrected frame next (detection, tracking, screening). */
-export interface FrameStage {
-  process(frame: ThermalFrame): void;
-  /** The source ended: close open tracks. */
-  flush?(at: number): void;
-}
 
 export interface CameraPipelineOptions {
   cameraId: string;
@@ -24,6 +18,8 @@ export interface CameraPipelineOptions {
   reference: ReferenceConfig;
   bus: EventBus;
   stage?: FrameStage;
+  /** The committed calibration `reference` comes from; null when it is the configuration's. */
+  calibrationId?: string | null;
   now?: () => number;
   /**
    * `off`: no blackbody offset correction and the reference is treated as stable. Only for the
@@ -52,6 +48,7 @@ export class CameraPipeline {
   readonly #referenceMode: 'blackbody' | 'off';
   #previousRaw: Uint16Array | null = null;
   #referenceState: ReferenceState | null = null;
+  #calibrationId: string | null;
   readonly processed = new RateMeter();
   readonly flatFieldFrames = new RateMeter();
   lastProcessingMs = 0;
@@ -65,6 +62,11 @@ export class CameraPipeline {
     this.#now = options.now ?? Date.now;
     this.#referenceMode = options.referenceMode ?? 'blackbody';
     this.#tracker = createTracker(options.reference);
+    this.#calibrationId = options.calibrationId ?? null;
+  }
+
+  get calibrationId(): string | null {
+    return this.#calibrationId;
   }
 
   get referenceConfig(): ReferenceConfig {
@@ -76,8 +78,9 @@ export class CameraPipeline {
    * screening stays blocked until the new reference has been stable for its configured time.
    * The camera is already warm, so warm-up is not repeated.
    */
-  setReference(reference: ReferenceConfig): void {
+  setReference(reference: ReferenceConfig, calibrationId: string | null): void {
     this.#reference = reference;
+    this.#calibrationId = calibrationId;
     this.#tracker = createTracker({ ...reference, warmupS: 0 });
   }
 
@@ -161,9 +164,18 @@ export class CameraPipeline {
       reflectedC,
       correction: { offsetC: offsetApparentC, gain: gainApparent, pivotC: pivotApparentC },
       visible: raw.visible,
+      referenceRegion: this.#tracker.region,
+      calibrationId: this.#calibrationId,
     };
-    this.#stage?.process(frame);
-    this.#bus.emit('frame.thermal', frame);
+    const tracks = this.#stage?.process(frame) ?? [];
+    this.#bus.emit('frame', {
+      cameraId: this.cameraId,
+      seq: frame.seq,
+      capturedAt: frame.capturedAt,
+      thermal: frame,
+      reference,
+      tracks,
+    });
     const now = this.#now();
     this.processed.add(now);
     if (flatField) this.flatFieldFrames.add(now);

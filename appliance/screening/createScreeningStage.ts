@@ -4,9 +4,9 @@
  * replay recordings through the same stage).
  */
 import type { SkinCoreModel } from '../../calibration/skinCore.ts';
-import type { CameraProfile } from '../core/cameraProfile.ts';
 import type { ApplianceConfig } from '../config/load.ts';
 import { loadSkinCoreModel } from '../config/skinCoreModel.ts';
+import type { CameraProfile } from '../core/cameraProfile.ts';
 import type { EventBus } from '../core/eventBus.ts';
 import type { Box, Face, ThermalFrame } from '../core/types.ts';
 import { DEFAULT_MIN_FACE_PX, detectThermalFaces } from '../detection/thermalFaces.ts';
@@ -18,7 +18,8 @@ export interface CreateScreeningStageOptions {
   config: ApplianceConfig;
   profile: CameraProfile;
   bus: EventBus;
-  referenceRegion: ScreeningStageOptions['referenceRegion'];
+  /** Faces from elsewhere first (a bi-spectrum camera's visible stream, mapped). */
+  faceSource?: ScreeningStageOptions['faceSource'];
   /** Defaults to firmware-config/skin-core-model.json. */
   model?: SkinCoreModel;
   measure?: ScreeningStageOptions['measure'];
@@ -32,7 +33,7 @@ export function createScreeningStage(options: CreateScreeningStageOptions): Scre
     bus: options.bus,
     screening: options.config.screening,
     model: options.model ?? loadSkinCoreModel(),
-    referenceRegion: options.referenceRegion,
+    faceSource: options.faceSource ?? null,
     detectFaces: thermalDetector(profile),
     measure:
       options.measure ??

@@ -22,7 +22,14 @@
  */
 import { decide, fromCelsius, type TemperatureUnit } from '../../calibration/decision.ts';
 import { estimateCoreC, type SkinCoreModel } from '../../calibration/skinCore.ts';
+import type { PromptCode } from '../core/persons.ts';
 import type { Decision, QualityFlag, ReferenceStateName } from '../core/types.ts';
+
+/** A reason as a code (for the UI and the uplink) and in words (for the log and the CSV). */
+export interface Reason {
+  code: PromptCode;
+  text: string;
+}
 
 /** One frame of a person, as the screening stage keeps it. */
 export interface PersonSample {
@@ -39,6 +46,8 @@ export interface PersonSample {
   referenceReason: string;
   referenceOffsetC: number;
   ambientC: number;
+  /** The committed calibration the frame's reference ran on (null: the configuration's). */
+  calibrationId?: string | null;
 }
 
 export interface ReadingRules {
@@ -63,6 +72,8 @@ export interface PersonReading {
   referenceOffsetC: number;
   /** Time of the newest frame in the window. */
   at: number;
+  /** The calibration in force for the window's newest frame (null: the configuration's). */
+  calibrationId: string | null;
 }
 
 /** A sample counts for the reading only when nothing is wrong with it. */
@@ -111,6 +122,7 @@ export function personReading(
     windowFrames: window.length,
     referenceOffsetC: median(window.map((s) => s.referenceOffsetC)),
     at: Math.max(...window.map((s) => s.at)),
+    calibrationId: window.reduce((newest, s) => (s.at > newest.at ? s : newest)).calibrationId ?? null,
   };
 }
 
@@ -126,7 +138,7 @@ export interface DecisionRulesConfig {
 
 export interface PersonDecision {
   decision: Decision;
-  reasons: string[];
+  reasons: Reason[];
   skinC: number | null;
   estimatedCoreC: number | null;
 }
@@ -136,7 +148,7 @@ export function decideReading(
   reading: PersonReading | null,
   config: DecisionRulesConfig,
   rules: ReadingRules,
-  invalidReasons: string[],
+  invalidReasons: Reason[],
 ): PersonDecision {
   if (reading === null) {
     return { decision: 'invalid', reasons: invalidReasons, skinC: null, estimatedCoreC: null };
@@ -150,37 +162,38 @@ export function decideReading(
     },
     config.model,
   ).estimatedCoreC;
-  const reasons: string[] = [];
+  const reasons: Reason[] = [];
+  const confirm = (text: string) => reasons.push({ code: 'confirm-with-thermometer', text });
+  const again = (text: string) => reasons.push({ code: 'measure-again', text });
   let decision: Decision;
   if (config.mode === 'absolute') {
     decision = decide({ estimatedCoreC, thresholdC: config.thresholdC, retestBandC: config.retestBandC });
     if (decision === 'elevated') {
-      reasons.push(
+      confirm(
         `at or above ${formatTemperature(config.thresholdC, config.unit)}: confirm with a clinical thermometer`,
       );
     } else if (decision === 'retest') {
-      reasons.push(`just below ${formatTemperature(config.thresholdC, config.unit)}: measure again`);
+      again(`just below ${formatTemperature(config.thresholdC, config.unit)}: measure again`);
     }
   } else {
     const alarmAtC = config.relativeAlarmAtC ?? null;
     if (alarmAtC === null) {
       decision = 'normal';
-      reasons.push('relative mode: first reading starts the baseline');
+      // Not a prompt for anyone: the reading is normal, the note says why no comparison was made.
+      reasons.push({ code: 'measure-again', text: 'relative mode: first reading starts the baseline' });
     } else if (reading.skinC >= alarmAtC - 1e-9) {
       decision = 'elevated';
-      reasons.push('well above the people before: confirm with a clinical thermometer');
+      confirm('well above the people before: confirm with a clinical thermometer');
     } else if (config.retestBandC > 0 && reading.skinC >= alarmAtC - config.retestBandC - 1e-9) {
       decision = 'retest';
-      reasons.push('just below the alarm level of relative mode: measure again');
+      again('just below the alarm level of relative mode: measure again');
     } else {
       decision = 'normal';
     }
   }
   if (decision === 'normal' && reading.goodFrames < rules.minGoodFrames) {
     decision = 'retest';
-    reasons.push(
-      `only ${reading.goodFrames} good frame${reading.goodFrames === 1 ? '' : 's'}: measure again`,
-    );
+    again(`only ${reading.goodFrames} good frame${reading.goodFrames === 1 ? '' : 's'}: measure again`);
   }
   return { decision, reasons, skinC: reading.skinC, estimatedCoreC };
 }
@@ -197,6 +210,26 @@ export const FLAG_REASONS: Record<QualityFlag, string> = {
   'no-canthus': 'eyes not found: look at the camera',
 };
 
+/** What the person at the door is asked to do about each quality flag. */
+export const FLAG_PROMPTS: Record<QualityFlag, PromptCode> = {
+  'too-far': 'come-closer',
+  'not-frontal': 'look-at-camera',
+  'eyes-obstructed': 'remove-glasses',
+  'at-border': 'step-into-view',
+  'reference-not-stable': 'reference-not-stable',
+  'faces-too-close': 'one-at-a-time',
+  'flat-field': 'camera-recalibrating',
+  'no-canthus': 'eyes-not-found',
+};
+
+/** A flag of a frame as a reason (the reference's own state named in the words). */
+export function flagReason(flag: QualityFlag, referenceState: ReferenceStateName): Reason {
+  return {
+    code: FLAG_PROMPTS[flag],
+    text: flag === 'reference-not-stable' ? referenceReason(referenceState) : FLAG_REASONS[flag],
+  };
+}
+
 const REFERENCE_REASONS: Record<ReferenceStateName, string> = {
   warming: 'camera warming up',
   stable: 'reference stable',
@@ -211,31 +244,43 @@ export function referenceReason(state: ReferenceStateName): string {
   return `reference not stable: ${REFERENCE_REASONS[state]}`;
 }
 
-export const NEVER_AT_MEASUREMENT_POINT = 'never at the measurement point: step up to the mark';
+export const NEVER_AT_MEASUREMENT_POINT: Reason = {
+  code: 'never-at-measurement-point',
+  text: 'never at the measurement point: step up to the mark',
+};
 
 /**
  * Why a person has no reading: the flags of the frames where they were close enough to be measured
  * (all frames when they never were), most frequent first; problems seen in fewer than a fifth of
  * those frames are left out unless nothing else is.
  */
-export function invalidReasons(samples: readonly PersonSample[]): string[] {
+export function invalidReasons(samples: readonly PersonSample[]): Reason[] {
   if (samples.length === 0) return [NEVER_AT_MEASUREMENT_POINT];
   const near = samples.filter((s) => !s.flags.includes('too-far'));
   if (near.length === 0) return [NEVER_AT_MEASUREMENT_POINT];
-  const counts = new Map<string, number>();
+  const counts = new Map<string, { reason: Reason; frames: number }>();
   for (const sample of near) {
-    const seen = new Set<string>();
+    const seen = new Map<string, Reason>();
     for (const flag of sample.flags) {
-      seen.add(flag === 'reference-not-stable' ? referenceReason(sample.referenceState) : FLAG_REASONS[flag]);
+      const reason = flagReason(flag, sample.referenceState);
+      seen.set(reason.text, reason);
     }
-    if (sample.flags.length === 0 && sample.canthusC === null) seen.add(FLAG_REASONS['no-canthus']);
-    for (const reason of seen) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    if (sample.flags.length === 0 && sample.canthusC === null)
+      seen.set(FLAG_REASONS['no-canthus'], flagReason('no-canthus', sample.referenceState));
+    for (const reason of seen.values()) {
+      const entry = counts.get(reason.text) ?? { reason, frames: 0 };
+      entry.frames++;
+      counts.set(reason.text, entry);
+    }
   }
-  if (wearsGlasses(samples)) counts.set(FLAG_REASONS['eyes-obstructed'], near.length);
-  const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+  if (wearsGlasses(samples)) {
+    const glasses = flagReason('eyes-obstructed', 'stable');
+    counts.set(glasses.text, { reason: glasses, frames: near.length });
+  }
+  const ranked = [...counts.values()].sort((a, b) => b.frames - a.frames);
   if (ranked.length === 0) return [NEVER_AT_MEASUREMENT_POINT];
-  const common = ranked.filter(([, n]) => n >= near.length / 5);
-  return (common.length > 0 ? common : ranked.slice(0, 1)).map(([reason]) => reason);
+  const common = ranked.filter(({ frames }) => frames >= near.length / 5);
+  return (common.length > 0 ? common : ranked.slice(0, 1)).map(({ reason }) => reason);
 }
 
 export function formatTemperature(celsius: number, unit: TemperatureUnit): string {

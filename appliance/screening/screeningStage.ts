@@ -17,27 +17,33 @@
  *   a fever is never talked back to normal.
  * - Interim events (`new`, `update`) before `minGoodFrames` good frames say `invalid` with what is in
  *   the way right now ("too far …", "measuring: hold still"); the verdict is the `end` event.
+ * - Each person has a state (personState.ts) and prompts as codes; `process` returns every person on
+ *   the frame for the `frame` event, so an overlay needs nothing else.
+ * - `alert` on the bus: once per person, with the first `elevated` event, or with the `end` event of
+ *   a final `retest` (the person needs a second measurement).
  */
-import { randomUUID } from 'node:crypto';
 import { skinTemperatureC } from '../../calibration/reference.ts';
 import { RelativeBaseline } from '../../calibration/relativeMode.ts';
 import type { SkinCoreModel } from '../../calibration/skinCore.ts';
 import type { ApplianceConfig } from '../config/load.ts';
 import type { EventBus } from '../core/eventBus.ts';
+import type { PersonStateName, PromptCode } from '../core/persons.ts';
 import type {
   Box,
   Decision,
   Face,
+  FrameStage,
   Measurement,
   QualityFlag,
   ScreeningEvent,
+  ThermalCrop,
   ThermalFrame,
+  TrackView,
 } from '../core/types.ts';
-import type { FrameStage } from '../pipeline/cameraPipeline.ts';
 import { PersonTracker, type PersonTrackerOptions, type Track } from '../tracking/personTracker.ts';
 import {
   decideReading,
-  FLAG_REASONS,
+  flagReason,
   formatTemperature,
   invalidReasons,
   isGoodSample,
@@ -46,27 +52,10 @@ import {
   personReading,
   READING_DEFAULTS,
   type ReadingRules,
-  referenceReason,
+  type Reason,
   sampleQuality,
 } from './decisionRules.ts';
-
-/** A ScreeningEvent with what a display needs besides the °C numbers. */
-export interface ScreeningEventDetail extends ScreeningEvent {
-  /** Display unit of the site; the numbers stay in °C. */
-  unit: 'C' | 'F';
-  /** The estimated core temperature in the display unit, e.g. "37.9 °C"; null without a reading. */
-  display: string | null;
-  /** True on the one event that raises this person's alarm. */
-  alert: boolean;
-  /** Good frames behind the reading so far. */
-  goodFrames: number;
-  mode: 'absolute' | 'relative';
-  /** Frame numbers of the person's first and last detection. */
-  firstSeq: number;
-  lastSeq: number;
-  /** `end` only: where the person was, about once a second: [frame seq, x, y, width, height]. */
-  trackBoxes?: [number, ...Box][];
-}
+import { currentPrompts, nextPersonState } from './personState.ts';
 
 export type ScreeningConfig = ApplianceConfig['screening'];
 
@@ -82,17 +71,16 @@ export interface ScreeningStageOptions {
   bus: EventBus;
   screening: ScreeningConfig;
   model: SkinCoreModel;
-  /** The blackbody's region as the pipeline found it (never a face); null while unknown. */
-  referenceRegion: () => { x: number; y: number; width: number; height: number } | null;
-  /** Faces of a frame, not inside `exclude`. */
+  /** Faces of a frame, not inside `exclude` (the thermal detector). */
   detectFaces: (frame: ThermalFrame, exclude: Box[]) => Face[];
+  /** Faces from elsewhere first (bi-spectrum cameras); `detectFaces` when it answers null. */
+  faceSource?: FaceSource | null;
   /** One face's measurement with quality flags; `faces` are all faces of the frame. */
   measure: (frame: ThermalFrame, face: Face, faces: readonly Face[]) => Measurement;
   tracker?: Partial<Omit<PersonTrackerOptions, 'cameraId'>>;
   reading?: Partial<ReadingRules>;
   /** Least time between two `update` events of a person, ms. */
   updateIntervalMs?: number;
-  newEventId?: () => string;
 }
 
 interface PersonState {
@@ -112,6 +100,11 @@ interface PersonState {
   lastEmitted: { decision: Decision; reasons: string; skinC: number | null } | null;
   alerted: boolean;
   alertCoreC: number | null;
+  state: PersonStateName;
+  /** The best-quality frame's crop around the face (for snapshots). */
+  crop: ThermalCrop | null;
+  /** Latest decision so far (for the overlay). */
+  interim: PersonDecision | null;
 }
 
 /** Flagged samples kept per person (for the reasons); good ones are kept apart and pruned by quality. */
@@ -127,18 +120,17 @@ export class ScreeningStage implements FrameStage {
   readonly #tracker: PersonTracker;
   readonly #rules: ReadingRules;
   readonly #updateIntervalMs: number;
-  readonly #newEventId: () => string;
   readonly #persons = new Map<number, PersonState>();
   readonly #baseline: RelativeBaseline | null;
   #lastFrame: ThermalFrame | null = null;
-  #faceSource: FaceSource | null = null;
+  readonly #faceSource: FaceSource | null;
 
   constructor(options: ScreeningStageOptions) {
     this.#o = options;
     this.#tracker = new PersonTracker({ ...options.tracker, cameraId: options.cameraId });
     this.#rules = { ...READING_DEFAULTS, ...options.reading };
     this.#updateIntervalMs = options.updateIntervalMs ?? 1000;
-    this.#newEventId = options.newEventId ?? randomUUID;
+    this.#faceSource = options.faceSource ?? null;
     this.#baseline =
       options.screening.mode === 'relative'
         ? new RelativeBaseline({
@@ -148,18 +140,13 @@ export class ScreeningStage implements FrameStage {
         : null;
   }
 
-  /** Faces from `source` first (main sets it for bi-spectrum cameras); `detectFaces` when it answers null. */
-  useFaceSource(source: FaceSource | null): void {
-    this.#faceSource = source;
-  }
-
-  process(frame: ThermalFrame): void {
+  process(frame: ThermalFrame): TrackView[] {
     this.#lastFrame = frame;
     if (frame.flatField) {
       this.#tracker.update(frame.capturedAt, [], { frozen: true });
-      return;
+      return this.#views();
     }
-    const region = this.#o.referenceRegion();
+    const region = frame.referenceRegion;
     const exclude: Box[] = region ? [[region.x, region.y, region.width, region.height]] : [];
     const faces = this.#faceSource?.(frame, exclude) ?? this.#o.detectFaces(frame, exclude);
     const measurements = faces.map((face) => this.#o.measure(frame, face, faces));
@@ -188,6 +175,9 @@ export class ScreeningStage implements FrameStage {
           lastEmitted: null,
           alerted: false,
           alertCoreC: null,
+          state: 'approaching',
+          crop: null,
+          interim: null,
         };
         this.#persons.set(track.trackNumber, state);
       }
@@ -203,6 +193,7 @@ export class ScreeningStage implements FrameStage {
       if (quality >= state.bestQuality) {
         state.bestQuality = quality;
         state.bestBox = faces[i].box;
+        state.crop = cropAround(frame, faces[i].box);
       }
       touched.add(state);
     });
@@ -220,6 +211,51 @@ export class ScreeningStage implements FrameStage {
     const open = new Set(this.#tracker.tracks.map((t) => t.trackNumber));
     for (const [number, state] of this.#persons)
       if (!open.has(number) && !state.announced) this.#persons.delete(number);
+    return this.#views();
+  }
+
+  /** Every person still open, as the overlay draws them. */
+  #views(): TrackView[] {
+    const views: TrackView[] = [];
+    const unit = this.#o.screening.unit;
+    for (const state of this.#persons.values()) {
+      const latest = state.samples[state.samples.length - 1] ?? null;
+      this.#advance(state, null);
+      const decision = state.interim;
+      const measured = state.state === 'measured' && decision !== null;
+      views.push({
+        personId: state.track.personId,
+        box: roundBox(state.box),
+        state: state.state,
+        prompts: this.#prompts(state, latest, decision),
+        decision: measured ? decision.decision : null,
+        estimatedCoreC: measured ? round2(decision.estimatedCoreC) : null,
+        display:
+          measured && decision.estimatedCoreC !== null
+            ? formatTemperature(decision.estimatedCoreC, unit)
+            : null,
+      });
+    }
+    return views;
+  }
+
+  #prompts(state: PersonState, latest: PersonSample | null, decision: PersonDecision | null): PromptCode[] {
+    const prompts = currentPrompts(state.state, latest);
+    if ((state.state === 'measured' || state.state === 'left' || state.state === 'invalid') && decision) {
+      for (const reason of decision.reasons) if (!prompts.includes(reason.code)) prompts.push(reason.code);
+    }
+    return prompts;
+  }
+
+  /** Moves the person's state machine on what is known now (`ended`: the final decision). */
+  #advance(state: PersonState, ended: Decision | null): void {
+    const reading = ended === null ? personReading(state.samples, this.#rules) : null;
+    state.state = nextPersonState(state.state, {
+      confirmed: state.track.personId !== null,
+      latest: state.samples[state.samples.length - 1] ?? null,
+      measured: reading !== null && reading.goodFrames >= this.#rules.minGoodFrames,
+      ended,
+    });
   }
 
   flush(at: number): void {
@@ -250,6 +286,7 @@ export class ScreeningStage implements FrameStage {
       referenceReason: frame.reference.reason,
       referenceOffsetC: frame.reference.offsetC,
       ambientC: frame.reflectedC,
+      calibrationId: frame.calibrationId,
     };
   }
 
@@ -286,14 +323,15 @@ export class ScreeningStage implements FrameStage {
   #interim(state: PersonState): PersonDecision {
     const reading = personReading(state.samples, this.#rules);
     if (reading && reading.goodFrames >= this.#rules.minGoodFrames) {
-      return decideReading(reading, this.#decisionConfig(), this.#rules, []);
+      state.interim = decideReading(reading, this.#decisionConfig(), this.#rules, []);
+      return state.interim;
     }
     const latest = state.samples[state.samples.length - 1];
-    let reasons: string[];
-    if (reading) reasons = ['measuring: hold still'];
-    else if (!latest) reasons = ['measuring'];
+    let reasons: Reason[];
+    if (reading || !latest) reasons = [HOLD_STILL];
     else reasons = frameReasons(latest);
-    return { decision: 'invalid', reasons, skinC: null, estimatedCoreC: null };
+    state.interim = { decision: 'invalid', reasons, skinC: null, estimatedCoreC: null };
+    return state.interim;
   }
 
   #maybeUpdate(state: PersonState, at: number): void {
@@ -302,7 +340,7 @@ export class ScreeningStage implements FrameStage {
     const changed =
       last === null ||
       last.decision !== next.decision ||
-      last.reasons !== next.reasons.join('\n') ||
+      last.reasons !== reasonKey(next.reasons) ||
       (last.skinC === null) !== (next.skinC === null) ||
       (last.skinC !== null && next.skinC !== null && Math.abs(last.skinC - next.skinC) >= READING_CHANGE_C);
     if (!changed) return;
@@ -326,6 +364,7 @@ export class ScreeningStage implements FrameStage {
     if (this.#baseline && reading && reading.goodFrames >= this.#rules.minGoodFrames)
       this.#baseline.assess(reading.skinC);
     if (!state.announced) this.#emit(state, 'new', at, this.#interim(state));
+    this.#advance(state, decision.decision);
     this.#emit(state, 'end', at, decision);
   }
 
@@ -338,7 +377,10 @@ export class ScreeningStage implements FrameStage {
       ...decision,
       decision: 'elevated',
       reasons: [
-        `elevated reading earlier${earlier}: confirm with a clinical thermometer`,
+        {
+          code: 'confirm-with-thermometer',
+          text: `elevated reading earlier${earlier}: confirm with a clinical thermometer`,
+        },
         ...decision.reasons,
       ],
     };
@@ -348,7 +390,11 @@ export class ScreeningStage implements FrameStage {
     const decision = this.#sticky(state, rawDecision);
     const personId = state.track.personId;
     if (personId === null) return;
-    const alert = decision.decision === 'elevated' && !state.alerted;
+    if (kind !== 'end') this.#advance(state, null);
+    // Elevated raises the alarm at once; a final retest needs a second measurement too.
+    const alert =
+      !state.alerted &&
+      (decision.decision === 'elevated' || (kind === 'end' && decision.decision === 'retest'));
     if (alert) {
       state.alerted = true;
       state.alertCoreC = decision.estimatedCoreC;
@@ -357,25 +403,29 @@ export class ScreeningStage implements FrameStage {
     state.lastEmittedAt = at;
     state.lastEmitted = {
       decision: decision.decision,
-      reasons: decision.reasons.join('\n'),
+      reasons: reasonKey(decision.reasons),
       skinC: decision.skinC,
     };
     const frame = this.#lastFrame;
     const unit = this.#o.screening.unit;
     const reading = personReading(state.samples, this.#rules);
-    const event: ScreeningEventDetail = {
-      id: this.#newEventId(),
+    const latest = state.samples[state.samples.length - 1] ?? null;
+    const event: Omit<ScreeningEvent, 'id'> = {
       kind,
       personId,
       at,
+      state: state.state,
+      prompts: this.#prompts(state, latest, decision),
       skinC: round2(decision.skinC),
       estimatedCoreC: round2(decision.estimatedCoreC),
       decision: decision.decision,
-      reasons: decision.reasons,
+      reasonCodes: decision.reasons.map((r) => r.code),
+      reasons: decision.reasons.map((r) => r.text),
       calibration: {
         referenceState: frame?.reference.state ?? 'missing',
         offsetC: round2(reading?.referenceOffsetC ?? frame?.reference.offsetC ?? 0) ?? 0,
-        calibrationId: null,
+        gain: frame?.reference.gain ?? 1,
+        calibrationId: reading?.calibrationId ?? frame?.calibrationId ?? null,
       },
       applianceId: this.#o.applianceId,
       cameraId: this.#o.cameraId,
@@ -393,17 +443,47 @@ export class ScreeningStage implements FrameStage {
       if (last && last[0] !== state.lastSeq) state.trackBoxes.push([state.lastSeq, ...roundBox(state.box)]);
       event.trackBoxes = state.trackBoxes;
     }
-    this.#o.bus.emit('screening', event);
+    if ((kind === 'end' || alert) && state.crop) event.crop = state.crop;
+    const published = this.#o.bus.emit('screening', event);
+    if (alert) this.#o.bus.emit('alert', { screening: published, screeningEventId: published.id, at });
   }
 }
 
-/** What is in the way in one frame, in words. */
-function frameReasons(sample: PersonSample): string[] {
+const HOLD_STILL: Reason = { code: 'hold-still', text: 'measuring: hold still' };
+
+const reasonKey = (reasons: readonly Reason[]) => reasons.map((r) => r.text).join('\n');
+
+/** What is in the way in one frame. */
+function frameReasons(sample: PersonSample): Reason[] {
   if (sample.flags.length === 0)
-    return sample.canthusC === null ? [FLAG_REASONS['no-canthus']] : ['measuring: hold still'];
-  return sample.flags.map((flag) =>
-    flag === 'reference-not-stable' ? referenceReason(sample.referenceState) : FLAG_REASONS[flag],
-  );
+    return sample.canthusC === null ? [flagReason('no-canthus', sample.referenceState)] : [HOLD_STILL];
+  return sample.flags.map((flag) => flagReason(flag, sample.referenceState));
+}
+
+/** A copy of the frame around a face (a quarter of the box's size on each side), for snapshots. */
+function cropAround(frame: ThermalFrame, box: Box): ThermalCrop {
+  const [bx, by, bw, bh] = box;
+  const x0 = Math.max(0, Math.floor(bx - bw / 4));
+  const y0 = Math.max(0, Math.floor(by - bh / 4));
+  const x1 = Math.min(frame.width, Math.ceil(bx + bw + bw / 4));
+  const y1 = Math.min(frame.height, Math.ceil(by + bh + bh / 4));
+  const width = Math.max(1, x1 - x0);
+  const height = Math.max(1, y1 - y0);
+  const celsius = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const from = (y0 + y) * frame.width + x0;
+    celsius.set(frame.celsius.subarray(from, from + width), y * width);
+  }
+  return {
+    x: x0,
+    y: y0,
+    width,
+    height,
+    celsius,
+    faceBox: roundBox(box),
+    seq: frame.seq,
+    capturedAt: frame.capturedAt,
+  };
 }
 
 function roundBox(box: Box): Box {

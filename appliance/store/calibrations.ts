@@ -2,27 +2,10 @@
  * Committed calibrations (calibrations.json): an append-only history, the audit trail that proves
  * how each camera's reference was set and what it measured when it was accepted.
  */
+import type { CalibrationRecord } from '../core/records.ts';
 import { JsonDocument } from './jsonFile.ts';
 
-export interface CalibrationRegion {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-export interface CalibrationRecord {
-  id: string;
-  cameraId: string;
-  committedBy: string;
-  committedAt: string;
-  /** What is applied to the camera's reference. */
-  values: { region: CalibrationRegion; setpointC: number; emissivity: number };
-  /** What the session measured (see calibrationSessions.ts for each figure's meaning). */
-  figures: Record<string, unknown>;
-  /** The acceptance rule's verdict with every figure and its limit. */
-  verification: Record<string, unknown>;
-}
+export type { CalibrationRecord } from '../core/records.ts';
 
 interface CalibrationsFile {
   version: 1;

@@ -1,22 +1,30 @@
 /**
- * The appliance's stored data: JSON files in the data folder (0700), each 0600 and written
- * atomically. Opening refuses a file it cannot parse and leaves it as it is.
+ * The appliance's stored data in the data folder (0700): small documents as JSON files (users,
+ * calibration history, registrations; each 0600, written atomically) and the event store (SQLite).
+ * Opening refuses a file it cannot read and leaves it as it is.
  */
 import path from 'node:path';
 import { CalibrationHistory } from './calibrations.ts';
+import { EventStore } from './eventStore.ts';
 import { ensurePrivateDir } from './jsonFile.ts';
+import { RegistrationHistory } from './registrations.ts';
 import { Users } from './users.ts';
 
-export interface Store {
+export interface Stores {
   readonly dataDir: string;
   readonly users: Users;
   readonly calibrations: CalibrationHistory;
+  readonly registrations: RegistrationHistory;
+  readonly events: EventStore;
+  close(): void;
 }
 
-export async function openStore(dataDir: string): Promise<Store> {
+export async function openStores(dataDir: string): Promise<Stores> {
   const dir = path.resolve(dataDir);
   ensurePrivateDir(dir);
   const users = await Users.open(path.join(dir, 'users.json'));
   const calibrations = await CalibrationHistory.open(path.join(dir, 'calibrations.json'));
-  return { dataDir: dir, users, calibrations };
+  const registrations = await RegistrationHistory.open(dir);
+  const events = EventStore.open(dir);
+  return { dataDir: dir, users, calibrations, registrations, events, close: () => events.close() };
 }

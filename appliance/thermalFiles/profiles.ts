@@ -4,8 +4,8 @@
  * reader needs where a recording describes its own geometry inline (not a whole profile).
  */
 import path from 'node:path';
-import type { CameraProfile } from '../core/cameraProfile.ts';
 import { loadProfiles, readProfileFile } from '../config/load.ts';
+import type { CameraProfile } from '../core/cameraProfile.ts';
 import { ThermalFileError } from './types.ts';
 
 const RADIOMETRY_KINDS = ['tlinear', 'linear', 'planck'];

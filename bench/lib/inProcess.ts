@@ -9,29 +9,28 @@ import path from 'node:path';
 import { readRecording } from '../../appliance/camera/recording.ts';
 import { cameraReference, loadConfig } from '../../appliance/config/load.ts';
 import { EventBus } from '../../appliance/core/eventBus.ts';
+import type { ScreeningEvent } from '../../appliance/core/types.ts';
 import { CameraPipeline } from '../../appliance/pipeline/cameraPipeline.ts';
 import { createScreeningStage } from '../../appliance/screening/createScreeningStage.ts';
-import type { ScreeningEventDetail } from '../../appliance/screening/screeningStage.ts';
 
 export async function replayInProcess(
   recordingDir: string,
   options: { referenceMode: 'blackbody' | 'off' },
-): Promise<ScreeningEventDetail[]> {
+): Promise<ScreeningEvent[]> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'canthus-bench-data-'));
   try {
     const { config, profiles } = loadConfig({ dataDir, source: `recording:${recordingDir}` });
     const camera = config.cameras[0];
     const profile = profiles.get(camera.profile)!;
     const bus = new EventBus();
-    const events: ScreeningEventDetail[] = [];
-    bus.on('screening', (event) => events.push(event as ScreeningEventDetail));
+    const events: ScreeningEvent[] = [];
+    bus.on('screening', (event) => events.push(event), { name: 'collector', delivery: 'inline' });
     let pipeline: CameraPipeline | null = null;
     const stage = createScreeningStage({
       cameraId: camera.id,
       config,
       profile,
       bus,
-      referenceRegion: () => pipeline?.referenceRegion ?? null,
     });
     pipeline = new CameraPipeline({
       cameraId: camera.id,

@@ -7,13 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ScreeningEventDetail } from '../../appliance/screening/screeningStage.ts';
+import type { ScreeningEvent } from '../../appliance/core/types.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface RunResult {
   exitCode: number | null;
-  screening: ScreeningEventDetail[];
+  screening: ScreeningEvent[];
   /** Every event line, parsed. */
   lines: Record<string, unknown>[];
   stderr: string;
@@ -63,7 +63,7 @@ export async function runRecording(recordingDir: string, timeoutMs = 600_000): P
       }
     }
     // Pino log lines go to stdout too; event lines carry a `type`.
-    const screening = lines.filter((l) => l.type === 'screening') as unknown as ScreeningEventDetail[];
+    const screening = lines.filter((l) => l.type === 'screening') as unknown as ScreeningEvent[];
     return { exitCode, screening, lines, stderr, wallMs: performance.now() - started };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

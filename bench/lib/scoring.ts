@@ -11,8 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TRUTH_FILE } from '../../appliance/camera/recording.ts';
 import type { TruthLine } from '../../appliance/cli/simulate.ts';
-import type { Box, Decision } from '../../appliance/core/types.ts';
-import type { ScreeningEventDetail } from '../../appliance/screening/screeningStage.ts';
+import type { Box, Decision, ScreeningEvent } from '../../appliance/core/types.ts';
 import { iou } from '../../appliance/tracking/personTracker.ts';
 import { REPO_ROOT } from './runRecording.ts';
 
@@ -37,27 +36,27 @@ export function shouldHaveReading(person: TruthPerson): boolean {
 export interface MatchedPerson {
   truth: TruthPerson;
   /** The `end` event matched to this truth person (the one covering most of it), or null. */
-  end: ScreeningEventDetail | null;
+  end: ScreeningEvent | null;
   tracks: number;
 }
 
 export interface ScreeningMatch {
   persons: MatchedPerson[];
   /** `end` events that match no truth person (false persons). */
-  unmatchedEnds: ScreeningEventDetail[];
+  unmatchedEnds: ScreeningEvent[];
   /** Tracks whose boxes belong to two or more truth persons. */
   swappedTracks: number;
   ends: number;
 }
 
-export function matchEvents(truth: TruthPerson[], events: ScreeningEventDetail[]): ScreeningMatch {
+export function matchEvents(truth: TruthPerson[], events: ScreeningEvent[]): ScreeningMatch {
   const ends = events.filter((e) => e.kind === 'end');
   const boxAt = new Map<string, Map<number, Box>>();
   for (const person of truth) {
     boxAt.set(person.personId, new Map(person.boxes.map(([frame, ...box]) => [frame, box as Box])));
   }
-  const byTruth = new Map<string, { end: ScreeningEventDetail; votes: number }[]>();
-  const unmatchedEnds: ScreeningEventDetail[] = [];
+  const byTruth = new Map<string, { end: ScreeningEvent; votes: number }[]>();
+  const unmatchedEnds: ScreeningEvent[] = [];
   let swappedTracks = 0;
   for (const end of ends) {
     const votes = new Map<string, number>();

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../appliance/config/load.ts';
+import type { HealthReport as Health } from '../../appliance/core/health.ts';
 import { type Appliance, startAppliance } from '../../appliance/main.ts';
-import type { Health } from '../../appliance/server/healthRoutes.ts';
 import { tempDir, waitFor } from '../helpers/tempDir.ts';
 
 describe('the appliance on the simulated entrance', () => {
@@ -109,10 +109,15 @@ describe('screening counts in health', () => {
     const loaded = loadConfig({ dataDir: `${dir}/data`, source: `recording:${dir}/rec?pace=fast` });
     const appliance = await startAppliance({ loaded, headless: true });
     const ends: string[] = [];
-    appliance.bus.on('screening', (event) => {
-      if (event.kind === 'end') ends.push(event.decision);
-    });
+    appliance.bus.on(
+      'screening',
+      (event) => {
+        if (event.kind === 'end') ends.push(event.decision);
+      },
+      { name: 'test' },
+    );
     await appliance.finished;
+    await appliance.bus.drain();
     const screened = appliance.health().cameras[0].screened;
     await appliance.stop();
     expect(ends.length).toBeGreaterThanOrEqual(3);

@@ -13,11 +13,10 @@ import type { PixelFrame } from '../../appliance/camera/gstreamerSource.ts';
 import { RecordingWriter } from '../../appliance/camera/recording.ts';
 import { createVisibleGstSource, parseVisibleSourceUri } from '../../appliance/camera/visibleSource.ts';
 import { loadConfig } from '../../appliance/config/load.ts';
-import type { Box, Face } from '../../appliance/core/types.ts';
+import type { Box, Face, ScreeningEvent } from '../../appliance/core/types.ts';
 import { BlazeFaceDetector } from '../../appliance/detection/blazeface.ts';
 import { mapFace } from '../../appliance/detection/registration.ts';
 import { type Appliance, startAppliance, VISIBLE_FACE_MODEL } from '../../appliance/main.ts';
-import type { ScreeningEventDetail } from '../../appliance/screening/screeningStage.ts';
 import { applyHomography, type Homography } from '../../calibration/homography.ts';
 import { tempDir, waitFor } from '../helpers/tempDir.ts';
 
@@ -214,7 +213,8 @@ describe('bi-spectrum camera: visible faces mapped into the thermal image', () =
     const misplaced = markedPairs();
     misplaced[2].thermal.x += 8;
     const refused = await admin.post('/api/registration/door-1').send({ pairs: misplaced });
-    expect(refused.status).toBe(400);
+    // Well-formed points whose fit is over the limits: unprocessable, like every such refusal.
+    expect(refused.status).toBe(422);
     expect(refused.body.error).toContain('pairs[2]');
     expect(refused.body.fit.figures.rmsPx).toBeGreaterThan(2);
     expect((await admin.get('/api/registration/door-1')).body.active).toBeNull();
@@ -239,10 +239,10 @@ describe('bi-spectrum camera: visible faces mapped into the thermal image', () =
 
   it('after a restart, screens the replay with the visible faces mapped into thermal pixels', async () => {
     appliance = await start();
-    const events: ScreeningEventDetail[] = [];
-    appliance.bus.on('screening', (event) => events.push(event as ScreeningEventDetail));
+    const events: ScreeningEvent[] = [];
+    appliance.bus.on('screening', (event) => events.push(event), { name: 'collector', delivery: 'inline' });
     // The registration committed before the restart is in force.
-    expect(appliance.registrations.active('door-1')?.committedBy).toBe('admin');
+    expect(appliance.stores.registrations.latest('door-1')?.committedBy).toBe('admin');
 
     await waitFor(
       () => appliance!.health().cameras[0].state === 'ended' || null,
@@ -272,7 +272,7 @@ describe('bi-spectrum camera: visible faces mapped into the thermal image', () =
     // The replay ends with the thermal recording; the visible one may still have a few frames to go.
     expect(health.visible.framesIn, why).toBeGreaterThanOrEqual(DURATION_S * VISIBLE.fps - 10);
     expect(health.visible.detections, why).toBeGreaterThan(20);
-    expect(health.faces.registrationId).toBe(appliance.registrations.active('door-1')?.id);
+    expect(health.faces.registrationId).toBe(appliance.stores.registrations.latest('door-1')?.id);
     expect(health.faces.detector).toBe('visible');
     // Every processed frame is accounted for: visible faces, a skipped frame, or the thermal detector,
     // which served only until the first visible frame was detected.

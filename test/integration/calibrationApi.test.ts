@@ -2,14 +2,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CalibrationSessions,
-  type ReferenceTarget,
-  type SessionView,
-} from '../../appliance/calibrationSessions.ts';
-import { loadConfig, type ReferenceConfig } from '../../appliance/config/load.ts';
+import { loadConfig, type ReferenceConfig, referenceWithCalibration } from '../../appliance/config/load.ts';
 import { EventBus } from '../../appliance/core/eventBus.ts';
 import type { ThermalFrame } from '../../appliance/core/types.ts';
+import { CalibrationSessions, type SessionView } from '../../appliance/features/calibration/sessions.ts';
 import { type Appliance, startAppliance } from '../../appliance/main.ts';
 import { CalibrationHistory } from '../../appliance/store/calibrations.ts';
 import { apparentTemperature } from '../../calibration/reference.ts';
@@ -154,7 +150,7 @@ describe('calibration API on the running appliance (simulated entrance)', () => 
     expect((await admin.post(`/api/calibration/sessions/${session.id}/commit`).send({})).status).toBe(409);
     expect((await admin.post(`/api/calibration/sessions/${session.id}/discard`).send({})).status).toBe(409);
 
-    expect(appliance.calibration.active('entrance-1')?.id).toBe(committedId);
+    expect(appliance.stores.calibrations.latest('entrance-1')?.id).toBe(committedId);
     const health = await admin.get('/api/health');
     expect(health.body.cameras[0].reference.region).toEqual(region);
   });
@@ -204,7 +200,7 @@ describe('calibration API on the running appliance (simulated entrance)', () => 
   it('applies the committed calibration again after a restart', async () => {
     await appliance.stop();
     appliance = await start();
-    expect(appliance.calibration.active('entrance-1')?.id).toBe(committedId);
+    expect(appliance.stores.calibrations.latest('entrance-1')?.id).toBe(committedId);
     await waitFor(() => appliance.health().cameras[0].reference, 10_000, 'a first frame after restart');
     expect(appliance.health().cameras[0].reference?.region).toEqual(committedRegion);
     // Sessions (logins) do not survive the restart: that is by design.
@@ -242,18 +238,20 @@ describe('the acceptance rule on synthetic frames', () => {
   async function run(sensor: Sensor, region?: typeof BLACKBODY, pipelineOffsetC = -0.4) {
     const bus = new EventBus();
     let now = 1_700_000_000_000;
-    const target: ReferenceTarget & { applied: ReferenceConfig | null } = {
-      referenceConfig: REFERENCE,
-      applied: null,
-      setReference(reference) {
-        this.applied = reference;
+    // What the camera does on a commit: apply the record over its reference configuration.
+    const target: { applied: ReferenceConfig | null } = { applied: null };
+    bus.on(
+      'calibration.committed',
+      ({ record }) => {
+        target.applied = referenceWithCalibration(REFERENCE, record);
       },
-    };
+      { name: 'camera', delivery: 'inline' },
+    );
     const history = await CalibrationHistory.open(path.join(tempDir(), 'calibrations.json'));
     const sessions = new CalibrationSessions({
       bus,
       history,
-      cameras: new Map([['cam', target]]),
+      cameraIds: ['cam'],
       now: () => now,
     });
     let seed = 12345;
@@ -302,6 +300,8 @@ describe('the acceptance rule on synthetic frames', () => {
           noiseC: 0.04,
           gain: 1,
         },
+        referenceRegion: null,
+        calibrationId: null,
       };
       // As the pipeline does: add its apparent-domain offset to every pixel, and say so on the frame.
       const applied =
@@ -309,7 +309,14 @@ describe('the acceptance rule on synthetic frames', () => {
         apparentTemperature(35 - pipelineOffsetC, REFERENCE.emissivity, ROOM_C);
       for (let i = 0; i < celsius.length; i++) celsius[i] += applied;
       frame.correction = { offsetC: applied, gain: 1, pivotC: 0 };
-      bus.emit('frame.thermal', frame);
+      bus.emit('frame', {
+        cameraId: 'cam',
+        seq,
+        capturedAt: now,
+        thermal: frame,
+        reference: frame.reference,
+        tracks: [],
+      });
       seq++;
       now += 100;
     };

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import express, { Router } from 'express';
+import { Router } from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,15 +9,15 @@ import {
   constantTimeEqual,
   hashPassword,
   LoginLimiter,
-  requireRole,
   SCRYPT_DEFAULTS,
   SessionTable,
   verifyPassword,
-} from '../../appliance/server/auth.ts';
-import { authRoutes } from '../../appliance/server/authRoutes.ts';
-import { createHttpApp } from '../../appliance/server/httpApp.ts';
-import { userRoutes } from '../../appliance/server/userRoutes.ts';
-import { openStore } from '../../appliance/store/store.ts';
+} from '../../appliance/features/users/auth.ts';
+import { authRoutes } from '../../appliance/features/users/authRoutes.ts';
+import { userRoutes } from '../../appliance/features/users/userRoutes.ts';
+import { requireRole } from '../../appliance/http/guards.ts';
+import { createHttpApp } from '../../appliance/http/httpApp.ts';
+import { openStores as openStore } from '../../appliance/store/store.ts';
 import { tempDir } from '../helpers/tempDir.ts';
 
 /** Cheap scrypt for tests that only need a hash, not its cost. */
@@ -31,11 +31,10 @@ async function appWith(dataDir: string, options: Partial<AuthOptions> = {}) {
   const probe = Router();
   probe.get('/probe/staff', requireRole('staff'), (_req, res) => void res.json({ ok: 'staff' }));
   probe.post('/probe/admin', requireRole('admin'), (_req, res) => void res.json({ ok: 'admin' }));
-  const app = createHttpApp({
-    apiRouters: [authRoutes(auth), userRoutes(auth, store.users), probe],
-    uiDir: dataDir,
-  });
-  return { store, auth, token, app };
+  const http = createHttpApp({ uiDir: dataDir });
+  const audit = () => {};
+  http.api.use(authRoutes(auth, audit), userRoutes(auth, store.users, audit), probe);
+  return { store, auth, token, app: http.app };
 }
 
 describe('passwords', () => {
@@ -275,13 +274,11 @@ describe('login, roles and request guards', () => {
     expect(nobody.body.error).toBe('username or password is wrong');
   });
 
-  it('requireRole without the auth router fails closed', async () => {
-    const app = express();
-    app.get('/x', requireRole('staff'), (_req, res) => void res.send('open'));
-    app.use(
-      ((_error, _req, res, _next) => void res.status(500).send('refused')) as express.ErrorRequestHandler,
-    );
-    const res = await request(app).get('/x');
-    expect(res.status).toBe(500);
+  it('requireRole without the users feature fails closed with 503', async () => {
+    const http = createHttpApp({ uiDir: tempDir() });
+    http.api.get('/x', requireRole('staff'), (_req, res) => void res.send('open'));
+    const res = await request(http.app).get('/api/x');
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatch(/users feature is not running/);
   });
 });

@@ -1,14 +1,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { EventBus } from '../../appliance/core/eventBus.ts';
 import type { Face, ThermalFrame, VisibleFrame } from '../../appliance/core/types.ts';
 import {
-  RegisteredFaces,
   type RegistrationCamera,
   RegistrationError,
   type RegistrationPair,
   RegistrationService,
-} from '../../appliance/registration.ts';
+} from '../../appliance/features/registration/service.ts';
+import { RegisteredFaces } from '../../appliance/pipeline/registeredFaces.ts';
+import { RegistrationHistory } from '../../appliance/store/registrations.ts';
 import { applyHomography, type Homography } from '../../calibration/homography.ts';
 import { tempDir } from '../helpers/tempDir.ts';
 
@@ -35,8 +37,8 @@ function pairs(n = VISIBLE_POINTS.length, H: Homography = TRUE_H): RegistrationP
   return VISIBLE_POINTS.slice(0, n).map((visible) => ({ visible, thermal: applyHomography(H, visible) }));
 }
 
-async function open(dir: string, now = () => Date.parse('2026-11-22T10:00:00Z')) {
-  return RegistrationService.open({ dataDir: dir, cameras, now });
+async function open(dir: string, now = () => Date.parse('2026-11-22T10:00:00Z'), bus?: EventBus) {
+  return new RegistrationService({ history: await RegistrationHistory.open(dir), cameras, bus, now });
 }
 
 async function refusal(promise: Promise<unknown> | (() => unknown)): Promise<RegistrationError> {
@@ -151,9 +153,13 @@ describe('RegistrationService', () => {
 
   it('keeps every commit (who, when, pairs, H, errors), puts the latest in force, and again after a restart', async () => {
     const dir = tempDir();
-    const service = await open(dir);
+    const bus = new EventBus();
+    const service = await open(dir, undefined, bus);
     const committed: string[] = [];
-    service.onCommit((r) => committed.push(r.id));
+    bus.on('registration.committed', (event) => committed.push(event.record.id), {
+      name: 'test',
+      delivery: 'inline',
+    });
     const first = (await service.commit('door', pairs(), 'alice')).record;
     const shifted: Homography = [...TRUE_H];
     shifted[2] += 3;
@@ -218,7 +224,11 @@ describe('RegisteredFaces', () => {
 
   it('uses the thermal detector without a registration and says why', async () => {
     const registrations = await open(tempDir());
-    const source = new RegisteredFaces({ cameraId: 'door', registrations, capture: lookup([face]) });
+    const source = new RegisteredFaces({
+      cameraId: 'door',
+      registration: registrations.active('door'),
+      capture: lookup([face]),
+    });
     expect(source.faces(thermal(visibleFrame), [])).toBeNull();
     expect(source.health()).toMatchObject({ detector: 'thermal', framesThermal: 1, framesVisible: 0 });
     expect(source.health().reason).toContain('no registration');
@@ -227,7 +237,11 @@ describe('RegisteredFaces', () => {
   it('maps visible faces into thermal pixels with the registration in force', async () => {
     const registrations = await open(tempDir());
     const { record } = await registrations.commit('door', pairs(), 'admin');
-    const source = new RegisteredFaces({ cameraId: 'door', registrations, capture: lookup([face]) });
+    const source = new RegisteredFaces({
+      cameraId: 'door',
+      registration: registrations.active('door'),
+      capture: lookup([face]),
+    });
     const faces = source.faces(thermal(visibleFrame), [])!;
     expect(faces).toHaveLength(1);
     const corner = applyHomography(TRUE_H, { x: 200, y: 100 });
@@ -249,24 +263,36 @@ describe('RegisteredFaces', () => {
   it('falls back to the thermal detector when no detected visible frame is near in time, or no detector', async () => {
     const registrations = await open(tempDir());
     await registrations.commit('door', pairs(), 'admin');
-    const late = new RegisteredFaces({ cameraId: 'door', registrations, capture: lookup(null, -5000) });
+    const late = new RegisteredFaces({
+      cameraId: 'door',
+      registration: registrations.active('door'),
+      capture: lookup(null, -5000),
+    });
     expect(late.faces(thermal(), [])).toBeNull();
     expect(late.health().reason).toContain('within ±60 ms');
     expect(late.health().framesThermal).toBe(1);
     // The visible stream is running (a detected frame 110 ms ago): this frame gets no faces instead
     // of the thermal detector's, so the person's box does not jump between detectors.
-    const gap = new RegisteredFaces({ cameraId: 'door', registrations, capture: lookup(null, 900) });
+    const gap = new RegisteredFaces({
+      cameraId: 'door',
+      registration: registrations.active('door'),
+      capture: lookup(null, 900),
+    });
     expect(gap.faces(thermal(), [])).toEqual([]);
     expect(gap.health()).toMatchObject({ framesWithoutVisible: 1, framesThermal: 0 });
     const noModel = new RegisteredFaces({
       cameraId: 'door',
-      registrations,
+      registration: registrations.active('door'),
       capture: lookup([face]),
       detectorProblem: 'model file missing',
     });
     expect(noModel.faces(thermal(visibleFrame), [])).toBeNull();
     expect(noModel.health().reason).toContain('model file missing');
-    const noStream = new RegisteredFaces({ cameraId: 'door', registrations, capture: null });
+    const noStream = new RegisteredFaces({
+      cameraId: 'door',
+      registration: registrations.active('door'),
+      capture: null,
+    });
     expect(noStream.faces(thermal(), [])).toBeNull();
     expect(noStream.health().reason).toContain('no visible source configured');
   });

@@ -6,6 +6,7 @@ import type {
   Measurement,
   QualityFlag,
   ReferenceStateName,
+  ScreeningEvent,
   ThermalFrame,
 } from '../../appliance/core/types.ts';
 import {
@@ -16,11 +17,7 @@ import {
   type PersonSample,
   personReading,
 } from '../../appliance/screening/decisionRules.ts';
-import {
-  type ScreeningConfig,
-  type ScreeningEventDetail,
-  ScreeningStage,
-} from '../../appliance/screening/screeningStage.ts';
+import { type ScreeningConfig, ScreeningStage } from '../../appliance/screening/screeningStage.ts';
 import { constantOffsetModel } from '../../calibration/skinCore.ts';
 
 const MODEL = constantOffsetModel(1.25);
@@ -43,6 +40,7 @@ function reading(skinC: number, goodFrames = 9): PersonReading {
     windowFrames: Math.min(9, goodFrames),
     referenceOffsetC: 0,
     at: 0,
+    calibrationId: null,
   };
 }
 
@@ -77,7 +75,12 @@ describe('decision rules at their boundaries', () => {
 
   it('few good frames turn normal into retest but never lower an elevated reading', () => {
     expect(at(35.5, 2).decision).toBe('retest');
-    expect(at(35.5, 2).reasons.join()).toMatch(/only 2 good frames/);
+    expect(
+      at(35.5, 2)
+        .reasons.map((r) => r.text)
+        .join(),
+    ).toMatch(/only 2 good frames/);
+    expect(at(35.5, 2).reasons.map((r) => r.code)).toEqual(['measure-again']);
     expect(at(35.5, 3).decision).toBe('normal');
     expect(at(38.5 - 1.25, 1).decision).toBe('elevated');
   });
@@ -104,9 +107,10 @@ describe('decision rules at their boundaries', () => {
   });
 
   it('no reading: invalid with the reasons', () => {
-    expect(decideReading(null, ABSOLUTE, RULES, ['x'])).toEqual({
+    const x = { code: 'measure-again' as const, text: 'x' };
+    expect(decideReading(null, ABSOLUTE, RULES, [x])).toEqual({
       decision: 'invalid',
-      reasons: ['x'],
+      reasons: [x],
       skinC: null,
       estimatedCoreC: null,
     });
@@ -148,27 +152,32 @@ describe('glasses', () => {
       sample(null, { flags: ['too-far'] }),
     ];
     expect(personReading(samples, RULES)).toBeNull();
-    expect(invalidReasons(samples)[0]).toBe('glasses: eyes not measurable (remove glasses)');
+    expect(invalidReasons(samples)[0]).toEqual({
+      code: 'remove-glasses',
+      text: 'glasses: eyes not measurable (remove glasses)',
+    });
     expect(personReading(samples.slice(0, 9), RULES)?.skinC).toBe(35.2);
   });
 });
 
 describe('invalid reasons', () => {
   it('names the problem in words a person at the door understands', () => {
+    const texts = (reasons: { text: string }[]) => reasons.map((r) => r.text);
     expect(invalidReasons([sample(null, { flags: ['too-far'] })])).toEqual([NEVER_AT_MEASUREMENT_POINT]);
-    expect(invalidReasons([sample(null, { flags: ['eyes-obstructed'] })])).toEqual([
+    expect(texts(invalidReasons([sample(null, { flags: ['eyes-obstructed'] })]))).toEqual([
       'glasses: eyes not measurable (remove glasses)',
     ]);
     expect(
       invalidReasons([sample(36, { flags: ['reference-not-stable'], referenceState: 'occluded' })]),
-    ).toEqual(['reference not stable: blackbody occluded']);
+    ).toEqual([{ code: 'reference-not-stable', text: 'reference not stable: blackbody occluded' }]);
     const mixed = [
       sample(null, { flags: ['too-far'] }),
       sample(36, { flags: ['not-frontal'] }),
       sample(36, { flags: ['not-frontal'] }),
       sample(36, { flags: ['faces-too-close', 'not-frontal'] }),
     ];
-    expect(invalidReasons(mixed)).toEqual([
+    expect(invalidReasons(mixed).map((r) => r.code)).toEqual(['look-at-camera', 'one-at-a-time']);
+    expect(texts(invalidReasons(mixed))).toEqual([
       'not facing the camera: look at the camera',
       'two faces too close: one person at a time',
     ]);
@@ -199,19 +208,17 @@ interface ScriptedFrame {
   flatField?: boolean;
 }
 
-function runStage(frames: ScriptedFrame[], screening: ScreeningConfig = SCREENING): ScreeningEventDetail[] {
+function runStage(frames: ScriptedFrame[], screening: ScreeningConfig = SCREENING): ScreeningEvent[] {
   const bus = new EventBus();
-  const events: ScreeningEventDetail[] = [];
-  bus.on('screening', (event) => events.push(event as ScreeningEventDetail));
+  const events: ScreeningEvent[] = [];
+  bus.on('screening', (event) => events.push(event), { name: 'test', delivery: 'inline' });
   let current: ScriptedFrame = frames[0];
-  let ids = 0;
   const stage = new ScreeningStage({
     cameraId: 'cam',
     applianceId: 'app',
     bus,
     screening,
     model: MODEL,
-    referenceRegion: () => ({ x: 200, y: 50, width: 20, height: 20 }),
     detectFaces: (_frame, exclude) => {
       expect(exclude).toEqual([[200, 50, 20, 20]]);
       return current.faces.map(
@@ -235,7 +242,6 @@ function runStage(frames: ScriptedFrame[], screening: ScreeningConfig = SCREENIN
         flags: scripted.flags ?? [],
       };
     },
-    newEventId: () => `e${++ids}`,
   });
   frames.forEach((f, seq) => {
     current = f;
@@ -250,6 +256,8 @@ function runStage(frames: ScriptedFrame[], screening: ScreeningConfig = SCREENIN
       reference: { state, reason: state, measuredC: 35, setpointC: 35, offsetC: 0.2, noiseC: 0.05, gain: 1 },
       flatField: f.flatField ?? false,
       reflectedC: 21,
+      referenceRegion: { x: 200, y: 50, width: 20, height: 20 },
+      calibrationId: null,
     };
     stage.process(frame);
   });
@@ -322,7 +330,9 @@ describe('ScreeningStage', () => {
     expect(glasses.at(-1)?.reasons).toEqual(['glasses: eyes not measurable (remove glasses)']);
     const far = runStage([...walkIn(36, 0), ...emptyFrames(20)]);
     expect(far.at(-1)?.decision).toBe('invalid');
-    expect(far.at(-1)?.reasons).toEqual([NEVER_AT_MEASUREMENT_POINT]);
+    expect(far.at(-1)?.reasons).toEqual([NEVER_AT_MEASUREMENT_POINT.text]);
+    expect(far.at(-1)?.reasonCodes).toEqual(['never-at-measurement-point']);
+    expect(far.at(-1)?.state).toBe('invalid');
   });
 
   it('a flat-field freeze neither ends nor splits a person', () => {

@@ -21,8 +21,8 @@
  */
 import { celsiusToRaw, type ObjectParameters } from '../../../calibration/radiometry.ts';
 import { apparentTemperature } from '../../../calibration/reference.ts';
-import type { Box, Point } from '../../core/types.ts';
 import type { CameraProfile } from '../../core/cameraProfile.ts';
+import type { Box, Point } from '../../core/types.ts';
 import { SeededRandom } from './random.ts';
 
 export interface SceneOptions {

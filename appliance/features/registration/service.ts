@@ -11,27 +11,21 @@
  * far from that plane. Mark the points at the measurement distance.
  */
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import {
   estimateHomography,
   type Homography,
   HomographyError,
   type PointPair,
   reprojectionError,
-} from '../calibration/homography.ts';
-import type { VisibleCapture } from './camera/visibleSource.ts';
-import { CanthusError } from './core/errors.ts';
-import { log } from './core/log.ts';
-import type { Box, Face, Point, ThermalFrame } from './core/types.ts';
-import { mapFace } from './detection/registration.ts';
-import { JsonDocument } from './store/jsonFile.ts';
+} from '../../../calibration/homography.ts';
+import { ServiceError } from '../../core/errors.ts';
+import type { EventBus } from '../../core/eventBus.ts';
+import { log } from '../../core/log.ts';
+import type { RegistrationFigures, RegistrationPair, RegistrationRecord } from '../../core/records.ts';
+import type { Point } from '../../core/types.ts';
+import type { RegistrationHistory } from '../../store/registrations.ts';
 
-export interface RegistrationPair {
-  /** Visible-image pixel (the profile's visible size). */
-  visible: Point;
-  /** Thermal-image pixel. */
-  thermal: Point;
-}
+export type { RegistrationPair, RegistrationRecord } from '../../core/records.ts';
 
 /** What a registration is judged by. */
 export const REGISTRATION_LIMITS = {
@@ -42,16 +36,6 @@ export const REGISTRATION_LIMITS = {
   /** Largest single distance, thermal pixels: one misplaced point is refused even when the RMS passes. */
   maxPointPx: 4,
 } as const;
-
-export interface RegistrationFigures {
-  pairs: number;
-  /** Pairs beyond the 4 a homography needs: with none the fit is exact and the error proves nothing. */
-  redundantPairs: number;
-  rmsPx: number;
-  maxPx: number;
-  /** Distance for each pair, in the order given, thermal pixels. */
-  perPointPx: number[];
-}
 
 export interface RegistrationFit {
   cameraId: string;
@@ -67,33 +51,16 @@ export interface RegistrationFit {
   notes: string[];
 }
 
-export interface RegistrationRecord {
-  id: string;
-  cameraId: string;
-  committedBy: string;
-  committedAt: string;
-  /** Image sizes the points refer to. */
-  visibleSize: { width: number; height: number };
-  thermalSize: { width: number; height: number };
-  pairs: RegistrationPair[];
-  homography: Homography;
-  figures: RegistrationFigures;
-  limits: { maxRmsPx: number; maxPointPx: number };
-  /** Committed although over the limits (`force`), with the failures it had. */
-  forced: boolean;
-  failures: string[];
-}
-
 export type RegistrationErrorKind = 'invalid' | 'not-found' | 'unprocessable';
 
-export class RegistrationError extends CanthusError {
+export class RegistrationError extends ServiceError {
   constructor(
-    readonly kind: RegistrationErrorKind,
+    kind: RegistrationErrorKind,
     message: string,
-    /** The fit, when the refusal is about its figures. */
+    /** The fit, when the refusal is about its figures: it goes with the refusal, so the admin sees which point is off. */
     readonly fit: RegistrationFit | null = null,
   ) {
-    super(message);
+    super(kind, message, fit ? { fit } : {});
     this.name = 'RegistrationError';
   }
 }
@@ -105,48 +72,30 @@ export interface RegistrationCamera {
   profile: string;
 }
 
-interface RegistrationsFile {
-  version: 1;
-  registrations: RegistrationRecord[];
-}
-
-export const REGISTRATIONS_FILE = 'registrations.json';
-
 export interface RegistrationServiceOptions {
-  dataDir: string;
+  history: RegistrationHistory;
   /** Camera id → image sizes. */
   cameras: ReadonlyMap<string, RegistrationCamera>;
+  /** Commits are published as `registration.committed` (the camera puts them in force). */
+  bus?: EventBus;
   now?: () => number;
 }
 
 export class RegistrationService {
-  readonly #doc: JsonDocument<RegistrationsFile>;
+  readonly #history: RegistrationHistory;
   readonly #cameras: ReadonlyMap<string, RegistrationCamera>;
+  readonly #bus: EventBus | null;
   readonly #now: () => number;
-  readonly #listeners: ((record: RegistrationRecord) => void)[] = [];
 
-  private constructor(
-    doc: JsonDocument<RegistrationsFile>,
-    cameras: ReadonlyMap<string, RegistrationCamera>,
-    now: () => number,
-  ) {
-    this.#doc = doc;
-    this.#cameras = cameras;
-    this.#now = now;
-  }
-
-  /** Opens (or creates) DATA/registrations.json; a file it cannot parse stops the start. */
-  static async open(options: RegistrationServiceOptions): Promise<RegistrationService> {
-    const doc = await JsonDocument.open<RegistrationsFile>(path.join(options.dataDir, REGISTRATIONS_FILE), {
-      what: 'registration history',
-      empty: () => ({ version: 1, registrations: [] }),
-      check: checkRegistrationsFile,
-    });
-    return new RegistrationService(doc, options.cameras, options.now ?? Date.now);
+  constructor(options: RegistrationServiceOptions) {
+    this.#history = options.history;
+    this.#cameras = options.cameras;
+    this.#bus = options.bus ?? null;
+    this.#now = options.now ?? Date.now;
   }
 
   get file(): string {
-    return this.#doc.file;
+    return this.#history.file;
   }
 
   get cameraIds(): string[] {
@@ -155,9 +104,7 @@ export class RegistrationService {
 
   /** The registration in force for a camera (the latest commit), or null. */
   active(cameraId: string): RegistrationRecord | null {
-    const all = this.#doc.data.registrations;
-    for (let i = all.length - 1; i >= 0; i--) if (all[i].cameraId === cameraId) return all[i];
-    return null;
+    return this.#history.latest(cameraId);
   }
 
   /** The homography in force for a camera, or null: what the frame path asks for every frame. */
@@ -167,13 +114,7 @@ export class RegistrationService {
 
   /** Oldest first; only those of `cameraId` when given. */
   history(cameraId?: string): readonly RegistrationRecord[] {
-    const all = this.#doc.data.registrations;
-    return cameraId === undefined ? all : all.filter((r) => r.cameraId === cameraId);
-  }
-
-  /** Called after every commit (the record is already on disk). */
-  onCommit(listener: (record: RegistrationRecord) => void): void {
-    this.#listeners.push(listener);
+    return this.#history.list(cameraId);
   }
 
   /**
@@ -278,9 +219,7 @@ export class RegistrationService {
       forced: !fit.passed,
       failures: fit.failures,
     };
-    await this.#doc.update((draft) => {
-      draft.registrations.push(record);
-    });
+    await this.#history.append(record);
     log.info(
       {
         camera: cameraId,
@@ -291,7 +230,7 @@ export class RegistrationService {
       },
       'registration committed',
     );
-    for (const listener of this.#listeners) listener(record);
+    this.#bus?.emit('registration.committed', { record });
     return { record, fit };
   }
 
@@ -311,134 +250,6 @@ export class RegistrationService {
       );
     }
     return camera;
-  }
-}
-
-/** What the face source needs of a camera's visible capture. */
-export type FaceLookup = Pick<VisibleCapture, 'facesFor' | 'maxSkewMs' | 'lastDetectedAt'>;
-
-/**
- * A visible stream that had detected frames this recently is running: a thermal frame without a
- * detected partner then gets no faces (one frame missed) rather than the thermal detector's, whose
- * boxes differ and would make the person's box jump. Longer gaps mean the visible stream is down.
- */
-export const VISIBLE_GAP_MS = 1000;
-
-/** Where a camera's faces come from right now, and why. */
-export interface FaceSourceHealth {
-  detector: 'visible' | 'thermal';
-  reason: string;
-  /** Frames whose faces came from the visible image (mapped), and from the thermal detector. */
-  framesVisible: number;
-  framesThermal: number;
-  /** Frames without faces because their visible partner was not detected in time (stream running). */
-  framesWithoutVisible: number;
-  registrationId: string | null;
-}
-
-/**
- * Faces for the screening stage from the visible stream, mapped into thermal pixels with the
- * registration in force. `faces()` returns null whenever that is not possible (no registration, no
- * visible frame near in time, no detector), and the stage uses its thermal detector for the frame;
- * the reason is kept for health and logged when it changes.
- */
-export class RegisteredFaces {
-  readonly #cameraId: string;
-  readonly #registrations: RegistrationService;
-  readonly #capture: FaceLookup | null;
-  #detectorProblem: string | null;
-  #state: FaceSourceHealth;
-  #loggedAt = Number.NEGATIVE_INFINITY;
-
-  constructor(options: {
-    cameraId: string;
-    registrations: RegistrationService;
-    capture: FaceLookup | null;
-    /** Why visible detection cannot run (the model did not load), or null. */
-    detectorProblem?: string | null;
-  }) {
-    this.#cameraId = options.cameraId;
-    this.#registrations = options.registrations;
-    this.#capture = options.capture;
-    this.#detectorProblem = options.detectorProblem ?? null;
-    this.#state = {
-      detector: 'thermal',
-      reason: 'no frame yet',
-      framesVisible: 0,
-      framesThermal: 0,
-      framesWithoutVisible: 0,
-      registrationId: null,
-    };
-  }
-
-  set detectorProblem(problem: string | null) {
-    this.#detectorProblem = problem;
-  }
-
-  health(): FaceSourceHealth {
-    return { ...this.#state };
-  }
-
-  /** The frame's faces in thermal pixels, without those centred in an `exclude` box; null → use the thermal detector. */
-  faces(frame: ThermalFrame, exclude: readonly Box[]): Face[] | null {
-    const record = this.#registrations.active(this.#cameraId);
-    const found = this.#lookup(frame, record);
-    if (found === 'gap') {
-      this.#state.framesWithoutVisible++;
-      return [];
-    }
-    if (typeof found === 'string') {
-      this.#use('thermal', found, record);
-      this.#state.framesThermal++;
-      return null;
-    }
-    const faces: Face[] = [];
-    for (const face of found) {
-      let mapped: Face;
-      try {
-        mapped = mapFace(face, record!.homography);
-      } catch {
-        continue;
-      }
-      const [x, y, w, h] = mapped.box;
-      const cx = x + w / 2;
-      const cy = y + h / 2;
-      if (cx < 0 || cy < 0 || cx >= frame.width || cy >= frame.height) continue;
-      if (exclude.some(([ex, ey, ew, eh]) => cx >= ex && cx < ex + ew && cy >= ey && cy < ey + eh)) continue;
-      faces.push(mapped);
-    }
-    this.#use('visible', `visible faces mapped by registration ${record!.id}`, record);
-    this.#state.framesVisible++;
-    return faces;
-  }
-
-  #lookup(frame: ThermalFrame, record: RegistrationRecord | null): Face[] | string {
-    if (!this.#capture) return 'no visible source configured (visibleSource)';
-    if (!record) {
-      return `no registration: faces from the thermal image until an admin registers the visible stream (POST /api/registration/${this.#cameraId})`;
-    }
-    if (this.#detectorProblem) return `visible face detector unavailable: ${this.#detectorProblem}`;
-    const result = this.#capture.facesFor(frame.capturedAt, frame.visible);
-    if (!result) {
-      const last = this.#capture.lastDetectedAt;
-      if (last !== null && Math.abs(frame.capturedAt - last) <= VISIBLE_GAP_MS) return 'gap';
-      return `no visible frame with detected faces within ±${this.#capture.maxSkewMs} ms of the thermal frame`;
-    }
-    return result.faces;
-  }
-
-  #use(detector: 'visible' | 'thermal', reason: string, record: RegistrationRecord | null): void {
-    const switched = detector !== this.#state.detector;
-    const reasonChanged = reason !== this.#state.reason;
-    this.#state.detector = detector;
-    this.#state.reason = reason;
-    this.#state.registrationId = detector === 'visible' ? (record?.id ?? null) : null;
-    // A change of detector is always logged; a new reason at most every 10 s (it can flicker per frame).
-    const now = Date.now();
-    if (switched || (reasonChanged && now - this.#loggedAt > 10_000)) {
-      this.#loggedAt = now;
-      log.info({ camera: this.#cameraId, detector, reason }, 'face detector');
-    }
   }
 }
 
@@ -466,21 +277,6 @@ function foldsImage(H: Homography, size: { width: number; height: number }): str
   const w = corners.map(([x, y]) => H[6] * x + H[7] * y + H[8]);
   if (w.every((v) => v > 0) || w.every((v) => v < 0)) return null;
   return 'sends part of the visible image to infinity (it folds the image over itself)';
-}
-
-function checkRegistrationsFile(data: unknown): string | null {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'expected a JSON object';
-  const registrations = (data as { registrations?: unknown }).registrations;
-  if (!Array.isArray(registrations)) return 'expected "registrations" to be an array';
-  for (const [index, record] of registrations.entries()) {
-    const r = record as Partial<RegistrationRecord> | null;
-    if (typeof r !== 'object' || r === null) return `registrations[${index}] is not an object`;
-    if (typeof r.id !== 'string' || typeof r.cameraId !== 'string')
-      return `registrations[${index}] needs "id" and "cameraId"`;
-    if (!Array.isArray(r.homography) || r.homography.length !== 9 || !r.homography.every(Number.isFinite))
-      return `registrations[${index}].homography must be 9 finite numbers`;
-  }
-  return null;
 }
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;

@@ -1,16 +1,13 @@
 /**
  * /api/calibration: sessions (admin) and the history with its export (admin and staff).
  */
-import { type RequestHandler, type Response, Router } from 'express';
-import {
-  ACCEPTANCE,
-  CalibrationSessionError,
-  type CalibrationSessions,
-  DURATION_LIMITS_S,
-  type SessionErrorKind,
-} from '../calibrationSessions.ts';
-import type { CalibrationRecord } from '../store/calibrations.ts';
-import { currentUser, EMPTY_BODY, HttpError, requireRole, validateBody } from './auth.ts';
+import { type Request, type RequestHandler, Router } from 'express';
+import type { CalibrationRecord } from '../../core/records.ts';
+import { csvTable } from '../../http/csv.ts';
+import { HttpError } from '../../http/errors.ts';
+import { currentUser, requireRole } from '../../http/guards.ts';
+import { EMPTY_BODY, validateBody } from '../../http/validate.ts';
+import { ACCEPTANCE, type CalibrationSessions, DURATION_LIMITS_S } from './sessions.ts';
 
 const regionSchema = {
   type: 'object',
@@ -48,36 +45,17 @@ export const SESSION_BODY = {
   },
 };
 
-const STATUS: Record<SessionErrorKind, number> = {
-  invalid: 400,
-  'not-found': 404,
-  conflict: 409,
-  unprocessable: 422,
-  unavailable: 503,
-};
-
-/** Service refusals become HTTP errors with the service's message. */
-function asHttp(error: unknown): unknown {
-  if (error instanceof CalibrationSessionError) {
-    const prefix = error.kind === 'invalid' ? 'invalid request: ' : '';
-    return new HttpError(STATUS[error.kind], prefix + error.message);
-  }
-  return error;
-}
-
-function handle(fn: (req: Parameters<RequestHandler>[0], res: Response) => unknown): RequestHandler {
-  return async (req, res) => {
-    try {
-      await fn(req, res);
-    } catch (error) {
-      throw asHttp(error);
-    }
-  };
-}
-
 export interface CalibrationRoutesOptions {
   /** Names the appliance in export file names. */
   applianceId: string;
+  /** Who did what, from where. */
+  audit: (
+    req: Request,
+    actor: string,
+    action: string,
+    target: string | null,
+    detail?: Record<string, unknown>,
+  ) => void;
 }
 
 export function calibrationRoutes(sessions: CalibrationSessions, options: CalibrationRoutesOptions): Router {
@@ -93,62 +71,44 @@ export function calibrationRoutes(sessions: CalibrationSessions, options: Calibr
     res.json({ ...ACCEPTANCE, durationS: DURATION_LIMITS_S });
   });
 
-  router.post(
-    '/calibration/sessions',
-    admin,
-    validateBody(SESSION_BODY),
-    handle(async (req, res) => {
-      const view = await sessions.start(req.body, currentUser(res)!.username);
-      res.status(201).location(`/api/calibration/sessions/${view.id}`).json(view);
-    }),
-  );
+  router.post('/calibration/sessions', admin, validateBody(SESSION_BODY), async (req, res) => {
+    const view = await sessions.start(req.body, currentUser(res)!.username);
+    options.audit(req, view.startedBy, 'calibration session started', view.cameraId, {
+      session: view.id,
+      values: view.values,
+    });
+    res.status(201).location(`/api/calibration/sessions/${view.id}`).json(view);
+  });
 
-  router.get(
-    '/calibration/sessions',
-    admin,
-    noStore,
-    handle((_req, res) => {
-      res.json(sessions.list());
-    }),
-  );
+  router.get('/calibration/sessions', admin, noStore, (_req, res) => {
+    res.json(sessions.list());
+  });
 
-  router.get(
-    '/calibration/sessions/:id',
-    admin,
-    noStore,
-    handle((req, res) => {
-      res.json(sessions.get(String(req.params.id)));
-    }),
-  );
+  router.get('/calibration/sessions/:id', admin, noStore, (req, res) => {
+    res.json(sessions.get(String(req.params.id)));
+  });
 
-  router.post(
-    '/calibration/sessions/:id/verify',
-    admin,
-    validateBody(EMPTY_BODY),
-    handle((req, res) => {
-      const view = sessions.verify(String(req.params.id), currentUser(res)!.username);
-      res.json(view);
-    }),
-  );
+  router.post('/calibration/sessions/:id/verify', admin, validateBody(EMPTY_BODY), (req, res) => {
+    const view = sessions.verify(String(req.params.id), currentUser(res)!.username);
+    res.json(view);
+  });
 
-  router.post(
-    '/calibration/sessions/:id/commit',
-    admin,
-    validateBody(EMPTY_BODY),
-    handle(async (req, res) => {
-      const record = await sessions.commit(String(req.params.id), currentUser(res)!.username);
-      res.status(201).json(record);
-    }),
-  );
+  router.post('/calibration/sessions/:id/commit', admin, validateBody(EMPTY_BODY), async (req, res) => {
+    const record = await sessions.commit(String(req.params.id), currentUser(res)!.username);
+    options.audit(req, record.committedBy, 'calibration committed', record.cameraId, {
+      calibration: record.id,
+      values: record.values,
+    });
+    res.status(201).json(record);
+  });
 
-  router.post(
-    '/calibration/sessions/:id/discard',
-    admin,
-    validateBody(EMPTY_BODY),
-    handle((req, res) => {
-      res.json(sessions.discard(String(req.params.id), currentUser(res)!.username));
-    }),
-  );
+  router.post('/calibration/sessions/:id/discard', admin, validateBody(EMPTY_BODY), (req, res) => {
+    const view = sessions.discard(String(req.params.id), currentUser(res)!.username);
+    options.audit(req, currentUser(res)!.username, 'calibration session discarded', view.cameraId, {
+      session: view.id,
+    });
+    res.json(view);
+  });
 
   const cameraFilter = (query: unknown): string | undefined => {
     const cameraId = (query as { cameraId?: unknown }).cameraId;
@@ -227,8 +187,7 @@ export const CSV_COLUMNS = [
 
 /** One line per commit; RFC 4180 quoting. */
 export function historyCsv(records: readonly CalibrationRecord[]): string {
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const r of records) {
+  const rows = records.map((r) => {
     const f = r.figures as Record<string, unknown>;
     const second = (f.secondReference ?? null) as { knownC?: number; errorC?: number | null } | null;
     const v = r.verification as { passed?: boolean; verifiedBy?: string; verifiedAt?: string };
@@ -256,15 +215,7 @@ export function historyCsv(records: readonly CalibrationRecord[]): string {
       verifiedBy: v.verifiedBy,
       verifiedAt: v.verifiedAt,
     };
-    lines.push(CSV_COLUMNS.map((column) => csvCell(row[column])).join(','));
-  }
-  return `${lines.join('\r\n')}\r\n`;
-}
-
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  let text = String(value);
-  // A spreadsheet must not run a cell as a formula.
-  if (typeof value === 'string' && /^[=+@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+    return row;
+  });
+  return csvTable(CSV_COLUMNS, rows);
 }

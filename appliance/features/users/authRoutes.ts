@@ -1,22 +1,15 @@
 /**
- * /api/setup, /api/login, /api/logout, /api/me. Mount this router before every other API router
- * (after health): it installs the CSRF guard and `Auth.authenticate` for all of /api.
+ * /api/setup, /api/login, /api/logout, /api/me. The users feature mounts this router first: it
+ * installs `Auth.authenticate` (the session lookup) for every later /api route.
  */
 import { Router } from 'express';
-import {
-  type Auth,
-  currentUser,
-  EMPTY_BODY,
-  HttpError,
-  LOGIN_BODY,
-  requireJsonForStateChange,
-  SETUP_BODY,
-  validateBody,
-} from './auth.ts';
+import { currentUser } from '../../http/guards.ts';
+import { EMPTY_BODY, validateBody } from '../../http/validate.ts';
+import { type Auth, LOGIN_BODY, SETUP_BODY } from './auth.ts';
+import type { AuditRequest } from './index.ts';
 
-export function authRoutes(auth: Auth): Router {
+export function authRoutes(auth: Auth, audit: AuditRequest): Router {
   const router = Router();
-  router.use(requireJsonForStateChange);
   router.use(auth.authenticate);
 
   router.get('/setup', (_req, res) => {
@@ -26,23 +19,27 @@ export function authRoutes(auth: Auth): Router {
 
   router.post('/setup', validateBody(SETUP_BODY), async (req, res) => {
     const user = await auth.completeSetup(req.body, req.ip ?? '');
+    audit(req, user.username, 'setup: first admin created', user.username);
     auth.startSession(res, user);
     res.status(201).json(user);
   });
 
   router.post('/login', validateBody(LOGIN_BODY), async (req, res) => {
+    let user: Awaited<ReturnType<Auth['login']>>;
     try {
-      const user = await auth.login(req.body, req.ip ?? '');
-      auth.startSession(res, user);
-      res.json(user);
+      user = await auth.login(req.body, req.ip ?? '');
     } catch (error) {
-      const retryAfterS = (error as { retryAfterS?: number }).retryAfterS;
-      if (error instanceof HttpError && retryAfterS) res.setHeader('Retry-After', String(retryAfterS));
+      audit(req, String(req.body.username), 'login refused');
       throw error;
     }
+    audit(req, user.username, 'login');
+    auth.startSession(res, user);
+    res.json(user);
   });
 
   router.post('/logout', validateBody(EMPTY_BODY), (req, res) => {
+    const user = currentUser(res);
+    if (user) audit(req, user.username, 'logout');
     auth.endSession(req, res);
     res.status(204).end();
   });

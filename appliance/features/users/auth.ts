@@ -1,7 +1,7 @@
 /**
  * Who may do what: password hashing (scrypt), first-run setup token, in-memory sessions in an
- * HttpOnly SameSite=Strict cookie, login lockout, roles, and the request guards every router uses
- * (JSON-only state changes against CSRF, body validation with ajv).
+ * HttpOnly SameSite=Strict cookie, login lockout. The guards every router uses (CSRF, roles, body
+ * validation) are in appliance/http/.
  *
  * Sessions live in memory: a restart logs everyone out. That is deliberate (no session secret to
  * store) and cheap on an appliance that restarts rarely.
@@ -9,14 +9,18 @@
 import { createHash, randomBytes, randomUUID, scrypt, timingSafeEqual } from 'node:crypto';
 import { existsSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv, type ErrorObject, type JSONSchemaType, type ValidateFunction } from 'ajv';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { log } from '../core/log.ts';
-import { writeFileAtomic } from '../store/jsonFile.ts';
-import type { Store } from '../store/store.ts';
-import { type PasswordHash, type Role, UserConflictError, type UserRecord } from '../store/users.ts';
-
-export type { Role } from '../store/users.ts';
+import { ServiceError } from '../../core/errors.ts';
+import { log } from '../../core/log.ts';
+import type { SessionUser } from '../../http/guards.ts';
+import { writeFileAtomic } from '../../store/jsonFile.ts';
+import {
+  type PasswordHash,
+  type Role,
+  UserConflictError,
+  type UserRecord,
+  type Users,
+} from '../../store/users.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Passwords
@@ -146,11 +150,6 @@ export class LoginLimiter {
 // ---------------------------------------------------------------------------------------------
 // Sessions
 
-export interface SessionUser {
-  username: string;
-  role: Role;
-}
-
 interface Session extends SessionUser {
   createdAt: number;
   lastSeenAt: number;
@@ -229,135 +228,6 @@ export function readCookie(req: Request, name: string): string | null {
 // ---------------------------------------------------------------------------------------------
 // Request guards
 
-/** A refusal with an HTTP status; the app's error handler sends `{ error: message }`. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
-
-const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-/**
- * CSRF guard: state changes only as `Content-Type: application/json`. Browsers cannot send that
- * cross-site without a CORS preflight (which this server never grants), and the session cookie is
- * SameSite=Strict on top.
- */
-export const requireJsonForStateChange: RequestHandler = (req, res, next) => {
-  if (STATE_CHANGING.has(req.method) && !req.is('application/json')) {
-    res.status(415).json({
-      error: `${req.method} ${req.originalUrl} needs Content-Type: application/json (got ${req.headers['content-type'] ?? 'none'})`,
-    });
-    return;
-  }
-  next();
-};
-
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
-/** Values never echoed in error messages. */
-const SECRET_FIELDS = new Set(['password', 'token']);
-
-/** Turns ajv errors into one sentence per field: which field, what is wrong, what is allowed. */
-export function describeBodyErrors(errors: ErrorObject[]): string {
-  const lines = new Set<string>();
-  for (const error of errors) {
-    const field = error.instancePath.slice(1).replaceAll('/', '.');
-    const secret = SECRET_FIELDS.has(field.split('.').pop() ?? '');
-    const got = secret || error.data === undefined ? '' : ` (got ${JSON.stringify(error.data)})`;
-    const described = (error.parentSchema as { description?: string } | undefined)?.description;
-    switch (error.keyword) {
-      case 'additionalProperties': {
-        const allowed = Object.keys((error.parentSchema?.properties as object) ?? {}).join(', ');
-        const prefix = field ? `${field}.` : '';
-        lines.add(`unknown field "${prefix}${error.params.additionalProperty}" (allowed: ${allowed})`);
-        break;
-      }
-      case 'required':
-        lines.add(`missing field "${field ? `${field}.` : ''}${error.params.missingProperty}"`);
-        break;
-      case 'type':
-        lines.add(
-          field
-            ? `${field}: must be ${error.params.type}${got}`
-            : `request body must be a JSON ${error.params.type}`,
-        );
-        break;
-      case 'minLength':
-        lines.add(`${field}: must have at least ${error.params.limit} characters`);
-        break;
-      case 'maxLength':
-        lines.add(`${field}: must have at most ${error.params.limit} characters`);
-        break;
-      case 'pattern':
-        lines.add(`${field}: ${described ?? `must match ${error.params.pattern}`}${got}`);
-        break;
-      case 'enum':
-        lines.add(
-          `${field}: must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}${got}`,
-        );
-        break;
-      case 'minimum':
-      case 'maximum':
-      case 'exclusiveMinimum':
-      case 'exclusiveMaximum':
-        lines.add(`${field}: must be ${error.params.comparison} ${error.params.limit}${got}`);
-        break;
-      default:
-        lines.add(`${field || 'request body'}: ${error.message}${got}`);
-    }
-  }
-  return [...lines].join('; ');
-}
-
-/** Compiles once; the middleware answers 400 with every problem, each naming its field. */
-export function validateBody<T>(schema: JSONSchemaType<T> | object): RequestHandler {
-  const validate = ajv.compile(schema) as ValidateFunction<T>;
-  return (req, res, next) => {
-    const body = req.body === undefined ? {} : req.body;
-    if (!validate(body)) {
-      res.status(400).json({ error: `invalid request: ${describeBodyErrors(validate.errors ?? [])}` });
-      return;
-    }
-    req.body = body;
-    next();
-  };
-}
-
-/** The logged-in user, set by `Auth.authenticate`; null when anonymous. */
-export function currentUser(res: Response): SessionUser | null {
-  return (res.locals.user as SessionUser | null | undefined) ?? null;
-}
-
-const ROLE_RANK: Record<Role, number> = { staff: 1, admin: 2 };
-
-/**
- * Lets the request through when the session's role is `role` or higher (admin includes staff):
- * 401 without a session, 403 with too small a role. Needs `Auth.authenticate` earlier in the chain
- * (the auth router installs it for every /api request); without it, it refuses with 500.
- */
-export function requireRole(role: Role): RequestHandler {
-  return (_req, res, next) => {
-    if (res.locals.authChecked !== true) {
-      next(new Error('requireRole used without Auth.authenticate before it: mount the auth router first'));
-      return;
-    }
-    const user = currentUser(res);
-    if (!user) {
-      res.status(401).json({ error: 'not logged in: POST /api/login first' });
-      return;
-    }
-    if (ROLE_RANK[user.role] < ROLE_RANK[role]) {
-      res.status(403).json({ error: `this needs the ${role} role; you are logged in as ${user.role}` });
-      return;
-    }
-    next();
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // The auth service
 
@@ -366,7 +236,8 @@ export const USERNAME_RULE =
   '3–32 characters: lower-case letters, digits, ".", "_" or "-", starting with a letter or digit';
 
 export interface AuthOptions {
-  store: Store;
+  /** The users and the data folder (for the setup token file). */
+  store: { readonly dataDir: string; readonly users: Users };
   /** Mark the cookie Secure (set when the appliance is served over TLS). */
   secureCookies?: boolean;
   idleMs?: number;
@@ -376,7 +247,7 @@ export interface AuthOptions {
 }
 
 export class Auth {
-  readonly #store: Store;
+  readonly #store: { readonly dataDir: string; readonly users: Users };
   readonly #secureCookies: boolean;
   readonly #sessions: SessionTable;
   readonly #limiter: LoginLimiter;
@@ -429,23 +300,32 @@ export class Auth {
     ip: string,
   ): Promise<SessionUser> {
     if (!this.setupRequired)
-      throw new HttpError(409, 'setup is already done: an admin exists; log in instead');
+      throw new ServiceError('conflict', 'setup is already done: an admin exists; log in instead');
     const key = `setup\u0000${ip}`;
     const wait = this.#limiter.retryAfterS(key, this.#now());
     if (wait > 0)
-      throw new HttpError(429, `too many wrong setup tokens from this address: try again in ${wait} s`);
+      throw new ServiceError(
+        'too-many',
+        `too many wrong setup tokens from this address: try again in ${wait} s`,
+      );
     if (this.#setupToken === null) {
-      throw new HttpError(409, 'no setup token is active: restart the appliance to get one (see its log)');
+      throw new ServiceError(
+        'conflict',
+        'no setup token is active: restart the appliance to get one (see its log)',
+      );
     }
     if (!constantTimeEqual(input.token, this.#setupToken)) {
       this.#limiter.fail(key, this.#now());
-      throw new HttpError(403, `setup token is wrong: use the one in ${this.setupTokenFile} or in the log`);
+      throw new ServiceError(
+        'forbidden',
+        `setup token is wrong: use the one in ${this.setupTokenFile} or in the log`,
+      );
     }
     const user = await this.#newUser(input.username, input.password, 'admin', null);
     try {
       await this.#store.users.add(user, { onlyIfNoUsers: true });
     } catch (error) {
-      if (error instanceof UserConflictError) throw new HttpError(409, error.message);
+      if (error instanceof UserConflictError) throw new ServiceError('conflict', error.message);
       throw error;
     }
     this.#setupToken = null;
@@ -460,11 +340,9 @@ export class Auth {
     const key = `${input.username}\u0000${ip}`;
     const wait = this.#limiter.retryAfterS(key, this.#now());
     if (wait > 0) {
-      throw Object.assign(
-        new HttpError(
-          429,
-          `too many failed logins for "${input.username}" from this address: try again in ${wait} s`,
-        ),
+      throw new ServiceError(
+        'too-many',
+        `too many failed logins for "${input.username}" from this address: try again in ${wait} s`,
         { retryAfterS: wait },
       );
     }
@@ -475,8 +353,8 @@ export class Auth {
     if (!user || !ok) {
       const locked = this.#limiter.fail(key, this.#now());
       log.warn({ username: input.username, ip, locked }, 'failed login');
-      throw new HttpError(
-        401,
+      throw new ServiceError(
+        'unauthenticated',
         locked > 0
           ? `username or password is wrong; too many failures: this username is locked for ${locked} s from this address`
           : 'username or password is wrong',
@@ -496,7 +374,7 @@ export class Auth {
     try {
       await this.#store.users.add(user);
     } catch (error) {
-      if (error instanceof UserConflictError) throw new HttpError(409, error.message);
+      if (error instanceof UserConflictError) throw new ServiceError('conflict', error.message);
       throw error;
     }
     log.info({ username: user.username, role: user.role, createdBy }, 'user created');
@@ -540,7 +418,7 @@ export class Auth {
     createdBy: string | null,
   ): Promise<UserRecord> {
     if (password.toLowerCase().includes(username.toLowerCase())) {
-      throw new HttpError(400, 'invalid request: password: must not contain the username');
+      throw new ServiceError('invalid', 'password: must not contain the username');
     }
     return {
       id: randomUUID(),
@@ -595,5 +473,3 @@ export const NEW_USER_BODY = {
   required: ['username', 'password', 'role'],
   properties: { username: usernameSchema, password: passwordSchema, role: { enum: ['admin', 'staff'] } },
 };
-
-export const EMPTY_BODY = { type: 'object', additionalProperties: false, properties: {} };

@@ -1,0 +1,57 @@
+/** The health report: what `/api/health` answers and the periodic `health` event carries. */
+import type { ListenerStats } from './eventBus.ts';
+import type { Decision, Region } from './types.ts';
+
+export interface CameraHealth {
+  id: string;
+  name: string;
+  profile: string;
+  source: string;
+  state: string;
+  reason: string;
+  since: string;
+  framesPerSecond: { in: number; processed: number; skipped: number };
+  totals: { in: number; processed: number; skipped: number; droppedAtSource: number; flatField: number };
+  lastFrameAt: string | null;
+  processingMs: number;
+  reference: {
+    state: string;
+    reason: string;
+    measuredC: number | null;
+    setpointC: number;
+    offsetC: number;
+    noiseC: number | null;
+    region: Region | null;
+  } | null;
+  /** The committed calibration in force, null while the camera runs on its configuration. */
+  calibrationId: string | null;
+  /** Persons screened since start, by final decision (counts only: no readings, no identities). */
+  screened: Record<Decision, number>;
+  /** Bi-spectrum cameras: the visible stream and where faces come from. */
+  visible?: unknown;
+  faces?: unknown;
+}
+
+export type FeatureState = 'starting' | 'running' | 'failed' | 'stopping' | 'stopped';
+
+export interface FeatureHealth {
+  name: string;
+  state: FeatureState;
+  /** Why it failed (start or health), null when running. */
+  reason: string | null;
+  /** What the feature reports of itself. */
+  detail?: Record<string, unknown>;
+}
+
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  /** Why the status is degraded, one sentence each. */
+  problems: string[];
+  version: string;
+  applianceId: string;
+  startedAt: string;
+  uptimeS: number;
+  cameras: CameraHealth[];
+  features: FeatureHealth[];
+  listeners: ListenerStats[];
+}

@@ -1,0 +1,30 @@
+/**
+ * The appliance's features, in start order (stopped in reverse). Adding one is a folder under
+ * appliance/features/ and a line here. `users` comes first: its router installs the session lookup
+ * the later routes' role checks need.
+ */
+import { calibrationFeature } from './features/calibration/index.ts';
+import { eventLinesFeature } from './features/eventLines/index.ts';
+import { eventStoreFeature } from './features/eventStore/index.ts';
+import type { Feature } from './features/feature.ts';
+import { healthFeature } from './features/health/index.ts';
+import { registrationFeature } from './features/registration/index.ts';
+import { screeningLogFeature } from './features/screeningLog/index.ts';
+import { usersFeature } from './features/users/index.ts';
+
+export interface FeatureListOptions {
+  /** `--events FILE|-`: every event as a JSON line. */
+  eventLines?: string;
+}
+
+export function featureList(options: FeatureListOptions = {}): Feature[] {
+  return [
+    usersFeature(),
+    healthFeature(),
+    eventStoreFeature(),
+    screeningLogFeature(),
+    calibrationFeature(),
+    registrationFeature(),
+    ...(options.eventLines ? [eventLinesFeature(options.eventLines)] : []),
+  ];
+}

@@ -1,0 +1,61 @@
+/**
+ * The event store feature: writes every screening event (with its person, alert and outbox rows),
+ * the audit log and calibration/registration commits into the SQLite store, writes a thermal
+ * snapshot for each person who ends or raises an alert, and serves /api/events.
+ *
+ * Its listeners are queued (never on the frame path) and keep every event; a write that fails is
+ * counted in health by the bus and does not stop the appliance.
+ */
+import type { Feature } from '../feature.ts';
+import { eventRoutes } from './routes.ts';
+import { writeSnapshot } from './snapshots.ts';
+
+export function eventStoreFeature(): Feature {
+  const unsubscribe: (() => void)[] = [];
+  let counts: () => Record<string, number> = () => ({});
+  return {
+    name: 'eventStore',
+    start(ctx) {
+      const events = ctx.stores.events;
+      const interrupted = events.closeInterrupted();
+      if (interrupted > 0)
+        ctx.log.warn(
+          { persons: interrupted },
+          'persons left open by the previous run were closed without a reading',
+        );
+      counts = () => events.counts();
+      unsubscribe.push(
+        ctx.bus.on(
+          'screening',
+          async (event) => {
+            const row = events.recordScreening(event);
+            ctx.log.debug({ event: event.id, kind: event.kind, person: row }, 'screening event stored');
+            if (event.crop && (event.kind === 'end' || event.alert)) {
+              const files = await writeSnapshot(events.snapshotsDir, row, event.crop);
+              events.setSnapshot(row, files.thermal, files.image);
+            }
+          },
+          { name: 'eventStore.screening' },
+        ),
+        ctx.bus.on('audit', (entry) => events.recordAudit(entry), { name: 'eventStore.audit' }),
+        ctx.bus.on(
+          'calibration.committed',
+          (event) => events.recordOutbox('calibration', event.id, event.record),
+          { name: 'eventStore.calibration' },
+        ),
+        ctx.bus.on(
+          'registration.committed',
+          (event) => events.recordOutbox('registration', event.id, event.record),
+          { name: 'eventStore.registration' },
+        ),
+      );
+      ctx.http?.api.use(eventRoutes(events, ctx.config.applianceId));
+    },
+    stop() {
+      for (const off of unsubscribe.splice(0)) off();
+    },
+    health() {
+      return counts();
+    },
+  };
+}

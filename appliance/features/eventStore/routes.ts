@@ -1,0 +1,197 @@
+/**
+ * The screening record for staff:
+ *   GET /api/events            persons screened, newest first; filters, cursor pagination (limit ≤ 500)
+ *   GET /api/events/:id        one person, with snapshot URLs
+ *   GET /api/events/:id/snapshot.jpg|png   the rendered image / the radiometric crop
+ *   GET /api/events.csv        the same rows as /api/events with the same filters (shift report)
+ * Every query parameter is checked; a bad one gets a 400 naming it, the value and what is allowed.
+ */
+import path from 'node:path';
+import { type Request, Router } from 'express';
+import { ServiceError } from '../../core/errors.ts';
+import type { Decision } from '../../core/types.ts';
+import { csvTable } from '../../http/csv.ts';
+import { requireRole } from '../../http/guards.ts';
+import type { EventStore, PersonFilter, PersonRecord } from '../../store/eventStore.ts';
+
+export const MAX_LIMIT = 500;
+const DEFAULT_LIMIT = 100;
+/** A CSV export covers at most this many persons (a shift at a busy entrance is far fewer). */
+export const CSV_MAX_ROWS = 20_000;
+const DECISIONS: readonly Decision[] = ['normal', 'elevated', 'retest', 'invalid'];
+const PARAMETERS = ['from', 'to', 'camera', 'decision', 'acknowledged', 'cursor', 'limit'] as const;
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+function invalid(message: string): ServiceError {
+  return new ServiceError('invalid', message);
+}
+
+/** The filter a request asks for; throws a clear refusal for anything else. */
+export function parseFilter(query: Request['query'], defaultLimit = DEFAULT_LIMIT): PersonFilter {
+  for (const key of Object.keys(query)) {
+    if (!(PARAMETERS as readonly string[]).includes(key))
+      throw invalid(`unknown parameter "${key}" (allowed: ${PARAMETERS.join(', ')})`);
+  }
+  const single = (name: string): string | undefined => {
+    const value = query[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') throw invalid(`${name}: give it once, as text`);
+    return value;
+  };
+  const time = (name: string): number | undefined => {
+    const value = single(name);
+    if (value === undefined) return undefined;
+    const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
+    if (!Number.isFinite(ms))
+      throw invalid(
+        `${name}: must be an ISO 8601 time such as 2026-11-30T08:00:00Z (got ${JSON.stringify(value)})`,
+      );
+    return ms;
+  };
+  const filter: PersonFilter = { limit: defaultLimit };
+  filter.from = time('from');
+  filter.to = time('to');
+  if (filter.from !== undefined && filter.to !== undefined && filter.to <= filter.from)
+    throw invalid('to: must be after from');
+  const camera = single('camera');
+  if (camera !== undefined) {
+    if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(camera))
+      throw invalid(`camera: must be a camera id such as entrance-1 (got ${JSON.stringify(camera)})`);
+    filter.cameraId = camera;
+  }
+  const decision = single('decision');
+  if (decision !== undefined) {
+    const decisions = decision.split(',');
+    for (const d of decisions) {
+      if (!(DECISIONS as readonly string[]).includes(d))
+        throw invalid(
+          `decision: must be one or more of ${DECISIONS.join(', ')}, comma-separated (got ${JSON.stringify(d)})`,
+        );
+    }
+    filter.decisions = decisions as Decision[];
+  }
+  const acknowledged = single('acknowledged');
+  if (acknowledged !== undefined) {
+    if (acknowledged !== 'true' && acknowledged !== 'false')
+      throw invalid(`acknowledged: must be true or false (got ${JSON.stringify(acknowledged)})`);
+    filter.acknowledged = acknowledged === 'true';
+  }
+  const cursor = single('cursor');
+  if (cursor !== undefined) {
+    if (!ULID.test(cursor)) throw invalid('cursor: must be the nextCursor of a previous page');
+    filter.before = cursor;
+  }
+  const limit = single('limit');
+  if (limit !== undefined) {
+    const n = Number(limit);
+    if (!/^\d+$/.test(limit) || n < 1 || n > MAX_LIMIT)
+      throw invalid(`limit: must be a whole number from 1 to ${MAX_LIMIT} (got ${JSON.stringify(limit)})`);
+    filter.limit = n;
+  }
+  return filter;
+}
+
+const withLinks = (person: PersonRecord) => ({
+  ...person,
+  snapshotUrls: {
+    image: person.snapshot.image ? `/api/events/${person.id}/snapshot.jpg` : null,
+    thermal: person.snapshot.thermal ? `/api/events/${person.id}/snapshot.png` : null,
+  },
+});
+
+export const CSV_COLUMNS = [
+  'id',
+  'cameraId',
+  'firstAt',
+  'lastAt',
+  'decision',
+  'estimatedCoreC',
+  'skinC',
+  'display',
+  'reasons',
+  'reasonCodes',
+  'goodFrames',
+  'calibrationId',
+  'referenceOffsetC',
+  'referenceState',
+  'alertAcknowledged',
+  'alertAcknowledgedBy',
+  'alertOutcome',
+  'clinicalC',
+] as const;
+
+export function personsCsv(persons: readonly PersonRecord[]): string {
+  return csvTable(
+    CSV_COLUMNS,
+    persons.map((p) => ({
+      id: p.id,
+      cameraId: p.cameraId,
+      firstAt: p.firstAt,
+      lastAt: p.lastAt,
+      decision: p.decision,
+      estimatedCoreC: p.estimatedCoreC,
+      skinC: p.skinC,
+      display: p.display,
+      reasons: p.reasons,
+      reasonCodes: p.reasonCodes,
+      goodFrames: p.goodFrames,
+      calibrationId: p.calibrationId,
+      referenceOffsetC: p.reference.offsetC,
+      referenceState: p.reference.state,
+      alertAcknowledged: p.alert ? p.alert.acknowledged : null,
+      alertAcknowledgedBy: p.alert?.acknowledgedBy,
+      alertOutcome: p.alert?.outcome,
+      clinicalC: p.alert?.clinicalC,
+    })),
+  );
+}
+
+export function eventRoutes(events: EventStore, applianceId: string): Router {
+  const router = Router();
+  const staff = requireRole('staff');
+
+  router.get('/events', staff, (req, res) => {
+    const filter = parseFilter(req.query);
+    const persons = events.listPersons(filter);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({
+      events: persons.map(withLinks),
+      nextCursor: persons.length === filter.limit ? persons[persons.length - 1].id : null,
+    });
+  });
+
+  router.get('/events.csv', staff, (req, res) => {
+    const filter = parseFilter(req.query, CSV_MAX_ROWS);
+    if (req.query.limit === undefined) filter.limit = CSV_MAX_ROWS;
+    const persons = events.listPersons(filter);
+    const stamp = new Date().toISOString().slice(0, 10);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Disposition', `attachment; filename="${applianceId}-screening-${stamp}.csv"`);
+    res.type('text/csv; charset=utf-8').send(personsCsv(persons));
+  });
+
+  const person = (id: string): PersonRecord => {
+    if (!ULID.test(id)) throw invalid(`id: "${id}" is not an event id`);
+    const found = events.person(id);
+    if (!found)
+      throw new ServiceError('not-found', `no screened person ${id} (or it was removed by retention)`);
+    return found;
+  };
+
+  router.get('/events/:id', staff, (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(withLinks(person(String(req.params.id))));
+  });
+
+  router.get('/events/:id/snapshot.:format', staff, (req, res) => {
+    const found = person(String(req.params.id));
+    const format = String(req.params.format);
+    if (format !== 'jpg' && format !== 'png') throw invalid('snapshot: must be snapshot.jpg or snapshot.png');
+    const file = format === 'jpg' ? found.snapshot.image : found.snapshot.thermal;
+    if (!file) throw new ServiceError('not-found', `person ${found.id} has no snapshot`);
+    res.setHeader('Cache-Control', 'private, max-age=3600');
+    res.sendFile(path.join(events.snapshotsDir, path.basename(file)));
+  });
+
+  return router;
+}

@@ -1,0 +1,34 @@
+/**
+ * Users and sessions: first-run setup with a one-time token, login, logout, user administration.
+ * Its router is mounted first: it installs the session lookup every later route's role check needs
+ * (without this feature, routes that need a role answer 503). Sign-ins, sign-outs, failed logins
+ * and new users go to the audit log.
+ */
+import type { Request } from 'express';
+import type { Feature } from '../feature.ts';
+import { Auth } from './auth.ts';
+import { authRoutes } from './authRoutes.ts';
+import { userRoutes } from './userRoutes.ts';
+
+export function usersFeature(): Feature & { readonly auth: Auth | null } {
+  let auth: Auth | null = null;
+  return {
+    name: 'users',
+    get auth() {
+      return auth;
+    },
+    async start(ctx) {
+      // Headless runs serve nobody: no setup token, no sessions.
+      if (!ctx.http) return;
+      const audit = (req: Request, actor: string, action: string, target: string | null = null) =>
+        ctx.bus.emit('audit', { actor, action, target, from: req.ip ?? null, detail: {} });
+      auth = new Auth({ store: ctx.stores });
+      await auth.prepareFirstRun();
+      ctx.http.api.use(authRoutes(auth, audit));
+      ctx.http.api.use(userRoutes(auth, ctx.stores.users, audit));
+    },
+    stop() {},
+  };
+}
+
+export type AuditRequest = (req: Request, actor: string, action: string, target?: string | null) => void;

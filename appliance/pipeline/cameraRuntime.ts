@@ -1,0 +1,211 @@
+/**
+ * One camera, assembled: its source (GStreamer), the visible stream of a bi-spectrum camera with
+ * its face source, the screening stage and the frame pipeline, joined by the one-frame slot; its
+ * counters and its health. Committed calibrations and registrations reach it over the bus.
+ */
+import type { CameraSource } from '../camera/sources.ts';
+import { createSource, parseSourceUri, redactSource } from '../camera/sources.ts';
+import {
+  createVisibleGstSource,
+  parseVisibleSourceUri,
+  VisibleCapture,
+  type VisibleDetector,
+} from '../camera/visibleSource.ts';
+import {
+  type ApplianceConfig,
+  type CameraConfig,
+  cameraReference,
+  referenceWithCalibration,
+} from '../config/load.ts';
+import type { CameraProfile } from '../core/cameraProfile.ts';
+import type { EventBus } from '../core/eventBus.ts';
+import type { CameraHealth } from '../core/health.ts';
+import { log } from '../core/log.ts';
+import type { RawFrame } from '../core/types.ts';
+import { createScreeningStage } from '../screening/createScreeningStage.ts';
+import type { Stores } from '../store/store.ts';
+import { CameraPipeline } from './cameraPipeline.ts';
+import { FrameSlot } from './frameSlot.ts';
+import { RateMeter } from './rateMeter.ts';
+import { RegisteredFaces } from './registeredFaces.ts';
+
+export interface CameraRuntimeOptions {
+  config: ApplianceConfig;
+  camera: CameraConfig;
+  profile: CameraProfile;
+  bus: EventBus;
+  stores: Pick<Stores, 'calibrations' | 'registrations'>;
+  visibleDetection: { detect: VisibleDetector | null; problem: string | null };
+}
+
+export class CameraRuntime {
+  readonly id: string;
+  readonly name: string;
+  readonly profile: CameraProfile;
+  readonly source: CameraSource;
+  readonly pipeline: CameraPipeline;
+  readonly visible: VisibleCapture | null;
+  readonly faces: RegisteredFaces | null;
+  readonly framesIn = new RateMeter();
+  readonly skipped = new RateMeter();
+  ended = false;
+  /** Why a recording could not be replayed (a recording that goes offline is not retried). */
+  failure: string | null = null;
+  readonly #config: CameraConfig;
+  readonly #unsubscribe: (() => void)[] = [];
+  #onEnded: () => void = () => {};
+
+  constructor(o: CameraRuntimeOptions) {
+    const { camera, profile, bus } = o;
+    this.id = camera.id;
+    this.name = camera.name ?? camera.id;
+    this.profile = profile;
+    this.#config = camera;
+    const spec = parseSourceUri(camera.source);
+    this.source = createSource(camera.id, spec, profile);
+    this.visible = camera.visibleSource
+      ? new VisibleCapture({
+          cameraId: camera.id,
+          uri: camera.visibleSource,
+          gst: createVisibleGstSource(
+            camera.id,
+            parseVisibleSourceUri(camera.visibleSource),
+            profile.visible!,
+          ),
+          fps: profile.visible!.fps,
+        })
+      : null;
+    const faces = this.visible
+      ? new RegisteredFaces({
+          cameraId: camera.id,
+          registration: o.stores.registrations.latest(camera.id),
+          capture: this.visible,
+          detectorProblem: o.visibleDetection.problem,
+        })
+      : null;
+    this.faces = faces;
+    if (this.visible && faces && o.visibleDetection.detect) {
+      this.visible.useDetector(o.visibleDetection.detect, () => faces.registration !== null);
+    }
+    const stage = createScreeningStage({
+      cameraId: camera.id,
+      config: o.config,
+      profile,
+      bus,
+      // Bi-spectrum cameras: visible faces mapped with the registration; the thermal detector otherwise.
+      faceSource: faces ? (frame, exclude) => faces.faces(frame, exclude) : null,
+    });
+    const calibration = o.stores.calibrations.latest(camera.id);
+    this.pipeline = new CameraPipeline({
+      cameraId: camera.id,
+      profile,
+      reference: referenceWithCalibration(cameraReference(o.config, camera), calibration),
+      calibrationId: calibration?.id ?? null,
+      bus,
+      stage,
+    });
+    // Commits take effect from the next frame (inline: setting a field is constant work).
+    this.#unsubscribe.push(
+      bus.on(
+        'calibration.committed',
+        ({ record }) => {
+          if (record.cameraId !== camera.id) return;
+          this.pipeline.setReference(
+            referenceWithCalibration(this.pipeline.referenceConfig, record),
+            record.id,
+          );
+        },
+        { name: `camera ${camera.id}: calibration`, delivery: 'inline' },
+      ),
+      bus.on(
+        'registration.committed',
+        ({ record }) => {
+          if (faces && record.cameraId === camera.id) faces.registration = record;
+        },
+        { name: `camera ${camera.id}: registration`, delivery: 'inline' },
+      ),
+    );
+
+    // Fast replays process every frame in order (the capture waits); everything else lets the latest frame win.
+    const processNow = spec.kind === 'recording' && spec.pace === 'fast';
+    const slot = new FrameSlot<RawFrame>(
+      (frame) => this.pipeline.process(frame),
+      () => this.skipped.add(Date.now()),
+    );
+    this.source.gst.onFrame((frame) => {
+      this.framesIn.add(Date.now());
+      this.visible?.attach(frame);
+      if (processNow) this.pipeline.process(frame);
+      else slot.offer(frame);
+    });
+    this.source.gst.onState((state, reason) => {
+      log.info({ camera: camera.id, state, reason }, 'camera state');
+      bus.emit('camera.state', { cameraId: camera.id, state, reason });
+      if (state === 'offline' && spec.kind === 'recording' && !this.ended) {
+        this.failure = `camera ${camera.id}: ${reason}`;
+        void this.source.stop();
+      }
+      if (state === 'ended' || this.failure) {
+        // Let the last frame in the slot be processed before closing the tracks.
+        setImmediate(() => {
+          this.pipeline.flush(Date.now());
+          this.ended = true;
+          this.#onEnded();
+        });
+      }
+    });
+    this.visible?.gst.onState((state, reason) => {
+      log.info({ camera: camera.id, stream: 'visible', state, reason }, 'camera state');
+    });
+  }
+
+  /** Called when a finite source (a recording) has ended or failed. */
+  onEnded(listener: () => void): void {
+    this.#onEnded = listener;
+  }
+
+  start(): void {
+    this.source.start();
+    this.visible?.start();
+  }
+
+  /** Every capture stopped and its threads released: the process can exit after this. */
+  async stop(): Promise<void> {
+    for (const off of this.#unsubscribe.splice(0)) off();
+    await Promise.all([this.source.stop(), this.visible?.stop()]);
+  }
+
+  health(): CameraHealth {
+    const now = Date.now();
+    const stats = this.source.gst.stats();
+    const reference = this.pipeline.reference;
+    return {
+      id: this.id,
+      name: this.name,
+      profile: this.profile.id,
+      source: redactSource(this.#config.source),
+      state: stats.state,
+      reason: stats.reason,
+      since: new Date(stats.since).toISOString(),
+      framesPerSecond: {
+        in: this.framesIn.perSecond(now),
+        processed: this.pipeline.processed.perSecond(now),
+        skipped: this.skipped.perSecond(now),
+      },
+      totals: {
+        in: stats.framesIn,
+        processed: this.pipeline.processed.total,
+        skipped: this.skipped.total + stats.framesDroppedAtSource,
+        droppedAtSource: stats.framesDroppedAtSource,
+        flatField: this.pipeline.flatFieldFrames.total,
+      },
+      lastFrameAt: stats.lastFrameAt ? new Date(stats.lastFrameAt).toISOString() : null,
+      processingMs: Math.round(this.pipeline.lastProcessingMs * 100) / 100,
+      reference: reference ? { ...reference, region: this.pipeline.referenceRegion } : null,
+      calibrationId: this.pipeline.calibrationId,
+      screened: { normal: 0, elevated: 0, retest: 0, invalid: 0 },
+      visible: this.visible?.health(redactSource) ?? null,
+      faces: this.faces?.health() ?? null,
+    };
+  }
+}

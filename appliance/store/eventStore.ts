@@ -1,0 +1,512 @@
+/**
+ * The durable event store: one SQLite file (DATA/events.sqlite, WAL mode) with what must survive a
+ * restart — persons screened, alerts and their acknowledgement, the audit log, and the outbox the
+ * command-centre uplink reads. Thermal snapshots are files next to it (DATA/snapshots/), written
+ * before the row that references them.
+ *
+ * Why SQLite and not the JSON files the small documents use: events arrive all day, are queried by
+ * time, camera and decision, and are deleted a day at a time; a JSON document would be rewritten
+ * whole on every event. Users, calibrations and registrations stay JSON documents (few, rarely
+ * written, easy to read and back up by hand).
+ *
+ * - Schema versions are `PRAGMA user_version`; migrations run in order inside one transaction.
+ *   A database newer than this code, or one that fails `quick_check`, refuses the start with a
+ *   message naming the file, and is left untouched.
+ * - Every write is one transaction: a screening event, its person row and its outbox row commit
+ *   together or not at all (a transactional outbox). `synchronous = NORMAL` in WAL mode: a
+ *   committed transaction survives a crash of the process (it may be lost only on power loss).
+ * - Times are ms since the epoch, indexed, so retention deletes a day with one statement.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { CanthusError } from '../core/errors.ts';
+import type { Decision, ScreeningEvent } from '../core/types.ts';
+
+export const EVENTS_DB = 'events.sqlite';
+export const SNAPSHOTS_DIR = 'snapshots';
+
+/** Each entry moves the schema from version i to i + 1. Never edit a shipped one: add another. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE persons (
+    id TEXT PRIMARY KEY,              -- the person's first screening event id (ULID)
+    person_id TEXT NOT NULL,          -- the tracker's id within one run of the appliance
+    camera_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    final INTEGER NOT NULL DEFAULT 0, -- 1 once the end event (the verdict) is stored
+    decision TEXT NOT NULL,
+    skin_c REAL,
+    estimated_core_c REAL,
+    display TEXT,
+    unit TEXT NOT NULL,
+    reason_codes TEXT NOT NULL,       -- JSON array
+    reasons TEXT NOT NULL,            -- JSON array
+    calibration_id TEXT,
+    reference_state TEXT NOT NULL,
+    reference_offset_c REAL NOT NULL,
+    reference_gain REAL NOT NULL,
+    good_frames INTEGER NOT NULL,
+    mode TEXT NOT NULL,
+    box TEXT NOT NULL,                -- JSON [x, y, width, height], the best frame's
+    first_at INTEGER NOT NULL,
+    last_at INTEGER NOT NULL,
+    last_event_id TEXT NOT NULL,
+    snapshot_thermal TEXT,            -- file names under snapshots/
+    snapshot_image TEXT
+  );
+  CREATE INDEX persons_by_time ON persons (last_at);
+  CREATE INDEX persons_by_camera ON persons (camera_id, last_at);
+  CREATE TABLE screening_events (
+    id TEXT PRIMARY KEY,
+    person TEXT NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    decision TEXT NOT NULL,
+    payload TEXT NOT NULL
+  );
+  CREATE INDEX screening_events_by_time ON screening_events (at);
+  CREATE INDEX screening_events_by_person ON screening_events (person);
+  CREATE TABLE alerts (
+    id TEXT PRIMARY KEY,              -- the id of the screening event that raised it
+    person TEXT NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
+    screening_event_id TEXT NOT NULL,
+    camera_id TEXT NOT NULL,
+    raised_at INTEGER NOT NULL,
+    decision TEXT NOT NULL,
+    estimated_core_c REAL,
+    acknowledged_at INTEGER,
+    acknowledged_by TEXT,
+    outcome TEXT,                     -- referred | cleared
+    clinical_c REAL,
+    note TEXT
+  );
+  CREATE UNIQUE INDEX alerts_by_person ON alerts (person);
+  CREATE INDEX alerts_by_time ON alerts (raised_at);
+  CREATE TABLE audit (
+    id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    from_address TEXT,
+    detail TEXT NOT NULL
+  );
+  CREATE INDEX audit_by_time ON audit (at);
+  CREATE TABLE outbox (
+    topic TEXT NOT NULL,              -- screening, alert, calibration, registration
+    id TEXT NOT NULL,                 -- the event id: consumers deduplicate on (topic, id)
+    payload TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (topic, id)
+  );
+  CREATE INDEX outbox_unsent ON outbox (sent_at, id);
+  CREATE INDEX outbox_by_time ON outbox (created_at);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** A person as the API lists them. */
+export interface PersonRecord {
+  id: string;
+  personId: string;
+  cameraId: string;
+  state: string;
+  final: boolean;
+  decision: Decision;
+  skinC: number | null;
+  estimatedCoreC: number | null;
+  display: string | null;
+  unit: string;
+  reasonCodes: string[];
+  reasons: string[];
+  calibrationId: string | null;
+  reference: { state: string; offsetC: number; gain: number };
+  goodFrames: number;
+  mode: string;
+  box: number[];
+  firstAt: string;
+  lastAt: string;
+  lastEventId: string;
+  snapshot: { thermal: string | null; image: string | null };
+  alert: AlertRecord | null;
+}
+
+export interface AlertRecord {
+  id: string;
+  raisedAt: string;
+  decision: Decision;
+  estimatedCoreC: number | null;
+  acknowledged: boolean;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  outcome: string | null;
+  clinicalC: number | null;
+  note: string | null;
+}
+
+export interface PersonFilter {
+  /** ms since the epoch, inclusive / exclusive, on the person's last event. */
+  from?: number;
+  to?: number;
+  cameraId?: string;
+  decisions?: Decision[];
+  /** true: alerts acknowledged; false: alerts not yet acknowledged. */
+  acknowledged?: boolean;
+  /** Only persons whose id sorts before this (the previous page's last id). */
+  before?: string;
+  limit: number;
+}
+
+interface PersonRow {
+  id: string;
+  person_id: string;
+  camera_id: string;
+  state: string;
+  final: number;
+  decision: Decision;
+  skin_c: number | null;
+  estimated_core_c: number | null;
+  display: string | null;
+  unit: string;
+  reason_codes: string;
+  reasons: string;
+  calibration_id: string | null;
+  reference_state: string;
+  reference_offset_c: number;
+  reference_gain: number;
+  good_frames: number;
+  mode: string;
+  box: string;
+  first_at: number;
+  last_at: number;
+  last_event_id: string;
+  snapshot_thermal: string | null;
+  snapshot_image: string | null;
+  alert_id: string | null;
+  raised_at: number | null;
+  alert_decision: Decision | null;
+  alert_core_c: number | null;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+  outcome: string | null;
+  clinical_c: number | null;
+  note: string | null;
+}
+
+export class EventStore {
+  readonly file: string;
+  readonly snapshotsDir: string;
+  readonly #db: Database.Database;
+  /** Open persons of this run: tracker person id → row id. */
+  readonly #rows = new Map<string, string>();
+  readonly #statements: ReturnType<EventStore['prepare']>;
+
+  private constructor(file: string, db: Database.Database) {
+    this.file = file;
+    this.snapshotsDir = path.join(path.dirname(file), SNAPSHOTS_DIR);
+    this.#db = db;
+    this.#statements = this.prepare();
+  }
+
+  /**
+   * Opens (or creates) DATA/events.sqlite and brings its schema up to date. Refuses, touching
+   * nothing, a file that is not a healthy SQLite database or whose schema is newer than this code.
+   */
+  static open(dataDir: string): EventStore {
+    const file = path.join(dataDir, EVENTS_DB);
+    const existed = existsSync(file);
+    let db: Database.Database;
+    try {
+      db = new Database(file, { fileMustExist: existed });
+    } catch (error) {
+      throw new CanthusError(`cannot open the event store ${file}: ${(error as Error).message}`);
+    }
+    try {
+      if (existed) {
+        let version: number;
+        let check: string;
+        try {
+          version = db.pragma('user_version', { simple: true }) as number;
+          check = String(db.pragma('quick_check', { simple: true }));
+        } catch (error) {
+          throw new CanthusError(
+            `event store ${file} is not a readable SQLite database (${(error as Error).message}); it was left as it is: move it away to start with an empty store`,
+          );
+        }
+        if (check !== 'ok') {
+          throw new CanthusError(
+            `event store ${file} is damaged (integrity check: ${check}); it was left as it is: move it away to start with an empty store`,
+          );
+        }
+        if (version > SCHEMA_VERSION) {
+          throw new CanthusError(
+            `event store ${file} has schema version ${version}, newer than this canthus knows (${SCHEMA_VERSION}): run a newer canthus, or move the file away`,
+          );
+        }
+      }
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new EventStore(file, db);
+  }
+
+  private prepare() {
+    const db = this.#db;
+    return {
+      insertPerson: db.prepare(`INSERT INTO persons (id, person_id, camera_id, state, final, decision, skin_c,
+        estimated_core_c, display, unit, reason_codes, reasons, calibration_id, reference_state,
+        reference_offset_c, reference_gain, good_frames, mode, box, first_at, last_at, last_event_id)
+        VALUES (@id, @personId, @cameraId, @state, @final, @decision, @skinC, @estimatedCoreC, @display, @unit,
+        @reasonCodes, @reasons, @calibrationId, @referenceState, @referenceOffsetC, @referenceGain, @goodFrames,
+        @mode, @box, @at, @at, @eventId)`),
+      updatePerson: db.prepare(`UPDATE persons SET state = @state, final = @final, decision = @decision,
+        skin_c = @skinC, estimated_core_c = @estimatedCoreC, display = @display, reason_codes = @reasonCodes,
+        reasons = @reasons, calibration_id = @calibrationId, reference_state = @referenceState,
+        reference_offset_c = @referenceOffsetC, reference_gain = @referenceGain, good_frames = @goodFrames,
+        box = @box, last_at = @at, last_event_id = @eventId WHERE id = @id`),
+      setSnapshot: db.prepare('UPDATE persons SET snapshot_thermal = ?, snapshot_image = ? WHERE id = ?'),
+      insertEvent: db.prepare(
+        'INSERT INTO screening_events (id, person, kind, at, decision, payload) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      insertAlert:
+        db.prepare(`INSERT OR IGNORE INTO alerts (id, person, screening_event_id, camera_id, raised_at,
+        decision, estimated_core_c) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      insertAudit: db.prepare(
+        'INSERT INTO audit (id, at, actor, action, target, from_address, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      insertOutbox: db.prepare(
+        'INSERT OR IGNORE INTO outbox (topic, id, payload, created_at) VALUES (?, ?, ?, ?)',
+      ),
+      personById: db.prepare(`${SELECT_PERSON} WHERE p.id = ?`),
+      interrupted: db.prepare(
+        `UPDATE persons SET final = 1, state = 'invalid', decision = CASE WHEN decision = 'elevated' THEN 'elevated' ELSE 'invalid' END,
+         reason_codes = json_insert(reason_codes, '$[#]', 'measure-again'),
+         reasons = json_insert(reasons, '$[#]', 'screening interrupted: the appliance stopped before the person left')
+         WHERE final = 0`,
+      ),
+    };
+  }
+
+  /**
+   * Persons left open by an earlier run (it stopped or crashed while they were in view) get their
+   * verdict now: no reading can follow. Returns how many.
+   */
+  closeInterrupted(): number {
+    return this.#statements.interrupted.run().changes;
+  }
+
+  /**
+   * Stores a screening event with its person row, in one transaction with what goes with it: an
+   * alert row when the event raises the person's alert, and outbox rows for the alert and the
+   * `end` (the verdict). Returns the person's row id.
+   */
+  recordScreening(event: ScreeningEvent): string {
+    const { crop: _crop, ...payload } = event;
+    const write = this.#db.transaction((): string => {
+      const key = `${event.cameraId}\u0000${event.personId}`;
+      let row = this.#rows.get(key);
+      const values = {
+        id: row ?? event.id,
+        personId: event.personId,
+        cameraId: event.cameraId,
+        state: event.state,
+        final: event.kind === 'end' ? 1 : 0,
+        decision: event.decision,
+        skinC: event.skinC,
+        estimatedCoreC: event.estimatedCoreC,
+        display: event.display,
+        unit: event.unit,
+        reasonCodes: JSON.stringify(event.reasonCodes),
+        reasons: JSON.stringify(event.reasons),
+        calibrationId: event.calibration.calibrationId,
+        referenceState: event.calibration.referenceState,
+        referenceOffsetC: event.calibration.offsetC,
+        referenceGain: event.calibration.gain,
+        goodFrames: event.goodFrames,
+        mode: event.mode,
+        box: JSON.stringify(event.box),
+        at: event.at,
+        eventId: event.id,
+      };
+      if (row === undefined) {
+        row = event.id;
+        this.#statements.insertPerson.run(values);
+      } else {
+        this.#statements.updatePerson.run(values);
+      }
+      this.#statements.insertEvent.run(
+        event.id,
+        row,
+        event.kind,
+        event.at,
+        event.decision,
+        JSON.stringify(payload),
+      );
+      if (event.alert) {
+        this.#statements.insertAlert.run(
+          event.id,
+          row,
+          event.id,
+          event.cameraId,
+          event.at,
+          event.decision,
+          event.estimatedCoreC,
+        );
+        this.#statements.insertOutbox.run('alert', event.id, JSON.stringify(payload), Date.now());
+      }
+      if (event.kind === 'end') {
+        this.#statements.insertOutbox.run('screening', event.id, JSON.stringify(payload), Date.now());
+        this.#rows.delete(key);
+      } else {
+        this.#rows.set(key, row);
+      }
+      return row;
+    });
+    return write();
+  }
+
+  /** Points the person's row at its snapshot files (written before). */
+  setSnapshot(person: string, thermal: string | null, image: string | null): void {
+    this.#statements.setSnapshot.run(thermal, image, person);
+  }
+
+  recordAudit(entry: {
+    id: string;
+    at: number;
+    actor: string;
+    action: string;
+    target: string | null;
+    from: string | null;
+    detail: Record<string, unknown>;
+  }): void {
+    this.#statements.insertAudit.run(
+      entry.id,
+      entry.at,
+      entry.actor,
+      entry.action,
+      entry.target,
+      entry.from,
+      JSON.stringify(entry.detail),
+    );
+  }
+
+  /** Any event the uplink should carry (calibration changes …), by its event id. */
+  recordOutbox(topic: string, id: string, payload: unknown): void {
+    this.#statements.insertOutbox.run(topic, id, JSON.stringify(payload), Date.now());
+  }
+
+  /** Persons newest first (by row id), filtered; `limit` rows at most. */
+  listPersons(filter: PersonFilter): PersonRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.from !== undefined) {
+      where.push('p.last_at >= ?');
+      params.push(filter.from);
+    }
+    if (filter.to !== undefined) {
+      where.push('p.last_at < ?');
+      params.push(filter.to);
+    }
+    if (filter.cameraId !== undefined) {
+      where.push('p.camera_id = ?');
+      params.push(filter.cameraId);
+    }
+    if (filter.decisions && filter.decisions.length > 0) {
+      where.push(`p.decision IN (${filter.decisions.map(() => '?').join(', ')})`);
+      params.push(...filter.decisions);
+    }
+    if (filter.acknowledged === true) where.push('a.acknowledged_at IS NOT NULL');
+    if (filter.acknowledged === false) where.push('a.id IS NOT NULL AND a.acknowledged_at IS NULL');
+    if (filter.before !== undefined) {
+      where.push('p.id < ?');
+      params.push(filter.before);
+    }
+    const sql = `${SELECT_PERSON}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY p.id DESC LIMIT ?`;
+    params.push(filter.limit);
+    return (this.#db.prepare(sql).all(...params) as PersonRow[]).map(toRecord);
+  }
+
+  person(id: string): PersonRecord | null {
+    const row = this.#statements.personById.get(id) as PersonRow | undefined;
+    return row ? toRecord(row) : null;
+  }
+
+  /** Counts, for health. */
+  counts(): { persons: number; alertsOpen: number; outboxUnsent: number } {
+    const one = (sql: string) => (this.#db.prepare(sql).get() as { n: number }).n;
+    return {
+      persons: one('SELECT count(*) AS n FROM persons'),
+      alertsOpen: one('SELECT count(*) AS n FROM alerts WHERE acknowledged_at IS NULL'),
+      outboxUnsent: one('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL'),
+    };
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}
+
+const SELECT_PERSON = `SELECT p.*, a.id AS alert_id, a.raised_at, a.decision AS alert_decision,
+  a.estimated_core_c AS alert_core_c, a.acknowledged_at, a.acknowledged_by, a.outcome, a.clinical_c, a.note
+  FROM persons p LEFT JOIN alerts a ON a.person = p.id`;
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version >= SCHEMA_VERSION) return;
+  db.transaction(() => {
+    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+function toRecord(row: PersonRow): PersonRecord {
+  return {
+    id: row.id,
+    personId: row.person_id,
+    cameraId: row.camera_id,
+    state: row.state,
+    final: row.final === 1,
+    decision: row.decision,
+    skinC: row.skin_c,
+    estimatedCoreC: row.estimated_core_c,
+    display: row.display,
+    unit: row.unit,
+    reasonCodes: JSON.parse(row.reason_codes),
+    reasons: JSON.parse(row.reasons),
+    calibrationId: row.calibration_id,
+    reference: { state: row.reference_state, offsetC: row.reference_offset_c, gain: row.reference_gain },
+    goodFrames: row.good_frames,
+    mode: row.mode,
+    box: JSON.parse(row.box),
+    firstAt: iso(row.first_at)!,
+    lastAt: iso(row.last_at)!,
+    lastEventId: row.last_event_id,
+    snapshot: { thermal: row.snapshot_thermal, image: row.snapshot_image },
+    alert:
+      row.alert_id === null
+        ? null
+        : {
+            id: row.alert_id,
+            raisedAt: iso(row.raised_at)!,
+            decision: row.alert_decision!,
+            estimatedCoreC: row.alert_core_c,
+            acknowledged: row.acknowledged_at !== null,
+            acknowledgedAt: iso(row.acknowledged_at),
+            acknowledgedBy: row.acknowledged_by,
+            outcome: row.outcome,
+            clinicalC: row.clinical_c,
+            note: row.note,
+          },
+  };
+}
