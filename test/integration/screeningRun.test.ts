@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { simulateRecording } from '../../appliance/cli/simulate.ts';
-import type { ScreeningEventDetail } from '../../appliance/screening/screeningStage.ts';
+import type { ScreeningEvent } from '../../appliance/core/types.ts';
 import { matchEvents, readTruth } from '../../bench/lib/scoring.ts';
 import { tempDir } from '../helpers/tempDir.ts';
 
@@ -46,7 +46,7 @@ describe('canthus run over a simulated entrance', () => {
     const events = stdout
       .split('\n')
       .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as { type?: string } & ScreeningEventDetail)
+      .map((line) => JSON.parse(line) as { type?: string } & ScreeningEvent)
       .filter((event) => event.type === 'screening');
     const ends = events.filter((e) => e.kind === 'end');
     expect(ends.length).toBeGreaterThan(0);

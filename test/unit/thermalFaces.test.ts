@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { CameraProfile } from '../../appliance/core/cameraProfile.ts';
 import { SeededRandom } from '../../appliance/camera/simulator/random.ts';
 import { SimulatedEntrance } from '../../appliance/camera/simulator/scene.ts';
+import type { CameraProfile } from '../../appliance/core/cameraProfile.ts';
 import type { Box, Face } from '../../appliance/core/types.ts';
 import { detectThermalFaces, detectThermalFacesGray8 } from '../../appliance/detection/thermalFaces.ts';
 import { readThermalFile } from '../../appliance/thermalFiles/index.ts';
