@@ -257,6 +257,42 @@ describe('temperature-matrix exports', () => {
     ]);
   });
 
+  it('Fluke SmartView CSV: every line wrapped in quotes, "All temperatures in F." header → °F', async () => {
+    // The real shape of SmartView's CSV export: each whole line quoted, a trailing comma inside the
+    // quotes, an index row and column, and the unit only as "in F." (no degree sign).
+    const f = (c: number) => ((c * 9) / 5 + 32).toFixed(1);
+    const lines = [
+      '"Main Image Temperatures"',
+      '"All temperatures in F."',
+      `",${SCENE[0].map((_, x) => x + 1).join(',')},"`,
+      ...SCENE.map((row, y) => `"${y + 1},${row.map(f).join(',')},"`),
+    ];
+    const file = path.join(work, 'smartview.csv');
+    await writeFile(file, `${lines.join('\r\n')}\r\n`);
+    const img = await readThermalFile(file);
+    expectScene(img, 0.03); // °F written with 1 decimal
+    expect(img.meta).toMatchObject({
+      delimiter: ',',
+      unit: 'F',
+      unitSource: 'header',
+      indexRow: true,
+      indexColumn: true,
+      quotedLines: true,
+    });
+  });
+
+  it('"All temperatures in C." and "in K." headers are read as such, not guessed', async () => {
+    const file = path.join(work, 'smartview-c.csv');
+    await writeFile(file, '"All temperatures in C."\n"20.5,21.5,"\n"22.5,23.5,"\n');
+    const img = await readThermalFile(file);
+    expect(img.meta).toMatchObject({ unit: 'C', unitSource: 'header' });
+    expect(Array.from(img.celsius!)).toEqual([20.5, 21.5, 22.5, 23.5]);
+    await writeFile(file, '"All temperatures in K."\n"293.65,294.65,"\n"295.65,296.65,"\n');
+    const k = await readThermalFile(file);
+    expect(k.meta).toMatchObject({ unit: 'K', unitSource: 'header' });
+    expect(k.celsius![0]).toBeCloseTo(20.5, 4);
+  });
+
   it('rows of different length are refused with the row named', async () => {
     const file = path.join(work, 'ragged.csv');
     await writeFile(file, '30.1,30.2,30.3\n30.4,30.5\n30.6,30.7,30.8\n');
