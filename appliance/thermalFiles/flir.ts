@@ -251,6 +251,12 @@ function parseCameraInfo(
     atmosphereC: kelvinToC(r.f32(0x2c)),
     humidityPct: humidity,
   };
+  // External optics / protective window: FLIR applies it when its transmission is below 1. Values outside
+  // (0, 1) mean "no window" (1.0 in almost every file; 0 in some stripped exports).
+  const windowTransmission = r.f32(0x34);
+  if (windowTransmission > 0 && windowTransmission < 1) {
+    object.window = { transmission: windowTransmission, temperatureC: kelvinToC(r.f32(0x30)) };
+  }
   for (const [name, value] of Object.entries({ ...planck, ...planck.atmosphere, ...object })) {
     if (typeof value === 'number' && !Number.isFinite(value)) {
       throw new ThermalFileError(file, `FLIR CameraInfo has a non-numeric ${name}: the record is corrupt`);
