@@ -16,6 +16,7 @@ import {
 import type { CameraProfile } from '../config/cameraProfile.ts';
 import { extractFffFromJpeg, FlirNotRadiometricError, isFlirFff, parseFff } from './flir.ts';
 import { looksLikeText, parseTemperatureMatrix } from './matrix.ts';
+import { invertPalette } from './palettes.ts';
 import { checkCameraProfile, loadCameraProfile } from './profiles.ts';
 import { decodeTiff, isTiff, readTiffTags } from './tiff.ts';
 import { ThermalFileError, type ThermalFormat, type ThermalImage } from './types.ts';
@@ -239,8 +240,10 @@ function readMatrix(file: string, bytes: Uint8Array): ThermalImage {
 async function readImage8(file: string, bytes: Uint8Array, what: string): Promise<ThermalImage> {
   let result: { data: Buffer; info: sharp.OutputInfo };
   try {
+    // sRGB with 3 channels whatever the input (grey, palette PNG, CMYK JPEG), so colours can be matched.
     result = await sharp(bytes)
-      .toColourspace('b-w')
+      .removeAlpha()
+      .toColourspace('srgb')
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
   } catch (err) {
@@ -253,9 +256,17 @@ async function readImage8(file: string, bytes: Uint8Array, what: string): Promis
     );
   }
   const { data, info } = result;
-  const gray8 = new Uint8Array(info.width * info.height);
-  const channels = info.channels;
-  for (let i = 0; i < gray8.length; i++) gray8[i] = data[i * channels];
+  const n = info.width * info.height;
+  const inversion =
+    info.channels >= 3
+      ? invertPalette(new Uint8Array(data.buffer, data.byteOffset, data.length), info.channels, n)
+      : { kind: 'grey' as const, gray8: new Uint8Array(data.subarray(0, n)) };
+  const interpretation =
+    inversion.kind === 'palette'
+      ? `${what}: colours on the "${inversion.palette}" palette ramp, inverted to their position on it (0 cold … 255 hot); no temperatures`
+      : inversion.kind === 'colour'
+        ? `${what}: colour image whose colours lie on no known palette ramp (best ${inversion.bestPalette ?? 'none'}, ${Math.round(inversion.onRampShare * 100)} % of pixels on it): read as luminance; no temperatures`
+        : `${what}: grey levels only, no temperatures`;
   return {
     file,
     format: 'image-8bit',
@@ -263,8 +274,12 @@ async function readImage8(file: string, bytes: Uint8Array, what: string): Promis
     height: info.height,
     radiometric: false,
     celsius: null,
-    gray8,
-    meta: { interpretation: `${what}: grey levels only, no temperatures` },
+    gray8: inversion.gray8,
+    meta: {
+      interpretation,
+      palette: inversion.kind === 'palette' ? inversion.palette : null,
+      ...(inversion.kind === 'grey' ? {} : { paletteOnRampShare: inversion.onRampShare }),
+    },
   };
 }
 

@@ -239,6 +239,119 @@ describe('8-bit thermal face images', () => {
   });
 });
 
+describe('colour-palette 8-bit images are inverted to intensity, not read as luminance', () => {
+  // A known grey scene: a warm head with a warmer canthus over a cool gradient background.
+  const W = 96;
+  const H = 72;
+  const scene = new Uint8Array(W * H);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const head = Math.exp(-(((x - 48) / 18) ** 2 + ((y - 36) / 24) ** 2));
+      const canthus = Math.exp(-(((x - 44) / 3) ** 2 + ((y - 30) / 3) ** 2));
+      scene[y * W + x] = Math.round(Math.min(255, 20 + x * 0.8 + 150 * head + 40 * canthus));
+    }
+  }
+
+  async function render(ramp: Uint8Array, file: string, format: 'png' | 'jpeg') {
+    const sharp = (await import('sharp')).default;
+    const rgb = new Uint8Array(W * H * 3);
+    for (let i = 0; i < scene.length; i++) rgb.set(ramp.subarray(scene[i] * 3, scene[i] * 3 + 3), i * 3);
+    const image = sharp(rgb, { raw: { width: W, height: H, channels: 3 } });
+    await (format === 'png' ? image.png() : image.jpeg({ quality: 92 })).toFile(file);
+  }
+
+  function rankCorrelation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+    const ranks = (v: ArrayLike<number>) => {
+      const order = Array.from(v, (x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
+      const r = new Float64Array(v.length);
+      for (let i = 0; i < order.length; ) {
+        let j = i;
+        while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
+        for (let k = i; k <= j; k++) r[order[k][1]] = (i + j) / 2;
+        i = j + 1;
+      }
+      return r;
+    };
+    const ra = ranks(a);
+    const rb = ranks(b);
+    const mean = (ra.length - 1) / 2;
+    let num = 0;
+    let da = 0;
+    let db = 0;
+    for (let i = 0; i < ra.length; i++) {
+      num += (ra[i] - mean) * (rb[i] - mean);
+      da += (ra[i] - mean) ** 2;
+      db += (rb[i] - mean) ** 2;
+    }
+    return num / Math.sqrt(da * db);
+  }
+
+  it('every known palette, PNG and JPEG: the scene comes back (rank correlation ≥ 0.99)', async () => {
+    const { PALETTES } = await import('../../appliance/thermalFiles/palettes.ts');
+    for (const palette of PALETTES) {
+      for (const format of ['png', 'jpeg'] as const) {
+        const file = path.join(work, `${palette.name}.${format}`);
+        await render(palette.ramp, file, format);
+        const img = await readThermalFile(file);
+        const label = `${palette.name} ${format}`;
+        expect(img.meta.palette, label).toBe(palette.name);
+        expect(rankCorrelation(img.gray8!, scene), label).toBeGreaterThan(0.99);
+        if (format === 'png') {
+          let err = 0;
+          for (let i = 0; i < scene.length; i++) err += Math.abs(img.gray8![i] - scene[i]);
+          expect(err / scene.length, label).toBeLessThan(2);
+        }
+      }
+    }
+  });
+
+  it('luminance would have folded the rainbow scene (the reason for inverting)', async () => {
+    const { PALETTES } = await import('../../appliance/thermalFiles/palettes.ts');
+    const ramp = PALETTES.find((p) => p.name === 'rainbow')!.ramp;
+    const lum = Array.from(
+      scene,
+      (v) => 0.299 * ramp[v * 3] + 0.587 * ramp[v * 3 + 1] + 0.114 * ramp[v * 3 + 2],
+    );
+    expect(rankCorrelation(lum, scene)).toBeLessThan(0.9);
+  });
+
+  it('another vendor’s iron (colours off by up to 25 units) is still matched and inverted', async () => {
+    const { PALETTES } = await import('../../appliance/thermalFiles/palettes.ts');
+    const iron = PALETTES.find((p) => p.name === 'iron')!.ramp;
+    const variant = Uint8Array.from(iron, (v, i) => Math.max(0, Math.min(255, v + ((i % 3) - 1) * 14 + 6)));
+    const file = path.join(work, 'iron-variant.png');
+    await render(variant, file, 'png');
+    const img = await readThermalFile(file);
+    expect(img.meta.palette).toBe('iron');
+    expect(rankCorrelation(img.gray8!, scene)).toBeGreaterThan(0.98);
+  });
+
+  it('a grey image stays luminance; a colour photo on no ramp stays luminance and says so', async () => {
+    const sharp = (await import('sharp')).default;
+    const greyFile = path.join(work, 'grey.png');
+    await sharp(scene, { raw: { width: W, height: H, channels: 1 } })
+      .png()
+      .toFile(greyFile);
+    const grey = await readThermalFile(greyFile);
+    expect(grey.meta.palette).toBeNull();
+    expect(Array.from(grey.gray8!)).toEqual(Array.from(scene));
+
+    const photo = new Uint8Array(W * H * 3);
+    let seed = 7;
+    for (let i = 0; i < photo.length; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      photo[i] = seed & 0xff;
+    }
+    const photoFile = path.join(work, 'photo.png');
+    await sharp(photo, { raw: { width: W, height: H, channels: 3 } })
+      .png()
+      .toFile(photoFile);
+    const img = await readThermalFile(photoFile);
+    expect(img.meta.palette).toBeNull();
+    expect(String(img.meta.interpretation)).toMatch(/no known palette ramp.*luminance/);
+  });
+});
+
 describe('temperature-matrix exports', () => {
   const SCENE = [
     [22.5, 23.1, 30.4, 23.0, 22.8],
