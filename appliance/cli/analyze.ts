@@ -228,11 +228,16 @@ export async function runAnalyze(
   files: string[],
   out: Writable,
   opts: AnalyzeOptions = {},
+  errors?: Writable,
 ): Promise<{ failed: number }> {
   let failed = 0;
   for (const file of files) {
     const line = await analyzeFile(file, opts);
-    if ('error' in line) failed++;
+    if ('error' in line) {
+      failed++;
+      // Also one plain line on stderr for people: "canthus analyze: big.tiff: 20000×20000 pixels exceeds …".
+      errors?.write(`canthus analyze: ${line.error.replace(/\s*\n\s*/g, ' ')}\n`);
+    }
     out.write(`${JSON.stringify(line)}\n`);
   }
   return { failed };
@@ -251,7 +256,7 @@ export function registerAnalyzeCommand(program: Command): Command {
     .action(async (files: string[], options: { profile?: string; model?: string }) => {
       const profile = options.profile ? await loadCameraProfile(options.profile) : undefined;
       const model = loadSkinCoreModel(options.model);
-      const { failed } = await runAnalyze(files, process.stdout, { profile, model });
+      const { failed } = await runAnalyze(files, process.stdout, { profile, model }, process.stderr);
       if (failed > 0) {
         process.stderr.write(`canthus analyze: ${failed} file(s) failed\n`);
         process.exitCode = 1;

@@ -160,7 +160,7 @@ export function celsiusToGray8(celsius: Float32Array, out?: Uint8Array): Uint8Ar
 
 async function decodePng16(png: Uint8Array): Promise<{ width: number; height: number; data: Uint16Array }> {
   // sharp converts grey16 to 8-bit-range sRGB unless the colour space is pinned to grey16.
-  const { data, info } = await sharp(png)
+  const { data, info } = await sharp(png, { limitInputPixels: MAX_PIXELS })
     .toColourspace('grey16')
     .raw({ depth: 'ushort' })
     .toBuffer({ resolveWithObject: true });
@@ -279,11 +279,24 @@ function readMatrix(file: string, bytes: Uint8Array): ThermalImage {
   };
 }
 
+/** sharp refuses to decode more pixels than this (it checks the header before decoding). */
+const MAX_PIXELS = THERMAL_FILE_LIMITS.maxWidth * THERMAL_FILE_LIMITS.maxHeight;
+
 async function readImage8(file: string, bytes: Uint8Array, what: string): Promise<ThermalImage> {
+  // The header's size first, for a message naming it (sharp's own refusal says only "exceeds pixel limit").
+  let declared: sharp.Metadata | null = null;
+  try {
+    declared = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch {
+    // Undecodable: the decode below reports it.
+  }
+  const tooLarge =
+    declared?.width && declared.height ? dimensionProblem(declared.width, declared.height) : null;
+  if (tooLarge) throw new ThermalFileError(file, tooLarge);
   let result: { data: Buffer; info: sharp.OutputInfo };
   try {
     // sRGB with 3 channels whatever the input (grey, palette PNG, CMYK JPEG), so colours can be matched.
-    result = await sharp(bytes)
+    result = await sharp(bytes, { limitInputPixels: MAX_PIXELS })
       .removeAlpha()
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })

@@ -5,7 +5,10 @@
  * so each is detected and reported in `meta` rather than assumed.
  */
 import { KELVIN_OFFSET } from '../../calibration/radiometry.ts';
+import { dimensionProblem, THERMAL_FILE_LIMITS } from './limits.ts';
 import { ThermalFileError } from './types.ts';
+
+const MAX_HEADER_LINES = 1000;
 
 export type TemperatureUnit = 'C' | 'F' | 'K';
 
@@ -174,6 +177,31 @@ export function parseTemperatureMatrix(file: string, bytes: Uint8Array): MatrixP
   const unwrapped = unwrapQuotedLines(text.split(/\r\n|\n|\r/));
   const lines = unwrapped.lines;
   while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
+  // Checked before any line is split into numbers: rows beyond the limit (plus room for header lines) and
+  // the widest line's field count.
+  const { maxWidth, maxHeight } = THERMAL_FILE_LIMITS;
+  if (lines.length > maxHeight + MAX_HEADER_LINES) {
+    throw new ThermalFileError(
+      file,
+      `temperature matrix of ${lines.length} lines exceeds the limit of ${maxHeight} rows (plus ${MAX_HEADER_LINES} header lines)`,
+    );
+  }
+  let widest = 0;
+  for (const line of lines) {
+    let fields = 1;
+    for (let i = 0; i < line.length; i++) {
+      const c = line.charCodeAt(i);
+      if (c === 44 || c === 59 || c === 9) fields++; // , ; tab
+    }
+    if (fields > widest) widest = fields;
+  }
+  // +1 for an index column, +1 for a trailing delimiter.
+  if (widest > maxWidth + 2) {
+    throw new ThermalFileError(
+      file,
+      `temperature matrix line of ${widest} fields exceeds the limit of ${maxWidth} columns`,
+    );
+  }
   if (lines.length === 0) throw new ThermalFileError(file, 'temperature matrix file is empty');
 
   // Prefer delimiters that cannot be a decimal separator; a comma delimiter implies a decimal point.
@@ -216,6 +244,8 @@ export function parseTemperatureMatrix(file: string, bytes: Uint8Array): MatrixP
 
   const width = values[0].length;
   const height = values.length;
+  const tooLarge = dimensionProblem(width, height);
+  if (tooLarge) throw new ThermalFileError(file, `temperature matrix of ${tooLarge}`);
   for (let y = 0; y < height; y++) {
     if (values[y].length !== width) {
       throw new ThermalFileError(
