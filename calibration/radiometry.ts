@@ -40,6 +40,24 @@ export interface ObjectParameters {
   atmosphereC: number;
   distanceM: number;
   humidityPct: number;
+  /** External optics or a protective IR window in the path; absent means none. */
+  window?: IrWindow;
+}
+
+/** An IR window (external optics) between object and camera, as FLIR files describe it. */
+export interface IrWindow {
+  /** Fraction of the object's radiation the window lets through, (0, 1]. */
+  transmission: number;
+  temperatureC: number;
+  /** Fraction the window reflects back from the camera side (FLIR files do not store it: 0). */
+  reflection?: number;
+  /** Temperature of what the window reflects, °C (default: the object's reflected temperature). */
+  reflectedC?: number;
+  /**
+   * Window's distance from the camera, m (default 0: at the lens, as protective windows sit). Thermimage's
+   * raw2temp puts it half-way (distanceM / 2), which splits the air path in two.
+   */
+  distanceFromCameraM?: number;
 }
 
 export const KELVIN_OFFSET = 273.15;
@@ -110,15 +128,17 @@ export function linearToCelsius(
 
 /**
  * The FLIR scene model reduced to a straight line on the raw signal: the object's own signal is
- * `objectRaw = measuredRaw · scale + shift`. With no IR window (transmission 1), Thermimage's raw2temp
- *   raw_obj = raw/(E·τ1·τ2) − (1−τ1)/(E·τ1)·atm − (1−τ2)/(E·τ1·τ2)·atm − (1−E)/E·refl
- * collapses to (raw − (1 − τ)·atm)/(E·τ) − (1 − E)/E·refl with τ = τ1·τ2, where atm and refl are the raw
- * signals a blackbody at the atmosphere and reflected temperatures would give.
+ * `objectRaw = measuredRaw · scale + shift`. The published FLIR model (ExifTool forum / Thermimage raw2temp,
+ * with τ1 the air between object and window, τ2 between window and camera, IRT the window's transmission):
+ *   raw_obj = raw/(E·τ1·IRT·τ2) − (1−E)/E·refl − (1−τ1)/(E·τ1)·atm − (1−IRT−IRR)/(E·τ1·IRT)·wind
+ *             − IRR/(E·τ1·IRT)·refl2 − (1−τ2)/(E·τ1·IRT·τ2)·atm
+ * where atm, refl, wind, refl2 are the raw signals blackbodies at those temperatures would give. Without a
+ * window (IRT 1, τ2 1) it is (raw − (1 − τ)·atm)/(E·τ) − (1 − E)/E·refl with τ over the whole distance.
  */
 export interface PlanckSceneCorrection {
   scale: number;
   shift: number;
-  /** Total atmospheric transmission between object and camera (1 = none). */
+  /** Atmospheric transmission between object and camera (1 = none), window excluded. */
   transmission: number;
 }
 
@@ -130,21 +150,34 @@ export function planckRawForCelsius(constants: PlanckConstants, celsius: number)
   );
 }
 
-/** Atmospheric transmission over `distanceM` (FLIR model, as Thermimage's raw2temp computes τ1·τ2). */
-export function atmosphericTransmission(atmosphere: AtmosphereConstants, object: ObjectParameters): number {
-  if (object.distanceM <= 0) return 1;
-  const t = object.atmosphereC;
-  // Water vapour content from relative humidity and air temperature (FLIR's empirical fit).
+/**
+ * FLIR's atmospheric transmission over `distanceM` of air:
+ *   τ = X·exp(−√d·(α1 + β1·√H2O)) + (1 − X)·exp(−√d·(α2 + β2·√H2O)),
+ *   H2O = RH·exp(1.5587 + 0.06939·T − 0.00027816·T² + 0.00000068455·T³)  (RH as a fraction, T in °C).
+ * The path is one √d, not two halves: √(d/2) twice over-attenuates by a factor of √2 in the exponent,
+ * which read ≈ 0.1 °C off FLIR's own software at 5 m for objects 16 °C away from the air temperature.
+ */
+export function airTransmission(
+  atmosphere: AtmosphereConstants,
+  distanceM: number,
+  atmosphereC: number,
+  humidityPct: number,
+): number {
+  if (!(distanceM > 0)) return 1;
+  const t = atmosphereC;
   const h2o =
-    (object.humidityPct / 100) *
-    Math.exp(1.5587 + 0.06939 * t - 0.00027816 * t * t + 0.00000068455 * t * t * t);
+    (humidityPct / 100) * Math.exp(1.5587 + 0.06939 * t - 0.00027816 * t * t + 0.00000068455 * t * t * t);
   const sqrtH2o = Math.sqrt(h2o);
-  // raw2temp splits the path into two halves (object → window → camera); with no window both halves are air.
-  const halfPath = Math.sqrt(object.distanceM / 2);
-  const tauHalf =
-    atmosphere.X * Math.exp(-halfPath * (atmosphere.alpha1 + atmosphere.beta1 * sqrtH2o)) +
-    (1 - atmosphere.X) * Math.exp(-halfPath * (atmosphere.alpha2 + atmosphere.beta2 * sqrtH2o));
-  return tauHalf * tauHalf;
+  const sqrtD = Math.sqrt(distanceM);
+  return (
+    atmosphere.X * Math.exp(-sqrtD * (atmosphere.alpha1 + atmosphere.beta1 * sqrtH2o)) +
+    (1 - atmosphere.X) * Math.exp(-sqrtD * (atmosphere.alpha2 + atmosphere.beta2 * sqrtH2o))
+  );
+}
+
+/** Atmospheric transmission over the object's whole distance (FLIR model, no window). */
+export function atmosphericTransmission(atmosphere: AtmosphereConstants, object: ObjectParameters): number {
+  return airTransmission(atmosphere, object.distanceM, object.atmosphereC, object.humidityPct);
 }
 
 export function planckSceneCorrection(
@@ -158,12 +191,34 @@ export function planckSceneCorrection(
   if (!(object.humidityPct >= 0 && object.humidityPct <= 100)) {
     throw new RangeError(`humidityPct must be in 0..100, got ${object.humidityPct}`);
   }
-  const tau = atmosphericTransmission(constants.atmosphere ?? FLIR_STANDARD_ATMOSPHERE, object);
-  const atmRaw = planckRawForCelsius(constants, object.atmosphereC);
+  const atmosphere = constants.atmosphere ?? FLIR_STANDARD_ATMOSPHERE;
+  const window = object.window;
+  const irt = window ? window.transmission : 1;
+  const irr = window?.reflection ?? 0;
+  if (!(irt > 0 && irt <= 1) || !(irr >= 0 && irt + irr <= 1)) {
+    throw new RangeError(
+      `IR window transmission must be in (0, 1] and transmission + reflection ≤ 1, got ${irt} and ${irr}`,
+    );
+  }
+  const windowToCameraM = window
+    ? Math.min(Math.max(window.distanceFromCameraM ?? 0, 0), object.distanceM)
+    : 0;
+  const { atmosphereC, humidityPct } = object;
+  const tau1 = airTransmission(atmosphere, object.distanceM - windowToCameraM, atmosphereC, humidityPct);
+  const tau2 = airTransmission(atmosphere, windowToCameraM, atmosphereC, humidityPct);
+  const atmRaw = planckRawForCelsius(constants, atmosphereC);
   const reflRaw = planckRawForCelsius(constants, object.reflectedC);
-  const scale = 1 / (e * tau);
-  const shift = (-(1 - tau) * atmRaw) / (e * tau) - ((1 - e) / e) * reflRaw;
-  return { scale, shift, transmission: tau };
+  const scale = 1 / (e * tau1 * irt * tau2);
+  let shift = -((1 - e) / e) * reflRaw - ((1 - tau1) / (e * tau1)) * atmRaw;
+  if (window) {
+    const windowRaw = planckRawForCelsius(constants, window.temperatureC);
+    const windowReflRaw = planckRawForCelsius(constants, window.reflectedC ?? object.reflectedC);
+    shift -=
+      ((1 - irt - irr) / (e * tau1 * irt)) * windowRaw +
+      (irr / (e * tau1 * irt)) * windowReflRaw +
+      ((1 - tau2) / (e * tau1 * irt * tau2)) * atmRaw;
+  }
+  return { scale, shift, transmission: tau1 * tau2 };
 }
 
 /** A blackbody right at the lens: emissivity 1, no atmosphere. Planck reduces to B / ln(R1/(R2(raw+O)) + F) − 273.15. */
@@ -208,8 +263,8 @@ function planckLoop(
 }
 
 /**
- * FLIR Planck model with emissivity, reflected apparent temperature and atmospheric transmission
- * (Thermimage raw2temp, IR window = none). Pixels outside the calibration (signal ≤ −O) become NaN.
+ * FLIR Planck model with emissivity, reflected apparent temperature, atmospheric transmission and an
+ * optional IR window (`planckSceneCorrection`). Pixels outside the calibration (signal ≤ −O) become NaN.
  */
 export function planckToCelsius(
   raw: Uint16Array,

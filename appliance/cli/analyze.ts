@@ -12,15 +12,25 @@
  * anyone. Non-radiometric (8-bit) images get faces but no temperatures. A file that cannot be read gets
  * {"file","error"} and the command goes on; the exit code is 1 when any file failed.
  */
+import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
+import { rawToCelsius } from '../../calibration/radiometry.ts';
 import { estimateCoreC, type SkinCoreModel } from '../../calibration/skinCore.ts';
 import { loadSkinCoreModel } from '../config/skinCoreModel.ts';
 import type { CameraProfile } from '../core/cameraProfile.ts';
 import type { Box, Decision } from '../core/types.ts';
 import { detectThermalFaces, detectThermalFacesGray8 } from '../detection/thermalFaces.ts';
 import { measureFace } from '../screening/measure.ts';
-import { loadCameraProfile, readThermalFile, thermalImageSummary } from '../thermalFiles/index.ts';
+import {
+  FlatFieldEvents,
+  isAfterFlatField,
+  loadCameraProfile,
+  readCptvClip,
+  readThermalFile,
+  type ThermalImage,
+  thermalImageSummary,
+} from '../thermalFiles/index.ts';
 
 /** Face size needed for a valid reading when no camera profile says otherwise (≈ IEC-grade geometry). */
 export const DEFAULT_ANALYZE_MIN_FACE_PX = 40;
@@ -50,7 +60,31 @@ export interface AnalyzedFile {
   faces: AnalyzedFace[];
 }
 
-export type AnalyzeLine = AnalyzedFile | { file: string; error: string };
+/** A CPTV clip: one summary line for the whole clip. */
+export interface AnalyzedClip {
+  file: string;
+  format: 'cptv';
+  width: number;
+  height: number;
+  radiometric: true;
+  profile: string;
+  device: string | null;
+  startedAt: string | null;
+  frames: number;
+  /** From the clip's frame times (median interval), not the header's stated rate. */
+  fps: number | null;
+  durationS: number;
+  minC: number | null;
+  maxC: number | null;
+  ffcEvents: number;
+  /** Frames within 2 s of a flat-field correction (no valid readings). */
+  flatFieldFrames: number;
+  /** Frames where the detector found at least one face, and the most faces in one frame. */
+  framesWithFaces: number;
+  maxFacesInFrame: number;
+}
+
+export type AnalyzeLine = AnalyzedFile | AnalyzedClip | { file: string; error: string };
 
 export interface AnalyzeOptions {
   profile?: CameraProfile;
@@ -60,8 +94,64 @@ export interface AnalyzeOptions {
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
 
+/** Per-clip summary of a CPTV clip: temperatures, timing, flat-field events, where faces were found. */
+export async function analyzeClip(file: string, opts: AnalyzeOptions = {}): Promise<AnalyzedClip> {
+  let minC = Number.POSITIVE_INFINITY;
+  let maxC = Number.NEGATIVE_INFINITY;
+  let framesWithFaces = 0;
+  let maxFacesInFrame = 0;
+  let flatFieldFrames = 0;
+  let ffcEvents = 0;
+  let firstTimeOn = 0;
+  let lastTimeOn = 0;
+  const intervals: number[] = [];
+  const events = new FlatFieldEvents();
+  let celsius: Float32Array | null = null;
+  const { header, frameCount, profile } = await readCptvClip(
+    file,
+    (frame, h) => {
+      celsius = rawToCelsius(frame.pixels, frame.profile.radiometry, undefined, celsius ?? undefined);
+      const range = thermalImageSummary({ radiometric: true, celsius } as ThermalImage);
+      if (range.minC !== null && range.minC < minC) minC = range.minC;
+      if (range.maxC !== null && range.maxC > maxC) maxC = range.maxC;
+      if (frame.index === 0) firstTimeOn = frame.timeOnMs;
+      else intervals.push(frame.timeOnMs - lastTimeOn);
+      lastTimeOn = frame.timeOnMs;
+      if (events.next(frame)) ffcEvents++;
+      if (isAfterFlatField(frame)) flatFieldFrames++;
+      const faces = detectThermalFaces(celsius, h.width, h.height, { minFacePx: DETECT_MIN_FACE_PX });
+      if (faces.length > 0) framesWithFaces++;
+      maxFacesInFrame = Math.max(maxFacesInFrame, faces.length);
+      return true;
+    },
+    opts.profile ? { profile: opts.profile } : {},
+  );
+  const sorted = intervals.filter((ms) => ms > 0).sort((a, b) => a - b);
+  const typicalMs = sorted.length ? sorted[sorted.length >> 1] : null;
+  return {
+    file,
+    format: 'cptv',
+    width: header.width,
+    height: header.height,
+    radiometric: true,
+    profile: profile?.id ?? '',
+    device: header.deviceName,
+    startedAt: header.startedAtMs === null ? null : new Date(header.startedAtMs).toISOString(),
+    frames: frameCount,
+    fps: typicalMs ? Math.round((1000 / typicalMs) * 1000) / 1000 : header.headerFps,
+    durationS: Math.round(lastTimeOn - firstTimeOn) / 1000,
+    minC: Number.isFinite(minC) ? round2(minC) : null,
+    maxC: Number.isFinite(maxC) ? round2(maxC) : null,
+    ffcEvents,
+    flatFieldFrames,
+    framesWithFaces,
+    maxFacesInFrame,
+  };
+}
+
 export async function analyzeFile(file: string, opts: AnalyzeOptions = {}): Promise<AnalyzeLine> {
   try {
+    if (path.extname(file).toLowerCase() === '.cptv') return await analyzeClip(file, opts);
     const img = await readThermalFile(file, opts.profile ? { profile: opts.profile } : {});
     const { minC, maxC } = thermalImageSummary(img);
     const minFacePx = opts.profile?.minFacePx ?? DEFAULT_ANALYZE_MIN_FACE_PX;
@@ -138,11 +228,16 @@ export async function runAnalyze(
   files: string[],
   out: Writable,
   opts: AnalyzeOptions = {},
+  errors?: Writable,
 ): Promise<{ failed: number }> {
   let failed = 0;
   for (const file of files) {
     const line = await analyzeFile(file, opts);
-    if ('error' in line) failed++;
+    if ('error' in line) {
+      failed++;
+      // Also one plain line on stderr for people: "canthus analyze: big.tiff: 20000×20000 pixels exceeds …".
+      errors?.write(`canthus analyze: ${line.error.replace(/\s*\n\s*/g, ' ')}\n`);
+    }
     out.write(`${JSON.stringify(line)}\n`);
   }
   return { failed };
@@ -152,7 +247,7 @@ export function registerAnalyzeCommand(program: Command): Command {
   return program
     .command('analyze')
     .description(
-      'find faces in thermal stills (FLIR JPEG/FFF, radiometric TIFF, matrix CSV, .y16, 8-bit PNG/JPEG) and ' +
+      'find faces in thermal stills (FLIR JPEG/FFF, radiometric TIFF, matrix CSV, .y16, 8-bit PNG/JPEG; a .cptv clip gets one summary line) and ' +
         'measure the inner canthus; one JSON line per file (uncalibrated: a still has no blackbody)',
     )
     .argument('<files...>', 'thermal image files')
@@ -161,7 +256,7 @@ export function registerAnalyzeCommand(program: Command): Command {
     .action(async (files: string[], options: { profile?: string; model?: string }) => {
       const profile = options.profile ? await loadCameraProfile(options.profile) : undefined;
       const model = loadSkinCoreModel(options.model);
-      const { failed } = await runAnalyze(files, process.stdout, { profile, model });
+      const { failed } = await runAnalyze(files, process.stdout, { profile, model }, process.stderr);
       if (failed > 0) {
         process.stderr.write(`canthus analyze: ${failed} file(s) failed\n`);
         process.exitCode = 1;

@@ -37,8 +37,46 @@ const FIELDS: Record<keyof SkinCoreInput, { min: number; max: number; required: 
 
 export type EstimateResult = { ok: true; output: string } | { ok: false; output: string };
 
+/** An input line is one small object; longer or deeper lines are refused before parsing. */
+const MAX_LINE_CHARS = 4096;
+const MAX_LINE_DEPTH = 8;
+
+/** Nesting depth of JSON text outside strings, counted without parsing; stops past `limit`. */
+function nestingDepth(text: string, limit: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length && deepest <= limit; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') inString = true;
+    else if (ch === '{' || ch === '[') deepest = Math.max(deepest, ++depth);
+    else if (ch === '}' || ch === ']') depth--;
+  }
+  return deepest;
+}
+
+/** What a value is, in a few words, without stringifying it (it may be huge or deeply nested). */
+function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (value === null) return 'null';
+  if (typeof value === 'string')
+    return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
 /** Parses and checks one input line; returns the message of what is wrong, or the input. */
 function parseInputLine(line: string): SkinCoreInput | string {
+  if (line.length > MAX_LINE_CHARS) {
+    return `line of ${line.length} characters exceeds the limit of ${MAX_LINE_CHARS}; expected an object such as {"canthusC": 36.2}`;
+  }
+  const depth = nestingDepth(line, MAX_LINE_DEPTH);
+  if (depth > MAX_LINE_DEPTH) {
+    return `JSON nested more than the limit of ${MAX_LINE_DEPTH} levels; expected a flat object such as {"canthusC": 36.2}`;
+  }
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -46,7 +84,7 @@ function parseInputLine(line: string): SkinCoreInput | string {
     return `not valid JSON (${(error as Error).message}); expected an object such as {"canthusC": 36.2}`;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return `expected a JSON object such as {"canthusC": 36.2}, got ${JSON.stringify(value)}`;
+    return `expected a JSON object such as {"canthusC": 36.2}, got ${describeValue(value)}`;
   }
   const record = value as Record<string, unknown>;
   const allowed = Object.keys(FIELDS);
@@ -62,7 +100,7 @@ function parseInputLine(line: string): SkinCoreInput | string {
       continue;
     }
     if (typeof v !== 'number' || !Number.isFinite(v) || v < rule.min || v > rule.max) {
-      return `${key} must be a number between ${rule.min} and ${rule.max}, got ${JSON.stringify(v)}`;
+      return `${key} must be a number between ${rule.min} and ${rule.max}, got ${describeValue(v)}`;
     }
     input[key] = v;
   }

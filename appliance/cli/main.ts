@@ -5,6 +5,7 @@ import { VERSION } from '../core/version.ts';
 import { registerAnalyzeCommand } from './analyze.ts';
 import { registerConvertCommand } from './convert.ts';
 import { registerEstimateCommand } from './estimate.ts';
+import { registerImportCommand } from './import.ts';
 import { registerRecordCommand } from './record.ts';
 import { registerRunCommand } from './run.ts';
 import { registerSimulateCommand } from './simulate.ts';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerEstimateCommand(program);
   registerConvertCommand(program);
   registerAnalyzeCommand(program);
+  registerImportCommand(program);
   return program;
 }
 

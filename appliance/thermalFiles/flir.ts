@@ -16,6 +16,7 @@ import {
   type ObjectParameters,
   type PlanckConstants,
 } from '../../calibration/radiometry.ts';
+import { dimensionProblem } from './limits.ts';
 import { decodeTiff } from './tiff.ts';
 import { ThermalFileError } from './types.ts';
 
@@ -251,6 +252,12 @@ function parseCameraInfo(
     atmosphereC: kelvinToC(r.f32(0x2c)),
     humidityPct: humidity,
   };
+  // External optics / protective window: FLIR applies it when its transmission is below 1. Values outside
+  // (0, 1) mean "no window" (1.0 in almost every file; 0 in some stripped exports).
+  const windowTransmission = r.f32(0x34);
+  if (windowTransmission > 0 && windowTransmission < 1) {
+    object.window = { transmission: windowTransmission, temperatureC: kelvinToC(r.f32(0x30)) };
+  }
   for (const [name, value] of Object.entries({ ...planck, ...planck.atmosphere, ...object })) {
     if (typeof value === 'number' && !Number.isFinite(value)) {
       throw new ThermalFileError(file, `FLIR CameraInfo has a non-numeric ${name}: the record is corrupt`);
@@ -289,9 +296,19 @@ async function parseRawData(
   const height = r.u16(4);
   if (width === 0 || height === 0)
     throw new ThermalFileError(file, 'FLIR RawData record has zero width or height');
+  const tooLarge = dimensionProblem(width, height);
+  if (tooLarge) throw new ThermalFileError(file, `FLIR raw thermal image: ${tooLarge}`);
   const payload = record.subarray(0x20);
   const n = width * height;
   if (PNG_SIGNATURE.every((b, i) => payload[i] === b)) {
+    // The PNG's own header (IHDR) is checked before it is inflated: it may declare far more than the record.
+    if (payload.length >= 24) {
+      const ihdr = new DataView(payload.buffer, payload.byteOffset + 16, 8);
+      const pngWidth = ihdr.getUint32(0);
+      const pngHeight = ihdr.getUint32(4);
+      const pngTooLarge = dimensionProblem(pngWidth, pngHeight);
+      if (pngTooLarge) throw new ThermalFileError(file, `FLIR raw thermal PNG: ${pngTooLarge}`);
+    }
     let png: { width: number; height: number; data: Uint16Array };
     try {
       png = await opts.decodePng16(payload);

@@ -3,7 +3,7 @@
  * text exports, raw .y16 frames (with a camera profile), and ordinary 8-bit images (faces only).
  * The format is decided from the content (magic bytes), the extension only for headerless .y16.
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import {
@@ -13,13 +13,19 @@ import {
   planckToCelsius,
   rawToCelsius,
 } from '../../calibration/radiometry.ts';
+import { loadProfiles } from '../config/load.ts';
 import type { CameraProfile } from '../core/cameraProfile.ts';
+import { type CptvFrame, type CptvHeader, decodeCptv, gunzipCptv, isGzip } from './cptv.ts';
 import { extractFffFromJpeg, FlirNotRadiometricError, isFlirFff, parseFff } from './flir.ts';
+import { dimensionProblem, jsonNestingDepth, THERMAL_FILE_LIMITS } from './limits.ts';
 import { looksLikeText, parseTemperatureMatrix } from './matrix.ts';
-import { checkCameraProfile, loadCameraProfile } from './profiles.ts';
+import { invertPalette } from './palettes.ts';
+import { checkCameraProfile, loadCameraProfile, profileForFrame } from './profiles.ts';
 import { decodeTiff, isTiff, readTiffTags } from './tiff.ts';
 import { ThermalFileError, type ThermalFormat, type ThermalImage } from './types.ts';
 
+export { AFTER_FFC_MS, type CptvFrame, type CptvHeader, FlatFieldEvents, isAfterFlatField } from './cptv.ts';
+export { THERMAL_FILE_LIMITS } from './limits.ts';
 export { loadCameraProfile } from './profiles.ts';
 export { ThermalFileError, type ThermalFormat, type ThermalImage } from './types.ts';
 
@@ -38,24 +44,12 @@ export async function readThermalFile(
   file: string,
   opts: ReadThermalFileOptions = {},
 ): Promise<ThermalImage> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(file));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'it is a directory, not a file'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : (err as Error).message;
-    throw new ThermalFileError(file, `cannot be read: ${why}`, { cause: err });
-  }
-  if (bytes.length === 0) throw new ThermalFileError(file, `file is empty; expected ${SUPPORTED}`);
-
-  if (path.extname(file).toLowerCase() === '.y16') return readY16(file, bytes, opts);
+  const size = await fileSize(file);
+  if (size === 0) throw new ThermalFileError(file, `file is empty; expected ${SUPPORTED}`);
+  // .y16 recordings can be long: only the wanted frame is read.
+  if (path.extname(file).toLowerCase() === '.y16') return readY16(file, size, opts);
+  const bytes = await readWholeFile(file, size);
+  if (isGzip(bytes)) return readCptvImage(file, bytes, opts);
   if (bytes[0] === 0xff && bytes[1] === 0xd8) {
     const fff = extractFffFromJpeg(file, bytes);
     if (!fff) return readImage8(file, bytes, 'JPEG without FLIR radiometric data');
@@ -80,8 +74,57 @@ export async function readThermalFile(
   if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
     return readImage8(file, bytes, 'PNG');
   }
-  if (looksLikeText(bytes)) return readMatrix(file, bytes);
+  if (looksLikeText(bytes)) {
+    const { maxTextBytes } = THERMAL_FILE_LIMITS;
+    if (bytes.length > maxTextBytes) {
+      throw new ThermalFileError(
+        file,
+        `text matrix of ${bytes.length} bytes exceeds the limit of ${maxTextBytes} bytes`,
+      );
+    }
+    return readMatrix(file, bytes);
+  }
   throw new ThermalFileError(file, `unsupported format; allowed: ${SUPPORTED}`);
+}
+
+function cannotRead(file: string, err: unknown): ThermalFileError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EISDIR'
+        ? 'it is a directory, not a file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : (err as Error).message;
+  return new ThermalFileError(file, `cannot be read: ${why}`, { cause: err });
+}
+
+async function fileSize(file: string): Promise<number> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(file);
+  } catch (err) {
+    throw cannotRead(file, err);
+  }
+  if (info.isDirectory()) throw new ThermalFileError(file, 'cannot be read: it is a directory, not a file');
+  return info.size;
+}
+
+/** The whole file, refused before reading when it is larger than any thermal still or clip needs. */
+async function readWholeFile(file: string, size: number): Promise<Uint8Array> {
+  const { maxFileBytes } = THERMAL_FILE_LIMITS;
+  if (size > maxFileBytes) {
+    throw new ThermalFileError(
+      file,
+      `${size} bytes exceeds the limit of ${maxFileBytes} bytes for a thermal file`,
+    );
+  }
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch (err) {
+    throw cannotRead(file, err);
+  }
 }
 
 /** Coldest and hottest valid pixel, or nulls for an image without temperatures. */
@@ -117,7 +160,7 @@ export function celsiusToGray8(celsius: Float32Array, out?: Uint8Array): Uint8Ar
 
 async function decodePng16(png: Uint8Array): Promise<{ width: number; height: number; data: Uint16Array }> {
   // sharp converts grey16 to 8-bit-range sRGB unless the colour space is pinned to grey16.
-  const { data, info } = await sharp(png)
+  const { data, info } = await sharp(png, { limitInputPixels: MAX_PIXELS })
     .toColourspace('grey16')
     .raw({ depth: 'ushort' })
     .toBuffer({ resolveWithObject: true });
@@ -236,11 +279,26 @@ function readMatrix(file: string, bytes: Uint8Array): ThermalImage {
   };
 }
 
+/** sharp refuses to decode more pixels than this (it checks the header before decoding). */
+const MAX_PIXELS = THERMAL_FILE_LIMITS.maxWidth * THERMAL_FILE_LIMITS.maxHeight;
+
 async function readImage8(file: string, bytes: Uint8Array, what: string): Promise<ThermalImage> {
+  // The header's size first, for a message naming it (sharp's own refusal says only "exceeds pixel limit").
+  let declared: sharp.Metadata | null = null;
+  try {
+    declared = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch {
+    // Undecodable: the decode below reports it.
+  }
+  const tooLarge =
+    declared?.width && declared.height ? dimensionProblem(declared.width, declared.height) : null;
+  if (tooLarge) throw new ThermalFileError(file, tooLarge);
   let result: { data: Buffer; info: sharp.OutputInfo };
   try {
-    result = await sharp(bytes)
-      .toColourspace('b-w')
+    // sRGB with 3 channels whatever the input (grey, palette PNG, CMYK JPEG), so colours can be matched.
+    result = await sharp(bytes, { limitInputPixels: MAX_PIXELS })
+      .removeAlpha()
+      .toColourspace('srgb')
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
   } catch (err) {
@@ -253,9 +311,17 @@ async function readImage8(file: string, bytes: Uint8Array, what: string): Promis
     );
   }
   const { data, info } = result;
-  const gray8 = new Uint8Array(info.width * info.height);
-  const channels = info.channels;
-  for (let i = 0; i < gray8.length; i++) gray8[i] = data[i * channels];
+  const n = info.width * info.height;
+  const inversion =
+    info.channels >= 3
+      ? invertPalette(new Uint8Array(data.buffer, data.byteOffset, data.length), info.channels, n)
+      : { kind: 'grey' as const, gray8: new Uint8Array(data.subarray(0, n)) };
+  const interpretation =
+    inversion.kind === 'palette'
+      ? `${what}: colours on the "${inversion.palette}" palette ramp, inverted to their position on it (0 cold … 255 hot); no temperatures`
+      : inversion.kind === 'colour'
+        ? `${what}: colour image whose colours lie on no known palette ramp (best ${inversion.bestPalette ?? 'none'}, ${Math.round(inversion.onRampShare * 100)} % of pixels on it): read as luminance; no temperatures`
+        : `${what}: grey levels only, no temperatures`;
   return {
     file,
     format: 'image-8bit',
@@ -263,9 +329,140 @@ async function readImage8(file: string, bytes: Uint8Array, what: string): Promis
     height: info.height,
     radiometric: false,
     celsius: null,
-    gray8,
-    meta: { interpretation: `${what}: grey levels only, no temperatures` },
+    gray8: inversion.gray8,
+    meta: {
+      interpretation,
+      palette: inversion.kind === 'palette' ? inversion.palette : null,
+      ...(inversion.kind === 'grey' ? {} : { paletteOnRampShare: inversion.onRampShare }),
+    },
   };
+}
+
+const RECORDING_JSON_MAX_BYTES = 1024 * 1024;
+
+/** A CPTV clip's camera profile: `--profile` when given (its size must match), else chosen from the file. */
+async function cptvProfile(
+  file: string,
+  header: CptvHeader,
+  first: Uint16Array,
+  given: CameraProfile | undefined,
+): Promise<CameraProfile> {
+  if (given) {
+    if (given.width !== header.width || given.height !== header.height) {
+      throw new ThermalFileError(
+        file,
+        `the clip is ${header.width}×${header.height}; camera profile ${given.id} is ${given.width}×${given.height}`,
+      );
+    }
+    return given;
+  }
+  const sample = Array.from(first.subarray(0, 4096)).sort((a, b) => a - b);
+  const profiles = loadProfiles(null);
+  const profile = profileForFrame(
+    profiles.values(),
+    header.width,
+    header.height,
+    sample[sample.length >> 1],
+    header.model,
+  );
+  if (!profile) {
+    throw new ThermalFileError(
+      file,
+      `no camera profile is ${header.width}×${header.height} with a radiometry that reads this clip as plausible temperatures (${header.brand ?? '?'} ${header.model ?? '?'}); give one with --profile`,
+    );
+  }
+  return profile;
+}
+
+export interface CptvClipFrame extends CptvFrame {
+  profile: CameraProfile;
+}
+
+/**
+ * Reads a CPTV clip frame by frame; `onFrame` gets each frame with the camera profile chosen for the clip
+ * (return false to stop). The frame's pixel array is reused: copy it to keep it.
+ */
+export async function readCptvClip(
+  file: string,
+  onFrame: (frame: CptvClipFrame, header: CptvHeader) => boolean | undefined,
+  opts: { profile?: CameraProfile } = {},
+): Promise<{ header: CptvHeader; frameCount: number; profile: CameraProfile | null }> {
+  const size = await fileSize(file);
+  if (size === 0) throw new ThermalFileError(file, 'file is empty; expected a CPTV clip');
+  const bytes = await readWholeFile(file, size);
+  if (!isGzip(bytes)) throw new ThermalFileError(file, 'not a CPTV clip: CPTV files are one gzip stream');
+  return decodeCptvFile(file, bytes, onFrame, opts.profile);
+}
+
+async function decodeCptvFile(
+  file: string,
+  bytes: Uint8Array,
+  onFrame: (frame: CptvClipFrame, header: CptvHeader) => boolean | undefined,
+  given: CameraProfile | undefined,
+): Promise<{ header: CptvHeader; frameCount: number; profile: CameraProfile | null }> {
+  const unpacked = gunzipCptv(file, bytes, THERMAL_FILE_LIMITS.maxUnpackedBytes);
+  // The profile is chosen from the first frame; decoding is synchronous, so the choice is made on a first
+  // pass that stops after frame 0, then the clip is decoded again from the start.
+  let first: { header: CptvHeader; pixels: Uint16Array } | null = null;
+  decodeCptv(file, unpacked, (frame, header) => {
+    first = { header, pixels: new Uint16Array(frame.pixels) };
+    return false;
+  });
+  if (!first) {
+    const { header } = decodeCptv(file, unpacked, () => false);
+    return { header, frameCount: 0, profile: null };
+  }
+  const { header, pixels } = first as { header: CptvHeader; pixels: Uint16Array };
+  const profile = await cptvProfile(file, header, pixels, given);
+  const result = decodeCptv(file, unpacked, (frame, h) => onFrame({ ...frame, profile }, h));
+  return { ...result, profile };
+}
+
+async function readCptvImage(
+  file: string,
+  bytes: Uint8Array,
+  opts: ReadThermalFileOptions,
+): Promise<ThermalImage> {
+  const wanted = opts.frame ?? 0;
+  let image: ThermalImage | null = null;
+  const { frameCount, header } = await decodeCptvFile(
+    file,
+    bytes,
+    (frame, h) => {
+      if (frame.index < wanted) return true;
+      const celsius = rawToCelsius(frame.pixels, frame.profile.radiometry);
+      image = {
+        file,
+        format: 'cptv',
+        width: h.width,
+        height: h.height,
+        radiometric: true,
+        celsius,
+        gray8: celsiusToGray8(celsius),
+        meta: {
+          interpretation: `CPTV frame ${frame.index} converted with the ${frame.profile.radiometry.kind} radiometry of camera profile ${frame.profile.id}`,
+          cameraProfile: frame.profile.id,
+          frame: frame.index,
+          timeOnMs: frame.timeOnMs,
+          lastFfcMs: frame.lastFfcMs,
+          device: h.deviceName,
+          model: h.model,
+          startedAt: h.startedAtMs === null ? null : new Date(h.startedAtMs).toISOString(),
+        },
+      };
+      return false;
+    },
+    opts.profile,
+  );
+  if (!image) {
+    throw new ThermalFileError(
+      file,
+      frameCount === 0 && wanted === 0
+        ? `CPTV clip from ${header.deviceName ?? 'an unnamed device'} holds no frames`
+        : `frame ${wanted} does not exist; the clip holds frames 0..${frameCount - 1}`,
+    );
+  }
+  return image;
 }
 
 interface RecordingDescription {
@@ -282,9 +479,24 @@ async function recordingDescription(file: string): Promise<RecordingDescription 
   const jsonPath = path.join(path.dirname(file), 'recording.json');
   let text: string;
   try {
+    // A recording description is a few hundred bytes; a huge or deeply nested one is refused unread.
+    if ((await stat(jsonPath)).size > RECORDING_JSON_MAX_BYTES) {
+      throw new ThermalFileError(
+        file,
+        `${jsonPath} is larger than the limit of ${RECORDING_JSON_MAX_BYTES} bytes for a recording description`,
+      );
+    }
     text = await readFile(jsonPath, 'utf8');
-  } catch {
+  } catch (err) {
+    if (err instanceof ThermalFileError) throw err;
     return null;
+  }
+  const depth = jsonNestingDepth(text, THERMAL_FILE_LIMITS.maxJsonDepth);
+  if (depth > THERMAL_FILE_LIMITS.maxJsonDepth) {
+    throw new ThermalFileError(
+      file,
+      `${jsonPath} is nested more than the limit of ${THERMAL_FILE_LIMITS.maxJsonDepth} levels`,
+    );
   }
   let json: Record<string, unknown>;
   try {
@@ -322,7 +534,7 @@ async function recordingDescription(file: string): Promise<RecordingDescription 
   return { profile, object, source: jsonPath };
 }
 
-async function readY16(file: string, bytes: Uint8Array, opts: ReadThermalFileOptions): Promise<ThermalImage> {
+async function readY16(file: string, size: number, opts: ReadThermalFileOptions): Promise<ThermalImage> {
   let description: RecordingDescription | null;
   if (opts.profile) {
     try {
@@ -344,14 +556,16 @@ async function readY16(file: string, bytes: Uint8Array, opts: ReadThermalFileOpt
     );
   }
   const { profile, object } = description;
+  const tooLarge = dimensionProblem(profile.width, profile.height);
+  if (tooLarge) throw new ThermalFileError(file, `${description.source} describes ${tooLarge}`);
   const frameBytes = profile.width * profile.height * 2;
-  if (bytes.length % frameBytes !== 0) {
+  if (size % frameBytes !== 0) {
     throw new ThermalFileError(
       file,
-      `size ${bytes.length} bytes is not a whole number of ${profile.width}×${profile.height} 16-bit frames (${frameBytes} bytes each): wrong profile or truncated recording`,
+      `size ${size} bytes is not a whole number of ${profile.width}×${profile.height} 16-bit frames (${frameBytes} bytes each): wrong profile or truncated recording`,
     );
   }
-  const frameCount = bytes.length / frameBytes;
+  const frameCount = size / frameBytes;
   const frame = opts.frame ?? 0;
   if (!Number.isInteger(frame) || frame < 0 || frame >= frameCount) {
     throw new ThermalFileError(
@@ -362,7 +576,18 @@ async function readY16(file: string, bytes: Uint8Array, opts: ReadThermalFileOpt
   const littleEndian = (profile.pixelFormat ?? 'GRAY16_LE') === 'GRAY16_LE';
   const n = profile.width * profile.height;
   const raw = new Uint16Array(n);
-  const view = new DataView(bytes.buffer, bytes.byteOffset + frame * frameBytes, frameBytes);
+  const bytes = new Uint8Array(frameBytes);
+  try {
+    const handle = await open(file, 'r');
+    try {
+      await handle.read(bytes, 0, frameBytes, frame * frameBytes);
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    throw cannotRead(file, err);
+  }
+  const view = new DataView(bytes.buffer, 0, frameBytes);
   for (let i = 0; i < n; i++) raw[i] = view.getUint16(i * 2, littleEndian);
   const celsius = rawToCelsius(raw, profile.radiometry, object);
   return {

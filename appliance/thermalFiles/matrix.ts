@@ -5,7 +5,10 @@
  * so each is detected and reported in `meta` rather than assumed.
  */
 import { KELVIN_OFFSET } from '../../calibration/radiometry.ts';
+import { dimensionProblem, THERMAL_FILE_LIMITS } from './limits.ts';
 import { ThermalFileError } from './types.ts';
+
+const MAX_HEADER_LINES = 1000;
 
 export type TemperatureUnit = 'C' | 'F' | 'K';
 
@@ -23,6 +26,8 @@ export interface MatrixParseResult {
     unit: TemperatureUnit;
     /** 'header' when the unit was read from the file's text, 'assumed' when guessed from the values. */
     unitSource: 'header' | 'assumed';
+    /** True when every line was wrapped in double quotes as a whole (Fluke SmartView CSV). */
+    quotedLines: boolean;
     header: string[];
   };
 }
@@ -130,7 +135,32 @@ function isIndexSequence(values: number[]): boolean {
   return true;
 }
 
+/**
+ * Fluke SmartView's CSV export wraps each whole line in double quotes (`"1,72.0,73.1,"`), delimiters
+ * included, so no field parses as a number until the line is unwrapped. Only a line with exactly two
+ * quotes, at its ends, is unwrapped: a line of individually quoted fields (`"1","72.0"`) stays as it is.
+ */
+function unwrapQuotedLines(lines: string[]): { lines: string[]; quoted: boolean } {
+  let quoted = 0;
+  const out = lines.map((line) => {
+    const t = line.trim();
+    if (t.length >= 2 && t[0] === '"' && t[t.length - 1] === '"' && t.indexOf('"', 1) === t.length - 1) {
+      quoted++;
+      return t.slice(1, -1);
+    }
+    return line;
+  });
+  const nonEmpty = lines.filter((l) => l.trim() !== '').length;
+  // Unwrap only when the file is written that way throughout, not because of one quoted title line.
+  return quoted > 0 && quoted >= nonEmpty * 0.9 ? { lines: out, quoted: true } : { lines, quoted: false };
+}
+
+/** "All temperatures in F." (SmartView): the unit letter after "in", no degree sign. */
+const UNIT_AFTER_IN = /\btemperatures?\b[^\n]*?\bin\s+(?:°\s*)?(?:degrees?\s+)?([CFK])\b/i;
+
 function unitFromText(text: string): TemperatureUnit | null {
+  const after = UNIT_AFTER_IN.exec(text);
+  if (after) return after[1].toUpperCase() as TemperatureUnit;
   if (/°\s*F|℉|fahrenheit|\[\s*F\s*\]|\(\s*F\s*\)|\bdeg(ree)?s?\s*F\b|unit\s*[:=]\s*F\b/i.test(text))
     return 'F';
   if (
@@ -144,8 +174,34 @@ function unitFromText(text: string): TemperatureUnit | null {
 
 export function parseTemperatureMatrix(file: string, bytes: Uint8Array): MatrixParseResult {
   const { text, encoding } = decodeText(bytes);
-  const lines = text.split(/\r\n|\n|\r/);
+  const unwrapped = unwrapQuotedLines(text.split(/\r\n|\n|\r/));
+  const lines = unwrapped.lines;
   while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
+  // Checked before any line is split into numbers: rows beyond the limit (plus room for header lines) and
+  // the widest line's field count.
+  const { maxWidth, maxHeight } = THERMAL_FILE_LIMITS;
+  if (lines.length > maxHeight + MAX_HEADER_LINES) {
+    throw new ThermalFileError(
+      file,
+      `temperature matrix of ${lines.length} lines exceeds the limit of ${maxHeight} rows (plus ${MAX_HEADER_LINES} header lines)`,
+    );
+  }
+  let widest = 0;
+  for (const line of lines) {
+    let fields = 1;
+    for (let i = 0; i < line.length; i++) {
+      const c = line.charCodeAt(i);
+      if (c === 44 || c === 59 || c === 9) fields++; // , ; tab
+    }
+    if (fields > widest) widest = fields;
+  }
+  // +1 for an index column, +1 for a trailing delimiter.
+  if (widest > maxWidth + 2) {
+    throw new ThermalFileError(
+      file,
+      `temperature matrix line of ${widest} fields exceeds the limit of ${maxWidth} columns`,
+    );
+  }
   if (lines.length === 0) throw new ThermalFileError(file, 'temperature matrix file is empty');
 
   // Prefer delimiters that cannot be a decimal separator; a comma delimiter implies a decimal point.
@@ -188,6 +244,8 @@ export function parseTemperatureMatrix(file: string, bytes: Uint8Array): MatrixP
 
   const width = values[0].length;
   const height = values.length;
+  const tooLarge = dimensionProblem(width, height);
+  if (tooLarge) throw new ThermalFileError(file, `temperature matrix of ${tooLarge}`);
   for (let y = 0; y < height; y++) {
     if (values[y].length !== width) {
       throw new ThermalFileError(
@@ -235,6 +293,7 @@ export function parseTemperatureMatrix(file: string, bytes: Uint8Array): MatrixP
       indexColumn,
       unit,
       unitSource,
+      quotedLines: unwrapped.quoted,
       header: headerLines.slice(0, 20),
     },
   };

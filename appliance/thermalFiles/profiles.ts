@@ -60,3 +60,35 @@ export async function loadCameraProfile(idOrPath: string): Promise<CameraProfile
   }
   return profile;
 }
+
+/**
+ * The camera profile for a self-describing recording (CPTV): the profiles of that exact size whose
+ * radiometry puts the first frame's median at a plausible scene temperature; among several, the one whose id
+ * or name matches the file's camera model ("lepton3.5" → lepton35). Null when none fits.
+ */
+export function profileForFrame(
+  profiles: Iterable<CameraProfile>,
+  width: number,
+  height: number,
+  medianCount: number,
+  model: string | null,
+): CameraProfile | null {
+  const plausible = (p: CameraProfile): boolean => {
+    const r = p.radiometry;
+    const c =
+      r.kind === 'tlinear'
+        ? medianCount * r.resolutionK - 273.15
+        : r.kind === 'linear'
+          ? medianCount * r.gain + r.offsetC
+          : Number.NaN; // Planck cameras need their constants and the scene: never guessed
+    return c >= -40 && c <= 80;
+  };
+  const fitting = [...profiles].filter((p) => p.width === width && p.height === height && plausible(p));
+  const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const wanted = model ? norm(model) : '';
+  const byModel = wanted
+    ? (fitting.find((p) => norm(p.id) === wanted) ??
+      fitting.find((p) => norm(p.id).startsWith(wanted) || norm(p.name).includes(wanted)))
+    : undefined;
+  return byModel ?? fitting[0] ?? null;
+}

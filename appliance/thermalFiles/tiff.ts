@@ -5,6 +5,7 @@
  * no say on float TIFFs; this way the bytes → counts path is explicit and tested.
  */
 import { inflateSync } from 'node:zlib';
+import { dimensionProblem } from './limits.ts';
 import { ThermalFileError } from './types.ts';
 
 export const TIFF_TAG = {
@@ -121,6 +122,10 @@ export function decodeTiff(file: string, bytes: Uint8Array): TiffImage {
   };
   const width = one(256);
   const height = one(257);
+  // Checked before anything is allocated or inflated: a few hundred bytes may declare 20000×20000.
+  const tooLarge = dimensionProblem(width, height);
+  if (tooLarge) throw new ThermalFileError(file, tooLarge);
+  if (width === 0 || height === 0) throw new ThermalFileError(file, `TIFF is ${width}×${height} pixels`);
   const bitsPerSample = one(258, 1);
   const compression = one(259, 1);
   const samplesPerPixel = one(277, 1);
@@ -180,8 +185,15 @@ export function decodeTiff(file: string, bytes: Uint8Array): TiffImage {
     else if (compression === 5) strip = lzwDecode(file, packed, expected);
     else {
       try {
-        strip = inflateSync(packed);
+        // Never more than the strip can hold (plus slack for padding): a Deflate bomb stops here.
+        strip = inflateSync(packed, { maxOutputLength: expected + 4096 });
       } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
+          throw new ThermalFileError(
+            file,
+            `TIFF strip ${s} unpacks to more than the ${expected} bytes its ${width}×${rows} pixels need`,
+          );
+        }
         throw new ThermalFileError(file, `corrupt TIFF: strip ${s} does not inflate`, { cause: err });
       }
     }

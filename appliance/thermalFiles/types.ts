@@ -7,6 +7,7 @@ export type ThermalFormat =
   | 'radiometric-tiff'
   | 'matrix-csv'
   | 'y16'
+  | 'cptv'
   | 'image-8bit';
 
 export interface ThermalImage {

@@ -55,6 +55,32 @@ describe('celsiusMatrixCsv', () => {
   });
 });
 
+describe('convert’s CSV keeps FLIR decoding accuracy', () => {
+  it('each cell is the decoded value rounded to 0.01 °C (never more than 0.005 off, no float32 noise)', async () => {
+    const { buildFff } = await import('../helpers/flirFiles.ts');
+    const raw = new Uint16Array(400);
+    for (let i = 0; i < raw.length; i++) raw[i] = 9000 + i * 11;
+    const file = path.join(work, 'ramp.fff');
+    const camera = {
+      ...{ R1: 17096.453, R2: 0.046642166, B: 1428, F: 1, O: -7340 },
+      ...{ emissivity: 0.98, distanceM: 5, reflectedC: 20, atmosphereC: 20, humidityPct: 50 },
+    };
+    await writeFile(file, buildFff(20, 20, camera, { raw }));
+    const out = path.join(work, 'ramp.csv');
+    await convertThermalFileToCsv(file, { csv: out });
+    const decoded = (await readThermalFile(file)).celsius!;
+    const cells = (await readFile(out, 'utf8'))
+      .trim()
+      .split('\n')
+      .flatMap((l) => l.split(','));
+    expect(cells).toHaveLength(400);
+    for (let i = 0; i < cells.length; i++) {
+      expect(cells[i]).toMatch(/^-?\d+\.\d\d$/);
+      expect(Math.abs(Number(cells[i]) - decoded[i])).toBeLessThanOrEqual(0.005 + 1e-6);
+    }
+  });
+});
+
 describe('canthus convert', () => {
   it('writes the °C matrix of a FLIR JPEG as CSV', async () => {
     const out = path.join(work, 'e40.csv');

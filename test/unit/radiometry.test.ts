@@ -19,7 +19,8 @@ const u16 = (...v: number[]) => Uint16Array.from(v);
 /*
  * Constants and object parameters below are the literal values `exiftool -j -n` prints for the FLIR files
  * in shared/data/flir-radiometric (copies in test/fixtures/flir); raw counts are pixels of those files.
- * Expected °C were computed by hand with Thermimage's raw2temp formula in double precision (Python),
+ * Expected °C were computed by hand with FLIR's published formula (τ over √d, as ExifTool's forum and FLIR's
+ * software; not Thermimage's two half paths) in double precision (Python),
  * and are compared with what the camera itself displayed where the file shows a reading.
  */
 const I60: PlanckConstants = {
@@ -113,15 +114,15 @@ describe('planckToCelsius', () => {
   });
 
   it('FLIR i60: the coldest pixel matches the camera’s cold-spot marker (18.6 °C)', () => {
-    // raw 17418 is the coldest pixel of sample_images_09 (after the PNG byte swap); raw2temp gives 18.5751.
+    // raw 17418 is the coldest pixel of sample_images_09 (after the PNG byte swap); FLIR's model gives 18.5786.
     const c = planckToCelsius(
       u16(17418, 20606),
       { ...I60, atmosphere: FLIR_STANDARD_ATMOSPHERE },
       I60_OBJECT,
     );
-    expect(c[0]).toBeCloseTo(18.5751, 3);
+    expect(c[0]).toBeCloseTo(18.5786, 3);
     expect(Math.abs(c[0] - 18.6)).toBeLessThan(0.05);
-    expect(c[1]).toBeCloseTo(34.3051, 3);
+    expect(c[1]).toBeCloseTo(34.2715, 3);
   });
 
   it('FLIR T420 and Duo Pro R: coldest and hottest pixels match the files’ known ranges', () => {
@@ -141,13 +142,15 @@ describe('planckToCelsius', () => {
       distanceM: 50,
       humidityPct: 30.0000011920929,
     });
-    expect(duo[0]).toBeCloseTo(9.5571, 3); // README: 9.6–12.6 °C
-    expect(duo[1]).toBeCloseTo(12.5823, 3);
+    // flirpy/Thermimage's half-path τ gives 9.56–12.58 (the README's 9.6–12.6); FLIR's τ over √50 m
+    // attenuates less, so the 20 °C air pulls the reading less towards itself.
+    expect(duo[0]).toBeCloseTo(9.7153, 3);
+    expect(duo[1]).toBeCloseTo(12.6927, 3);
   });
 
-  it('EX320 and E40 spot pixels agree with raw2temp and lie within 0.6 °C of the cameras’ displays', () => {
+  it('EX320 and E40 spot pixels agree with FLIR’s model and lie within 0.6 °C of the cameras’ displays', () => {
     // Spot positions from Meas1Params (EX320 159,119 raw 7061; E40 80,60 raw 19036). The cameras show
-    // 32.6 °C and 27.7 °C; raw2temp gives 32.094 and 28.259. The display reading is rounded and was
+    // 32.6 °C and 27.7 °C; FLIR's model gives 32.061 and 28.239. The display reading is rounded and was
     // possibly made before the parameters in the file were edited, so only closeness is checked.
     const ex = planckToCelsius(u16(7061), EX320, {
       emissivity: 1,
@@ -156,7 +159,7 @@ describe('planckToCelsius', () => {
       distanceM: 2,
       humidityPct: 30.0000011920929,
     });
-    expect(ex[0]).toBeCloseTo(32.0944, 3);
+    expect(ex[0]).toBeCloseTo(32.0615, 3);
     expect(Math.abs(ex[0] - 32.6)).toBeLessThan(0.6);
     const e40 = planckToCelsius(u16(19036), E40, {
       emissivity: 0.949999988079071,
@@ -165,17 +168,17 @@ describe('planckToCelsius', () => {
       distanceM: 1,
       humidityPct: 50,
     });
-    expect(e40[0]).toBeCloseTo(28.2591, 3);
+    expect(e40[0]).toBeCloseTo(28.2393, 3);
     expect(Math.abs(e40[0] - 27.7)).toBeLessThan(0.6);
   });
 
-  it('full model (emissivity, reflected, humid air at 10 m) matches raw2temp computed by hand', () => {
-    // raw2temp(11000, E=0.95, OD=10, RTemp=25, ATemp=30, RH=80, PR1=17096.453, PR2=0.046642166,
-    //          PB=1428, PF=1, PO=-7340) = 37.0097 °C; τ = 0.956885.
+  it('full model (emissivity, reflected, humid air at 10 m) matches FLIR’s model computed by hand', () => {
+    // E=0.95, OD=10, RTemp=25, ATemp=30, RH=80, PR1=17096.453, PR2=0.046642166, PB=1428, PF=1, PO=-7340:
+    // τ = 0.968681 over √10 m, 36.9299 °C (Thermimage's two half paths: τ = 0.956885, 37.0097 °C).
     const object = { emissivity: 0.95, reflectedC: 25, atmosphereC: 30, distanceM: 10, humidityPct: 80 };
-    expect(planckToCelsius(u16(11000), A640, object)[0]).toBeCloseTo(37.0097, 3);
-    expect(atmosphericTransmission(A640.atmosphere, object)).toBeCloseTo(0.956885, 5);
-    expect(planckToCelsius(u16(11000), A640, defaultObjectParameters)[0]).toBeCloseTo(36.6069, 3);
+    expect(planckToCelsius(u16(11000), A640, object)[0]).toBeCloseTo(36.9299, 3);
+    expect(atmosphericTransmission(A640.atmosphere, object)).toBeCloseTo(0.968681, 5);
+    expect(planckToCelsius(u16(11000), A640, defaultObjectParameters)[0]).toBeCloseTo(36.5684, 3);
     expect(planckToCelsius(u16(11000), A640, blackbodyObjectParameters)[0]).toBeCloseTo(36.169, 3);
   });
 
@@ -205,11 +208,100 @@ describe('planckToCelsius', () => {
   });
 });
 
+describe('FLIR atmosphere: decoding agrees with the published forward model', () => {
+  // Written out here independently of the code under test: FLIR's published transmission and the
+  // forward scene model raw = E·τ·obj + (1−E)·τ·refl + (1−τ)·atm (no window), counts rounded.
+  const { alpha1: a1, alpha2: a2, beta1: b1, beta2: b2, X } = FLIR_STANDARD_ATMOSPHERE;
+  const publishedTau = (d: number, t: number, rh: number) => {
+    const h2o = (rh / 100) * Math.exp(1.5587 + 0.06939 * t - 0.00027816 * t ** 2 + 0.00000068455 * t ** 3);
+    const k = Math.sqrt(d);
+    return (
+      X * Math.exp(-k * (a1 + b1 * Math.sqrt(h2o))) + (1 - X) * Math.exp(-k * (a2 + b2 * Math.sqrt(h2o)))
+    );
+  };
+  const blackbodyRaw = (c: number) =>
+    A640.R1 / (A640.R2 * (Math.exp(A640.B / (c + 273.15)) - A640.F)) - A640.O;
+
+  for (const [distanceM, humidityPct, atmosphereC] of [
+    [5, 50, 20],
+    [10, 80, 30],
+    [1, 30, 15],
+    [25, 60, 22],
+  ]) {
+    it(`within 0.05 °C across 0–40 °C at ${distanceM} m, ${humidityPct} % RH, air ${atmosphereC} °C`, () => {
+      const object = { emissivity: 0.98, reflectedC: 21, atmosphereC, distanceM, humidityPct };
+      const tau = publishedTau(distanceM, atmosphereC, humidityPct);
+      expect(atmosphericTransmission(FLIR_STANDARD_ATMOSPHERE, object)).toBeCloseTo(tau, 12);
+      const truth: number[] = [];
+      const raw = new Uint16Array(81);
+      for (let i = 0; i <= 80; i++) {
+        const c = i / 2;
+        truth.push(c);
+        const signal =
+          0.98 * tau * blackbodyRaw(c) +
+          0.02 * tau * blackbodyRaw(21) +
+          (1 - tau) * blackbodyRaw(atmosphereC);
+        raw[i] = Math.round(signal);
+      }
+      const decoded = planckToCelsius(raw, A640, object);
+      let worst = 0;
+      for (let i = 0; i < truth.length; i++) worst = Math.max(worst, Math.abs(decoded[i] - truth[i]));
+      expect(worst).toBeLessThan(0.05);
+    });
+  }
+
+  it('no longer shows the ≈ 0.1 °C error of two half paths at 4 and 36 °C (5 m, 20 °C air)', () => {
+    const object = { emissivity: 0.98, reflectedC: 20, atmosphereC: 20, distanceM: 5, humidityPct: 50 };
+    const tau = publishedTau(5, 20, 50);
+    for (const c of [4, 20, 36]) {
+      const signal =
+        0.98 * tau * blackbodyRaw(c) + 0.02 * tau * blackbodyRaw(20) + (1 - tau) * blackbodyRaw(20);
+      const decoded = planckToCelsius(u16(Math.round(signal)), A640, object)[0];
+      expect(Math.abs(decoded - c)).toBeLessThan(0.02);
+    }
+  });
+
+  it('an IR window at the lens: raw/(E·τ·IRT) − (1−IRT)/(E·τ·IRT)·wind is inverted exactly', () => {
+    const window = { transmission: 0.8, temperatureC: 25 };
+    const object = {
+      emissivity: 0.97,
+      reflectedC: 20,
+      atmosphereC: 20,
+      distanceM: 3,
+      humidityPct: 50,
+      window,
+    };
+    const tau = publishedTau(3, 20, 50);
+    const c = 36;
+    const atObject = 0.97 * blackbodyRaw(c) + 0.03 * blackbodyRaw(20);
+    const signal = 0.8 * (tau * atObject + (1 - tau) * blackbodyRaw(20)) + 0.2 * blackbodyRaw(25);
+    const decoded = planckToCelsius(u16(Math.round(signal)), A640, object)[0];
+    expect(Math.abs(decoded - c)).toBeLessThan(0.02);
+    // Without the window the same counts read colder by more than a degree: the window matters.
+    expect(planckToCelsius(u16(Math.round(signal)), A640, { ...object, window: undefined })[0]).toBeLessThan(
+      c - 1,
+    );
+  });
+
+  it('Thermimage raw2temp is the window-free model with the path split half-way', () => {
+    // raw2temp(11000, E=0.95, OD=10, RTemp=25, ATemp=30, RH=80, A640 constants) = 37.0097 °C.
+    const object = {
+      emissivity: 0.95,
+      reflectedC: 25,
+      atmosphereC: 30,
+      distanceM: 10,
+      humidityPct: 80,
+      window: { transmission: 1, temperatureC: 30, distanceFromCameraM: 5 },
+    };
+    expect(planckToCelsius(u16(11000), A640, object)[0]).toBeCloseTo(37.0097, 3);
+  });
+});
+
 describe('rawToCelsius', () => {
   it('dispatches on the radiometry kind', () => {
     expect(rawToCelsius(u16(30815), { kind: 'tlinear', resolutionK: 0.01 })[0]).toBeCloseTo(35, 4);
     expect(rawToCelsius(u16(3500), { kind: 'linear', gain: 0.1, offsetC: -273.15 })[0]).toBeCloseTo(76.85, 3);
-    expect(rawToCelsius(u16(11000), A640)[0]).toBeCloseTo(36.6069, 3); // default: skin at 1 m
+    expect(rawToCelsius(u16(11000), A640)[0]).toBeCloseTo(36.5684, 3); // default: skin at 1 m
   });
   it('names the allowed kinds for an unknown one', () => {
     expect(() => rawToCelsius(u16(1), { kind: 'magic' } as unknown as Radiometry)).toThrow(

@@ -77,7 +77,7 @@ describe('FLIR radiometric files agree with the cameras’ own readings', () => 
     expect(Math.abs(at(img, 80, 60) - 27.7)).toBeLessThan(0.6);
   });
 
-  it('Duo Pro R FFF: 9.6–12.6 °C, with the camera’s constants', async () => {
+  it('Duo Pro R FFF: 9.7–12.7 °C, with the camera’s constants', async () => {
     const img = await readThermalFile(DUO_FFF);
     expect(img).toMatchObject({ format: 'flir-fff', width: 640, height: 512, radiometric: true });
     expect(img.meta).toMatchObject({
@@ -85,8 +85,10 @@ describe('FLIR radiometric files agree with the cameras’ own readings', () => 
       planck: { R1: 364058, R2: 1, B: 1428, F: 1, O: -228 },
     });
     const { minC, maxC } = thermalImageSummary(img);
-    expect(minC!).toBeCloseTo(9.6, 1);
-    expect(maxC!).toBeCloseTo(12.6, 1);
+    // flirpy's README range 9.6–12.6 comes from Thermimage's half-path τ; at 50 m FLIR's τ over √d reads
+    // ≈ 0.11 °C warmer (the scene is colder than the 20 °C air).
+    expect(minC!).toBeCloseTo(9.72, 1);
+    expect(maxC!).toBeCloseTo(12.69, 1);
   });
 
   it('T420 FFF: 22.9–29.5 °C', async () => {
@@ -113,6 +115,69 @@ describe('FLIR radiometric files agree with the cameras’ own readings', () => 
     const gray = Array.from(img.gray8!);
     expect(gray.reduce((a, b) => Math.min(a, b))).toBe(0);
     expect(gray.reduce((a, b) => Math.max(a, b))).toBe(255);
+  });
+});
+
+describe('FLIR files built from FLIR’s published model', () => {
+  // Forward model written out here: τ over √d (FLIR), raw = E·τ·obj + (1−E)·τ·refl + (1−τ)·atm.
+  const camera = {
+    R1: Math.fround(17096.453),
+    R2: Math.fround(0.046642166),
+    B: 1428,
+    F: 1,
+    O: -7340,
+    emissivity: Math.fround(0.98),
+    distanceM: 5,
+    reflectedC: 20,
+    atmosphereC: 20,
+    humidityPct: 50,
+  };
+  const tau = (() => {
+    const t = Math.fround(camera.atmosphereC + 273.15) - 273.15;
+    const h2o =
+      Math.fround(0.5) * Math.exp(1.5587 + 0.06939 * t - 0.00027816 * t ** 2 + 0.00000068455 * t ** 3);
+    const k = Math.sqrt(5);
+    const [a1, a2, b1, b2, x] = [0.006569, 0.01262, -0.002276, -0.00667, 1.9].map(Math.fround);
+    return (
+      x * Math.exp(-k * (a1 + b1 * Math.sqrt(h2o))) + (1 - x) * Math.exp(-k * (a2 + b2 * Math.sqrt(h2o)))
+    );
+  })();
+  const blackbody = (c: number) =>
+    camera.R1 / (camera.R2 * (Math.exp(camera.B / (c + 273.15)) - camera.F)) - camera.O;
+  const truth = Array.from({ length: 81 }, (_, i) => i / 2); // 0–40 °C in 0.5 °C steps, 9×9 pixels
+  const raw = Uint16Array.from(truth, (c) =>
+    Math.round(
+      camera.emissivity * tau * blackbody(c) +
+        (1 - camera.emissivity) * tau * blackbody(20) +
+        (1 - tau) * blackbody(20),
+    ),
+  );
+
+  it('an FFF and a FLIR JPEG decode within 0.05 °C of the model across 0–40 °C (5 m, 20 °C air)', async () => {
+    const { buildFff, buildFlirJpeg } = await import('../helpers/flirFiles.ts');
+    const fff = buildFff(9, 9, camera, { raw });
+    await writeFile(path.join(work, 'model.fff'), fff);
+    await writeFile(path.join(work, 'model.jpg'), buildFlirJpeg(fff));
+    for (const name of ['model.fff', 'model.jpg']) {
+      const img = await readThermalFile(path.join(work, name));
+      const worst = Math.max(...truth.map((c, i) => Math.abs(img.celsius![i] - c)));
+      expect(worst, name).toBeLessThan(0.05);
+    }
+  });
+
+  it('the window in the file is applied when its transmission is below 1', async () => {
+    const { buildFff } = await import('../helpers/flirFiles.ts');
+    // Window at the lens, 0.9 transmission, 30 °C: what reaches the sensor is 0.9·scene + 0.1·window.
+    const throughWindow = Uint16Array.from(raw, (r) => Math.round(0.9 * r + 0.1 * blackbody(30)));
+    const file = path.join(work, 'window.fff');
+    await writeFile(
+      file,
+      buildFff(9, 9, { ...camera, windowTransmission: 0.9, windowC: 30 }, { raw: throughWindow }),
+    );
+    const img = await readThermalFile(file);
+    const worst = Math.max(...truth.map((c, i) => Math.abs(img.celsius![i] - c)));
+    expect(worst).toBeLessThan(0.05);
+    expect(img.meta.objectParameters).toMatchObject({ window: { temperatureC: expect.closeTo(30, 3) } });
   });
 });
 
@@ -171,6 +236,119 @@ describe('8-bit thermal face images', () => {
     const img = await readThermalFile(file);
     expect(img).toMatchObject({ format: 'image-8bit', width: 8, height: 6, radiometric: false });
     expect(Math.abs(img.gray8![0] - 90)).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('colour-palette 8-bit images are inverted to intensity, not read as luminance', () => {
+  // A known grey scene: a warm head with a warmer canthus over a cool gradient background.
+  const W = 96;
+  const H = 72;
+  const scene = new Uint8Array(W * H);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const head = Math.exp(-(((x - 48) / 18) ** 2 + ((y - 36) / 24) ** 2));
+      const canthus = Math.exp(-(((x - 44) / 3) ** 2 + ((y - 30) / 3) ** 2));
+      scene[y * W + x] = Math.round(Math.min(255, 20 + x * 0.8 + 150 * head + 40 * canthus));
+    }
+  }
+
+  async function render(ramp: Uint8Array, file: string, format: 'png' | 'jpeg') {
+    const sharp = (await import('sharp')).default;
+    const rgb = new Uint8Array(W * H * 3);
+    for (let i = 0; i < scene.length; i++) rgb.set(ramp.subarray(scene[i] * 3, scene[i] * 3 + 3), i * 3);
+    const image = sharp(rgb, { raw: { width: W, height: H, channels: 3 } });
+    await (format === 'png' ? image.png() : image.jpeg({ quality: 92 })).toFile(file);
+  }
+
+  function rankCorrelation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+    const ranks = (v: ArrayLike<number>) => {
+      const order = Array.from(v, (x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
+      const r = new Float64Array(v.length);
+      for (let i = 0; i < order.length; ) {
+        let j = i;
+        while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
+        for (let k = i; k <= j; k++) r[order[k][1]] = (i + j) / 2;
+        i = j + 1;
+      }
+      return r;
+    };
+    const ra = ranks(a);
+    const rb = ranks(b);
+    const mean = (ra.length - 1) / 2;
+    let num = 0;
+    let da = 0;
+    let db = 0;
+    for (let i = 0; i < ra.length; i++) {
+      num += (ra[i] - mean) * (rb[i] - mean);
+      da += (ra[i] - mean) ** 2;
+      db += (rb[i] - mean) ** 2;
+    }
+    return num / Math.sqrt(da * db);
+  }
+
+  it('every known palette, PNG and JPEG: the scene comes back (rank correlation ≥ 0.99)', async () => {
+    const { PALETTES } = await import('../../appliance/thermalFiles/palettes.ts');
+    for (const palette of PALETTES) {
+      for (const format of ['png', 'jpeg'] as const) {
+        const file = path.join(work, `${palette.name}.${format}`);
+        await render(palette.ramp, file, format);
+        const img = await readThermalFile(file);
+        const label = `${palette.name} ${format}`;
+        expect(img.meta.palette, label).toBe(palette.name);
+        expect(rankCorrelation(img.gray8!, scene), label).toBeGreaterThan(0.99);
+        if (format === 'png') {
+          let err = 0;
+          for (let i = 0; i < scene.length; i++) err += Math.abs(img.gray8![i] - scene[i]);
+          expect(err / scene.length, label).toBeLessThan(2);
+        }
+      }
+    }
+  });
+
+  it('luminance would have folded the rainbow scene (the reason for inverting)', async () => {
+    const { PALETTES } = await import('../../appliance/thermalFiles/palettes.ts');
+    const ramp = PALETTES.find((p) => p.name === 'rainbow')!.ramp;
+    const lum = Array.from(
+      scene,
+      (v) => 0.299 * ramp[v * 3] + 0.587 * ramp[v * 3 + 1] + 0.114 * ramp[v * 3 + 2],
+    );
+    expect(rankCorrelation(lum, scene)).toBeLessThan(0.9);
+  });
+
+  it('another vendor’s iron (colours off by up to 25 units) is still matched and inverted', async () => {
+    const { PALETTES } = await import('../../appliance/thermalFiles/palettes.ts');
+    const iron = PALETTES.find((p) => p.name === 'iron')!.ramp;
+    const variant = Uint8Array.from(iron, (v, i) => Math.max(0, Math.min(255, v + ((i % 3) - 1) * 14 + 6)));
+    const file = path.join(work, 'iron-variant.png');
+    await render(variant, file, 'png');
+    const img = await readThermalFile(file);
+    expect(img.meta.palette).toBe('iron');
+    expect(rankCorrelation(img.gray8!, scene)).toBeGreaterThan(0.98);
+  });
+
+  it('a grey image stays luminance; a colour photo on no ramp stays luminance and says so', async () => {
+    const sharp = (await import('sharp')).default;
+    const greyFile = path.join(work, 'grey.png');
+    await sharp(scene, { raw: { width: W, height: H, channels: 1 } })
+      .png()
+      .toFile(greyFile);
+    const grey = await readThermalFile(greyFile);
+    expect(grey.meta.palette).toBeNull();
+    expect(Array.from(grey.gray8!)).toEqual(Array.from(scene));
+
+    const photo = new Uint8Array(W * H * 3);
+    let seed = 7;
+    for (let i = 0; i < photo.length; i++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      photo[i] = seed & 0xff;
+    }
+    const photoFile = path.join(work, 'photo.png');
+    await sharp(photo, { raw: { width: W, height: H, channels: 3 } })
+      .png()
+      .toFile(photoFile);
+    const img = await readThermalFile(photoFile);
+    expect(img.meta.palette).toBeNull();
+    expect(String(img.meta.interpretation)).toMatch(/no known palette ramp.*luminance/);
   });
 });
 
@@ -255,6 +433,42 @@ describe('temperature-matrix exports', () => {
     expect(Array.from(img.celsius!).map((v) => Math.round(v * 100) / 100)).toEqual([
       37, 100, 0, 10, -40, 38, 20, 25, 30,
     ]);
+  });
+
+  it('Fluke SmartView CSV: every line wrapped in quotes, "All temperatures in F." header → °F', async () => {
+    // The real shape of SmartView's CSV export: each whole line quoted, a trailing comma inside the
+    // quotes, an index row and column, and the unit only as "in F." (no degree sign).
+    const f = (c: number) => ((c * 9) / 5 + 32).toFixed(1);
+    const lines = [
+      '"Main Image Temperatures"',
+      '"All temperatures in F."',
+      `",${SCENE[0].map((_, x) => x + 1).join(',')},"`,
+      ...SCENE.map((row, y) => `"${y + 1},${row.map(f).join(',')},"`),
+    ];
+    const file = path.join(work, 'smartview.csv');
+    await writeFile(file, `${lines.join('\r\n')}\r\n`);
+    const img = await readThermalFile(file);
+    expectScene(img, 0.03); // °F written with 1 decimal
+    expect(img.meta).toMatchObject({
+      delimiter: ',',
+      unit: 'F',
+      unitSource: 'header',
+      indexRow: true,
+      indexColumn: true,
+      quotedLines: true,
+    });
+  });
+
+  it('"All temperatures in C." and "in K." headers are read as such, not guessed', async () => {
+    const file = path.join(work, 'smartview-c.csv');
+    await writeFile(file, '"All temperatures in C."\n"20.5,21.5,"\n"22.5,23.5,"\n');
+    const img = await readThermalFile(file);
+    expect(img.meta).toMatchObject({ unit: 'C', unitSource: 'header' });
+    expect(Array.from(img.celsius!)).toEqual([20.5, 21.5, 22.5, 23.5]);
+    await writeFile(file, '"All temperatures in K."\n"293.65,294.65,"\n"295.65,296.65,"\n');
+    const k = await readThermalFile(file);
+    expect(k.meta).toMatchObject({ unit: 'K', unitSource: 'header' });
+    expect(k.celsius![0]).toBeCloseTo(20.5, 4);
   });
 
   it('rows of different length are refused with the row named', async () => {
