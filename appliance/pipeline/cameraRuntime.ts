@@ -169,10 +169,14 @@ export class CameraRuntime {
     this.visible?.start();
   }
 
-  /** Every capture stopped and its threads released: the process can exit after this. */
+  /**
+   * Every capture stopped and its threads released (the process can exit after this). Persons still
+   * in view get their `end` event now, with what was measured, rather than none.
+   */
   async stop(): Promise<void> {
     for (const off of this.#unsubscribe.splice(0)) off();
     await Promise.all([this.source.stop(), this.visible?.stop()]);
+    if (!this.ended) this.pipeline.flush(Date.now());
   }
 
   health(): CameraHealth {
