@@ -9,9 +9,10 @@ purpose="${1:-run}"
 
 packages=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   fonts-dejavu-core g++ make python3)
-# Test-only packages go here (an MQTT broker, a browser) once tests need them.
+# Test-only packages: a real MQTT broker (started by the uplink tests on a loopback port of their own)
+# and a real browser (driven by playwright-core in the UI tests).
 if [ "$purpose" = test ]; then
-  packages+=()
+  packages+=(mosquitto chromium)
 fi
 
 missing=()
