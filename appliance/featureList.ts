@@ -8,6 +8,8 @@ import { eventLinesFeature } from './features/eventLines/index.ts';
 import { eventStoreFeature } from './features/eventStore/index.ts';
 import type { Feature } from './features/feature.ts';
 import { healthFeature } from './features/health/index.ts';
+import { jobsFeature } from './features/jobs/index.ts';
+import { metricsFeature } from './features/metrics/index.ts';
 import { registrationFeature } from './features/registration/index.ts';
 import { screeningLogFeature } from './features/screeningLog/index.ts';
 import { usersFeature } from './features/users/index.ts';
@@ -25,6 +27,8 @@ export function featureList(options: FeatureListOptions = {}): Feature[] {
     screeningLogFeature(),
     calibrationFeature(),
     registrationFeature(),
+    metricsFeature(),
+    jobsFeature(),
     ...(options.eventLines ? [eventLinesFeature(options.eventLines)] : []),
   ];
 }

@@ -220,7 +220,13 @@ function createSimulatorSource(
     const appsrc = gst.appsrc('scene');
     const { counts } = scene.render(frameIndex++);
     appsrc?.push(Buffer.from(counts.buffer, counts.byteOffset, counts.byteLength));
-    // Schedule against the start time so the frame rate does not drift with rendering time.
+    // Schedule against the start time so the frame rate does not drift with rendering time. A
+    // camera does not make up for frames nobody took: when the process was busy for longer than a
+    // frame, a real camera's frames of that time are gone. The scene is a stream (it cannot skip
+    // frames), so the schedule moves on instead of bursting; the gap in arrival times is counted as
+    // frames dropped at the source, as for a real camera.
+    const late = Math.floor(((Date.now() - startedAt) * profile.fps) / 1000) - frameIndex;
+    if (late > 0) startedAt += (late * 1000) / profile.fps;
     const due = startedAt + (frameIndex * 1000) / profile.fps;
     timer = setTimeout(tick, Math.max(0, due - Date.now()));
   };

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import cron from 'node-cron';
 import { readRecording } from '../camera/recording.ts';
 import { parseSourceUri } from '../camera/sources.ts';
 import { parseVisibleSourceUri } from '../camera/visibleSource.ts';
@@ -61,7 +62,15 @@ export interface ApplianceConfig {
     skinEmissivity: number;
     relative: { baselineSize: number; deltaC: number };
   };
-  retention: { eventsDays: number; snapshotsDays: number };
+  retention: {
+    eventsDays: number;
+    snapshotsDays: number;
+    auditDays: number;
+    minFreeDiskMB: number;
+    /** Cron expression of the nightly purge and store maintenance. */
+    schedule: string;
+  };
+  metrics: { token: string | null };
 }
 
 export interface LoadOptions {
@@ -225,6 +234,16 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const config = merged as unknown as ApplianceConfig;
 
   checkSecondaryReferences(config, source);
+  if (!cron.validate(config.retention.schedule)) {
+    throw new CanthusError(
+      `invalid configuration (${source}):\n  /retention/schedule: "${config.retention.schedule}" is not a cron expression (five fields: minute hour day-of-month month day-of-week, e.g. "17 3 * * *")`,
+    );
+  }
+  if (config.retention.snapshotsDays > config.retention.eventsDays) {
+    throw new CanthusError(
+      `invalid configuration (${source}):\n  /retention/snapshotsDays: ${config.retention.snapshotsDays} is longer than eventsDays (${config.retention.eventsDays}); a snapshot cannot outlive its person`,
+    );
+  }
 
   const profiles = loadProfiles(config.dataDir);
   const ids = new Set<string>();

@@ -51,6 +51,8 @@ export interface HealthReport {
   applianceId: string;
   startedAt: string;
   uptimeS: number;
+  /** Event-loop delay, p99 over the last second, ms. */
+  eventLoopLagMs: number;
   cameras: CameraHealth[];
   features: FeatureHealth[];
   listeners: ListenerStats[];

@@ -19,6 +19,8 @@ export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer
 export interface HttpMount {
   /** Mounted under /api; routes added here are answered in the order features started. */
   readonly api: Router;
+  /** Mounted at the root, for the few paths outside /api that tools expect (e.g. /metrics). */
+  readonly root: Router;
   /** Claims a WebSocket path (e.g. /ws/video); upgrades to other paths are refused. */
   onUpgrade(path: string, handler: UpgradeHandler): void;
 }
@@ -46,6 +48,8 @@ export function createHttpApp(options: { uiDir?: string } = {}): HttpApp {
   app.use('/api', (req, res) => {
     res.status(404).json({ error: `no API route ${req.method} ${req.originalUrl}` });
   });
+  const root = Router();
+  app.use(root);
   app.use(express.static(options.uiDir ?? UI_DIR, { index: 'index.html', maxAge: 0 }));
   const onError: ErrorRequestHandler = (error, _req, res, _next) => {
     const { status, body } = httpAnswer(error);
@@ -60,6 +64,7 @@ export function createHttpApp(options: { uiDir?: string } = {}): HttpApp {
   return {
     app,
     api,
+    root,
     onUpgrade(path, handler) {
       upgrades.set(path, handler);
     },

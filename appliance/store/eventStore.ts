@@ -148,6 +148,14 @@ export interface AlertRecord {
   note: string | null;
 }
 
+export interface PurgeResult {
+  persons: number;
+  audit: number;
+  outbox: number;
+  /** Snapshot files no longer referenced by any row. */
+  snapshotFiles: string[];
+}
+
 export interface PersonFilter {
   /** ms since the epoch, inclusive / exclusive, on the person's last event. */
   from?: number;
@@ -438,6 +446,63 @@ export class EventStore {
   person(id: string): PersonRecord | null {
     const row = this.#statements.personById.get(id) as PersonRow | undefined;
     return row ? toRecord(row) : null;
+  }
+
+  /**
+   * Retention: deletes persons (with their screening events and alerts), audit entries and outbox
+   * rows older than the given times, one statement per table (time-indexed), in one transaction.
+   * Persons whose snapshots are older than `snapshotsBefore` lose the reference to them. Returns
+   * the counts and the snapshot files that are no longer referenced (the caller deletes them after
+   * the commit, so a crash leaves at worst an orphan file, never a row pointing at nothing).
+   */
+  purge(before: { persons: number; snapshots: number; audit: number }): PurgeResult {
+    return this.#db.transaction((): PurgeResult => {
+      const files = (
+        this.#db
+          .prepare(
+            `SELECT snapshot_thermal, snapshot_image FROM persons
+             WHERE (last_at < ? OR last_at < ?) AND (snapshot_thermal IS NOT NULL OR snapshot_image IS NOT NULL)`,
+          )
+          .all(before.persons, before.snapshots) as {
+          snapshot_thermal: string | null;
+          snapshot_image: string | null;
+        }[]
+      ).flatMap((row) => [row.snapshot_thermal, row.snapshot_image].filter((f): f is string => f !== null));
+      const persons = this.#db.prepare('DELETE FROM persons WHERE last_at < ?').run(before.persons).changes;
+      this.#db
+        .prepare('UPDATE persons SET snapshot_thermal = NULL, snapshot_image = NULL WHERE last_at < ?')
+        .run(before.snapshots);
+      const audit = this.#db.prepare('DELETE FROM audit WHERE at < ?').run(before.audit).changes;
+      // Sent rows go with their events; unsent ones too once their events are past retention (the
+      // command centre could no longer ask about them).
+      const outbox = this.#db.prepare('DELETE FROM outbox WHERE created_at < ?').run(before.persons).changes;
+      return { persons, audit, outbox, snapshotFiles: files };
+    })();
+  }
+
+  /** The oldest persons' snapshot files, to free disk first where it matters least; references dropped. */
+  releaseOldestSnapshots(count: number): string[] {
+    return this.#db.transaction((): string[] => {
+      const rows = this.#db
+        .prepare(
+          `SELECT id, snapshot_thermal, snapshot_image FROM persons
+           WHERE snapshot_thermal IS NOT NULL OR snapshot_image IS NOT NULL ORDER BY last_at LIMIT ?`,
+        )
+        .all(count) as { id: string; snapshot_thermal: string | null; snapshot_image: string | null }[];
+      const clear = this.#db.prepare(
+        'UPDATE persons SET snapshot_thermal = NULL, snapshot_image = NULL WHERE id = ?',
+      );
+      for (const row of rows) clear.run(row.id);
+      return rows.flatMap((row) =>
+        [row.snapshot_thermal, row.snapshot_image].filter((f): f is string => f !== null),
+      );
+    })();
+  }
+
+  /** Store maintenance: the query planner's statistics and a WAL checkpoint (keeps the WAL file small). */
+  maintain(): void {
+    this.#db.pragma('optimize');
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /** Counts, for health. */
