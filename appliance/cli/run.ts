@@ -9,6 +9,9 @@ import { log } from '../core/log.ts';
 import { startAppliance } from '../main.ts';
 import { parsePort } from './options.ts';
 
+/** Longest a graceful stop (SIGTERM, SIGINT, end of a replay) may take. */
+export const SHUTDOWN_LIMIT_MS = 10_000;
+
 interface RunOptions {
   source?: string;
   config?: string;
@@ -44,6 +47,12 @@ export function registerRunCommand(program: Command): Command {
       const shutdown = async (code: number) => {
         if (stopping) return;
         stopping = true;
+        // A service manager waits for us; never longer than this. Every store write is a
+        // transaction, so an exit in the middle of one loses nothing already committed.
+        setTimeout(() => {
+          log.error({ afterMs: SHUTDOWN_LIMIT_MS }, 'stopping took too long: exiting now');
+          process.exit(code || 1);
+        }, SHUTDOWN_LIMIT_MS).unref();
         await appliance.stop();
         // Pending GStreamer pulls and bus polls hold pool threads that never end on their own.
         process.exit(code);
