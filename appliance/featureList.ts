@@ -10,6 +10,7 @@ import type { Feature } from './features/feature.ts';
 import { healthFeature } from './features/health/index.ts';
 import { registrationFeature } from './features/registration/index.ts';
 import { screeningLogFeature } from './features/screeningLog/index.ts';
+import { uplinkFeature } from './features/uplink/index.ts';
 import { usersFeature } from './features/users/index.ts';
 
 export interface FeatureListOptions {
@@ -25,6 +26,7 @@ export function featureList(options: FeatureListOptions = {}): Feature[] {
     screeningLogFeature(),
     calibrationFeature(),
     registrationFeature(),
+    uplinkFeature(),
     ...(options.eventLines ? [eventLinesFeature(options.eventLines)] : []),
   ];
 }
