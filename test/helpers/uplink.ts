@@ -104,7 +104,8 @@ export function runAppliance(args: { data: string; source: string; limitMs?: num
   const child = spawn(
     process.execPath,
     ['bin/canthus.js', 'run', '--headless', '--data', args.data, '--source', args.source],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    // The log says what went wrong when a run fails (silent by default under the test runner).
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CANTHUS_LOG_LEVEL: 'info' } },
   );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -115,7 +116,8 @@ export function runAppliance(args: { data: string; source: string; limitMs?: num
   });
   const killer = setTimeout(() => child.kill('SIGKILL'), args.limitMs ?? 120_000);
   const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
+    // 'close', not 'exit': the output is complete only once the pipes are closed.
+    child.once('close', (code) => {
       clearTimeout(killer);
       resolve(code);
     }),
@@ -135,6 +137,7 @@ export function storedEvents(data: string): {
   alerts: string[];
   persons: number;
   unsent: number;
+  parked: number;
 } {
   const db = new Database(path.join(data, 'events.sqlite'), { readonly: true });
   try {
@@ -143,7 +146,14 @@ export function storedEvents(data: string): {
       screening: ids('SELECT id FROM screening_events ORDER BY id'),
       alerts: ids('SELECT id FROM alerts ORDER BY id'),
       persons: (db.prepare('SELECT count(*) AS n FROM persons').get() as { n: number }).n,
-      unsent: (db.prepare('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL').get() as { n: number }).n,
+      unsent: (
+        db.prepare('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL AND parked_at IS NULL').get() as {
+          n: number;
+        }
+      ).n,
+      parked: (
+        db.prepare('SELECT count(*) AS n FROM outbox WHERE parked_at IS NOT NULL').get() as { n: number }
+      ).n,
     };
   } finally {
     db.close();
