@@ -96,7 +96,7 @@ export class MqttTransport implements Transport {
       this.handlers.onConnect();
     });
     client.on('close', () => {
-      if (this.#state === 'connected')
+      if (this.#state === 'connected' && !this.#stopping)
         this.#log.warn({ broker: this.#url }, 'uplink disconnected; reconnecting');
       if (this.#state !== 'refused') this.#state = 'disconnected';
       this.#connectedSince = null;
