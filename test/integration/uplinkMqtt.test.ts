@@ -228,6 +228,40 @@ describe('the MQTT uplink', () => {
   }, 120_000);
 });
 
+describe('a small fleet on one broker', () => {
+  it('brings every event of 5 appliances (own ids and data folders) to one receiver', async () => {
+    const receiver = await startReceiver({
+      mqtt: broker.url,
+      out: path.join(dir, 'fleet.jsonl'),
+      report: () => {},
+    });
+    try {
+      const boxes = ['fleet-1', 'fleet-2', 'fleet-3', 'fleet-4', 'fleet-5'];
+      const runs = boxes.map((id) => {
+        const data = path.join(dir, id);
+        writeConfig(data, uplinkConfig(id));
+        return { id, data, run: runAppliance({ data, source: `recording:${shortRecording}?pace=fast` }) };
+      });
+      for (const { run } of runs) expect(await run.exited, run.output()).toBe(0);
+      for (const { id, data } of runs) {
+        const stored = storedEvents(data);
+        expect(stored.screening.length, `${id} screened nobody`).toBeGreaterThan(0);
+        await waitFor(
+          () => screeningIds(events(receiver, id)).length >= stored.screening.length,
+          10_000,
+          `every screening event of ${id}`,
+        );
+        expect(screeningIds(events(receiver, id)).sort(), `events of ${id}`).toEqual(stored.screening);
+        expect(alertIds(events(receiver, id)).sort(), `alerts of ${id}`).toEqual(stored.alerts);
+      }
+      // Duplicates are allowed (at-least-once); the receiver drops them.
+      expect(receiver.stats()).toMatchObject({ rejected: 0, gaps: [] });
+    } finally {
+      await receiver.stop();
+    }
+  }, 120_000);
+});
+
 describe('remote commands over MQTT', () => {
   let appliance: Awaited<ReturnType<typeof startAppliance>>;
   let client: MqttClient;
