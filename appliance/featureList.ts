@@ -12,6 +12,7 @@ import { jobsFeature } from './features/jobs/index.ts';
 import { metricsFeature } from './features/metrics/index.ts';
 import { registrationFeature } from './features/registration/index.ts';
 import { screeningLogFeature } from './features/screeningLog/index.ts';
+import { uplinkFeature } from './features/uplink/index.ts';
 import { usersFeature } from './features/users/index.ts';
 
 export interface FeatureListOptions {
@@ -29,6 +30,7 @@ export function featureList(options: FeatureListOptions = {}): Feature[] {
     registrationFeature(),
     metricsFeature(),
     jobsFeature(),
+    uplinkFeature(),
     ...(options.eventLines ? [eventLinesFeature(options.eventLines)] : []),
   ];
 }

@@ -6,6 +6,7 @@ import { registerAnalyzeCommand } from './analyze.ts';
 import { registerConvertCommand } from './convert.ts';
 import { registerEstimateCommand } from './estimate.ts';
 import { registerImportCommand } from './import.ts';
+import { registerReceiveCommand } from './receive.ts';
 import { registerRecordCommand } from './record.ts';
 import { registerRunCommand } from './run.ts';
 import { registerSimulateCommand } from './simulate.ts';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerConvertCommand(program);
   registerAnalyzeCommand(program);
   registerImportCommand(program);
+  registerReceiveCommand(program);
   return program;
 }
 

@@ -71,6 +71,36 @@ export interface ApplianceConfig {
     schedule: string;
   };
   metrics: { token: string | null };
+  /** The command-centre uplink (docs/uplink.md); absent or disabled: nothing leaves the box. */
+  uplink?: UplinkConfig;
+}
+
+export interface UplinkConfig {
+  enabled: boolean;
+  transport: 'mqtt' | 'webhook';
+  mqtt: {
+    url?: string;
+    clientId?: string;
+    username?: string;
+    password?: string;
+    passwordFile?: string;
+    caFile?: string;
+    certFile?: string;
+    keyFile?: string;
+    rejectUnauthorized: boolean;
+    keepaliveS: number;
+    reconnectMs: number;
+    topicPrefix: string;
+  };
+  webhook: { url?: string; secret?: string; secretFile?: string; caFile?: string; timeoutMs: number };
+  healthIntervalS: number;
+  maxInFlight: number;
+  replayPerSecond: number;
+  outboxMaxRows: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  flushOnStopMs: number;
+  maxRequestBytes: number;
 }
 
 export interface LoadOptions {
@@ -244,6 +274,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
       `invalid configuration (${source}):\n  /retention/snapshotsDays: ${config.retention.snapshotsDays} is longer than eventsDays (${config.retention.eventsDays}); a snapshot cannot outlive its person`,
     );
   }
+  checkUplink(config, source);
 
   const profiles = loadProfiles(config.dataDir);
   const ids = new Set<string>();
@@ -312,6 +343,29 @@ function checkSecondaryReferences(config: ApplianceConfig, source: string): void
           : '/reference/secondary/setpointC';
     check(cameraReference(config, camera), field);
   }
+}
+
+/** An enabled uplink needs where to send, and a webhook its secret: said before anything starts. */
+function checkUplink(config: ApplianceConfig, source: string): void {
+  const uplink = config.uplink;
+  if (!uplink?.enabled) return;
+  const fail = (field: string, message: string) => {
+    throw new CanthusError(`invalid configuration (${source}):\n  ${field}: ${message}`);
+  };
+  if (uplink.transport === 'mqtt') {
+    if (!uplink.mqtt?.url) fail('/uplink/mqtt/url', 'missing: the uplink is enabled with transport "mqtt"');
+    if (uplink.mqtt.password && uplink.mqtt.passwordFile)
+      fail('/uplink/mqtt/password', 'give password or passwordFile, not both');
+    if (Boolean(uplink.mqtt.certFile) !== Boolean(uplink.mqtt.keyFile))
+      fail('/uplink/mqtt/certFile', 'a client certificate needs its key (certFile and keyFile together)');
+  } else {
+    if (!uplink.webhook?.url)
+      fail('/uplink/webhook/url', 'missing: the uplink is enabled with transport "webhook"');
+    if (!uplink.webhook.secret && !uplink.webhook.secretFile)
+      fail('/uplink/webhook/secret', 'missing: webhooks are signed; set secret or secretFile');
+  }
+  if (uplink.retryMaxMs < uplink.retryInitialMs)
+    fail('/uplink/retryMaxMs', `${uplink.retryMaxMs} is below retryInitialMs ${uplink.retryInitialMs}`);
 }
 
 /** A reference configuration with a committed calibration's values on top. */

@@ -105,7 +105,33 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX outbox_unsent ON outbox (sent_at, id);
   CREATE INDEX outbox_by_time ON outbox (created_at);
   `,
+  // The uplink parks an event its receiver refuses for good (a webhook 4xx): kept, not retried,
+  // shown in health until an operator looks. A column, so parking survives a restart.
+  `
+  ALTER TABLE outbox ADD COLUMN parked_at INTEGER;
+  ALTER TABLE outbox ADD COLUMN last_error TEXT;
+  CREATE INDEX outbox_unsent_alerts ON outbox (id) WHERE sent_at IS NULL AND topic = 'alert';
+  `,
 ];
+
+/** An outbox row as the uplink reads it. */
+export interface OutboxRow {
+  topic: string;
+  id: string;
+  payload: string;
+  createdAt: number;
+  attempts: number;
+}
+
+/** What the bounded outbox did to stay within its size. */
+export interface OutboxTrim {
+  /** Sent rows deleted. */
+  sentDeleted: number;
+  /** Unsent screening `update` rows dropped because their person's `end` is in the outbox. */
+  coalesced: number;
+  /** Unsent routine screening rows dropped, oldest first, because the outbox was still full. */
+  dropped: number;
+}
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -294,6 +320,46 @@ export class EventStore {
       insertOutbox: db.prepare(
         'INSERT OR IGNORE INTO outbox (topic, id, payload, created_at) VALUES (?, ?, ?, ?)',
       ),
+      // Two reads, each walking an index in order (no sort of the whole backlog on every look).
+      unsentAlerts: db.prepare(`SELECT topic, id, payload, created_at AS createdAt, attempts FROM outbox
+        WHERE sent_at IS NULL AND topic = 'alert' AND parked_at IS NULL ORDER BY id LIMIT ?`),
+      unsentOthers: db.prepare(`SELECT topic, id, payload, created_at AS createdAt, attempts FROM outbox
+        WHERE sent_at IS NULL AND topic <> 'alert' AND parked_at IS NULL ORDER BY id LIMIT ?`),
+      markSent: db.prepare(
+        'UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE topic = ? AND id = ?',
+      ),
+      markFailed: db.prepare(
+        'UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE topic = ? AND id = ? AND sent_at IS NULL',
+      ),
+      park: db.prepare(
+        'UPDATE outbox SET parked_at = ?, attempts = attempts + 1, last_error = ? WHERE topic = ? AND id = ? AND sent_at IS NULL',
+      ),
+      outboxStats: db.prepare(`SELECT
+        count(*) FILTER (WHERE sent_at IS NULL AND parked_at IS NULL) AS unsent,
+        min(created_at) FILTER (WHERE sent_at IS NULL AND parked_at IS NULL) AS oldest,
+        count(*) FILTER (WHERE parked_at IS NOT NULL AND sent_at IS NULL) AS parked
+        FROM outbox`),
+      lastParked: db.prepare(
+        'SELECT last_error FROM outbox WHERE parked_at IS NOT NULL AND sent_at IS NULL ORDER BY parked_at DESC LIMIT 1',
+      ),
+      since: db.prepare(`SELECT topic, id, payload, created_at AS createdAt, attempts FROM outbox
+        WHERE created_at >= ? AND parked_at IS NULL ORDER BY id, topic LIMIT ?`),
+      outboxCount: db.prepare('SELECT count(*) AS n FROM outbox'),
+      deleteSent: db.prepare(`DELETE FROM outbox WHERE rowid IN (
+        SELECT rowid FROM outbox WHERE sent_at IS NOT NULL ORDER BY created_at LIMIT ?)`),
+      coalesceUpdates: db.prepare(`DELETE FROM outbox WHERE rowid IN (
+        SELECT o.rowid FROM outbox o JOIN screening_events e ON e.id = o.id
+        WHERE o.topic = 'screening' AND o.sent_at IS NULL AND e.kind = 'update'
+          AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.id = o.id)
+          AND EXISTS (SELECT 1 FROM screening_events f JOIN outbox p ON p.topic = 'screening' AND p.id = f.id
+                      WHERE f.person = e.person AND f.kind = 'end' AND p.sent_at IS NULL)
+        ORDER BY o.id LIMIT ?)`),
+      dropRoutine: db.prepare(`DELETE FROM outbox WHERE rowid IN (
+        SELECT o.rowid FROM outbox o
+        WHERE o.topic = 'screening' AND o.sent_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.id = o.id)
+        ORDER BY o.id LIMIT ?)`),
+      pruneSent: db.prepare('DELETE FROM outbox WHERE sent_at IS NOT NULL AND created_at < ?'),
       personById: db.prepare(`${SELECT_PERSON} WHERE p.id = ?`),
       interrupted: db.prepare(
         `UPDATE persons SET final = 1, state = 'invalid', decision = CASE WHEN decision = 'elevated' THEN 'elevated' ELSE 'invalid' END,
@@ -314,8 +380,9 @@ export class EventStore {
 
   /**
    * Stores a screening event with its person row, in one transaction with what goes with it: an
-   * alert row when the event raises the person's alert, and outbox rows for the alert and the
-   * `end` (the verdict). Returns the person's row id.
+   * alert row when the event raises the person's alert, an outbox row for the alert, and an outbox
+   * row for the event itself (`new`, `update` and `end`: the command centre follows each person;
+   * `trimOutbox` may later coalesce old `update` rows into their `end`). Returns the person's row id.
    */
   recordScreening(event: ScreeningEvent): string {
     const { crop: _crop, ...payload } = event;
@@ -371,8 +438,8 @@ export class EventStore {
         );
         this.#statements.insertOutbox.run('alert', event.id, JSON.stringify(payload), Date.now());
       }
+      this.#statements.insertOutbox.run('screening', event.id, JSON.stringify(payload), Date.now());
       if (event.kind === 'end') {
-        this.#statements.insertOutbox.run('screening', event.id, JSON.stringify(payload), Date.now());
         this.#rows.delete(key);
       } else {
         this.#rows.set(key, row);
@@ -410,6 +477,88 @@ export class EventStore {
   /** Any event the uplink should carry (calibration changes …), by its event id. */
   recordOutbox(topic: string, id: string, payload: unknown): void {
     this.#statements.insertOutbox.run(topic, id, JSON.stringify(payload), Date.now());
+  }
+
+  /**
+   * Unsent, unparked outbox rows in delivery order: alerts first, then everything else by event id
+   * (ULIDs sort by creation, so one person's events come in the order they happened).
+   */
+  unsentOutbox(limit: number): OutboxRow[] {
+    const alerts = this.#statements.unsentAlerts.all(limit) as OutboxRow[];
+    if (alerts.length >= limit) return alerts;
+    return [...alerts, ...(this.#statements.unsentOthers.all(limit - alerts.length) as OutboxRow[])];
+  }
+
+  /** The receiver acknowledged the row (PUBACK, webhook 2xx): it is not sent again. */
+  markOutboxSent(topic: string, id: string, at = Date.now()): void {
+    this.#statements.markSent.run(at, topic, id);
+  }
+
+  /** A delivery attempt failed; the row stays unsent. */
+  markOutboxFailed(topic: string, id: string, error: string): void {
+    this.#statements.markFailed.run(error, topic, id);
+  }
+
+  /** The receiver refused the row for good: kept, no longer retried, counted in health. */
+  parkOutbox(topic: string, id: string, error: string, at = Date.now()): void {
+    this.#statements.park.run(at, error, topic, id);
+  }
+
+  /** Backlog figures for health. */
+  outboxStats(): {
+    unsent: number;
+    oldestUnsentAt: number | null;
+    parked: number;
+    lastParkedError: string | null;
+  } {
+    const row = this.#statements.outboxStats.get() as {
+      unsent: number;
+      oldest: number | null;
+      parked: number;
+    };
+    const last = this.#statements.lastParked.get() as { last_error: string | null } | undefined;
+    return {
+      unsent: row.unsent,
+      oldestUnsentAt: row.oldest,
+      parked: row.parked,
+      lastParkedError: last?.last_error ?? null,
+    };
+  }
+
+  /** Outbox rows (sent or not, parked excluded) created at or after `fromMs`, oldest first: replay on request. */
+  outboxSince(fromMs: number, limit: number): OutboxRow[] {
+    return this.#statements.since.all(fromMs, limit) as OutboxRow[];
+  }
+
+  /**
+   * Keeps the outbox within `maxRows` rows, in this order, stopping as soon as it fits:
+   * 1. sent rows, oldest first (already delivered; only the `events` replay command reads them);
+   * 2. unsent screening `update` rows of persons whose `end` is also waiting (the `end` carries the
+   *    final state: the updates are coalesced into it);
+   * 3. unsent screening `new`/`update`/`end` rows that raised no alert, oldest first.
+   * Alerts, calibration and registration rows are never dropped, so the outbox may exceed
+   * `maxRows` when they alone fill it.
+   */
+  trimOutbox(maxRows: number): OutboxTrim {
+    const trim: OutboxTrim = { sentDeleted: 0, coalesced: 0, dropped: 0 };
+    const total = () => (this.#statements.outboxCount.get() as { n: number }).n;
+    this.#db.transaction(() => {
+      let excess = total() - maxRows;
+      if (excess <= 0) return;
+      trim.sentDeleted = this.#statements.deleteSent.run(excess).changes;
+      excess -= trim.sentDeleted;
+      if (excess <= 0) return;
+      trim.coalesced = this.#statements.coalesceUpdates.run(excess).changes;
+      excess -= trim.coalesced;
+      if (excess <= 0) return;
+      trim.dropped = this.#statements.dropRoutine.run(excess).changes;
+    })();
+    return trim;
+  }
+
+  /** Deletes sent outbox rows created before `beforeMs` (retention). */
+  pruneSentOutbox(beforeMs: number): number {
+    return this.#statements.pruneSent.run(beforeMs).changes;
   }
 
   /** Persons newest first (by row id), filtered; `limit` rows at most. */
@@ -511,7 +660,7 @@ export class EventStore {
     return {
       persons: one('SELECT count(*) AS n FROM persons'),
       alertsOpen: one('SELECT count(*) AS n FROM alerts WHERE acknowledged_at IS NULL'),
-      outboxUnsent: one('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL'),
+      outboxUnsent: one('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL AND parked_at IS NULL'),
     };
   }
 

@@ -1,0 +1,267 @@
+/**
+ * The command-centre uplink (docs/uplink.md): delivers the SQLite outbox (screening events, alerts,
+ * calibration and registration commits, written by the event store in the same transaction as the
+ * event) over MQTT 5 or signed webhooks, publishes availability, health and reference states, and
+ * answers remote commands. Disabled unless configured: nothing leaves the box by default.
+ */
+import type { UplinkConfig } from '../../config/load.ts';
+import type { EventBusMap } from '../../core/events.ts';
+import { SPEC_VERSION } from '../../core/uplink.ts';
+import type { Feature, FeatureContext } from '../feature.ts';
+import { handleCommand } from './commands.ts';
+import { OutboxDelivery } from './delivery.ts';
+import { type MqttRequest, MqttTransport } from './mqttTransport.ts';
+import { WebhookTransport } from './webhookTransport.ts';
+
+/** How often the outbox bound and the retention of sent rows are enforced. */
+const TRIM_INTERVAL_MS = 30_000;
+
+export function uplinkFeature(): Feature {
+  let ctx: FeatureContext | null = null;
+  let config: UplinkConfig | null = null;
+  let mqtt: MqttTransport | null = null;
+  let webhook: WebhookTransport | null = null;
+  let delivery: OutboxDelivery | null = null;
+  const timers: NodeJS.Timeout[] = [];
+  const unsubscribe: (() => void)[] = [];
+  const references = new Map<string, EventBusMap['reference.state']>();
+  const trimmed = { sentDeleted: 0, coalesced: 0, dropped: 0 };
+  const requests = { answered: 0, refused: 0 };
+
+  const health = () => {
+    if (!ctx || !config?.enabled || !delivery) return { enabled: false };
+    const stats = ctx.stores.events.outboxStats();
+    const own = delivery.health();
+    const connection = mqtt?.health() ?? webhook?.health() ?? null;
+    const problems: string[] = [];
+    if (mqtt && mqtt.state !== 'connected')
+      problems.push(
+        `uplink ${mqtt.state} (broker ${connection && 'broker' in connection ? connection.broker : ''})${mqtt.lastError ? `: ${mqtt.lastError}` : ''}`,
+      );
+    if (webhook && own.consecutiveFailures > 0)
+      problems.push(`webhook failing (${own.consecutiveFailures} in a row): ${own.lastError}`);
+    if (stats.parked > 0)
+      problems.push(
+        `${stats.parked} event(s) parked: the receiver refused them (last: ${stats.lastParkedError})`,
+      );
+    return {
+      enabled: true,
+      transport: config.transport,
+      connection,
+      backlog: stats.unsent,
+      oldestUnsentAgeS:
+        stats.oldestUnsentAt === null ? null : Math.round((Date.now() - stats.oldestUnsentAt) / 1000),
+      parked: stats.parked,
+      inFlight: own.inFlight,
+      sent: own.sent,
+      failures: own.failures,
+      lastError: own.lastError,
+      retryInMs: own.backoffMs,
+      replayQueued: own.replayQueued,
+      trimmed: { ...trimmed },
+      requests: { ...requests },
+      problem: problems.length > 0 ? problems.join('; ') : null,
+    };
+  };
+
+  /** What goes to `…/health`: compact, the 5G uplink is the scarce direction. */
+  const healthMessage = () => {
+    const c = ctx!;
+    const features = c.features().map(({ name, state, reason }) => ({ name, state, reason }));
+    const cameras = c.cameras.map((camera) => {
+      const h = camera.health();
+      return {
+        id: h.id,
+        state: h.state,
+        reason: h.reason,
+        framesPerSecond: h.framesPerSecond.processed,
+        reference: h.reference ? { state: h.reference.state, offsetC: h.reference.offsetC } : null,
+        calibrationId: h.calibrationId,
+      };
+    });
+    const problems = [
+      ...cameras
+        .filter((cam) => cam.state !== 'online' && cam.state !== 'ended')
+        .map((cam) => `camera ${cam.id} is ${cam.state}: ${cam.reason}`),
+      ...features
+        .filter((f) => f.state === 'failed' || f.reason)
+        .map((f) => `feature ${f.name}: ${f.reason}`),
+    ];
+    return {
+      specversion: SPEC_VERSION,
+      id: `${c.config.applianceId}-health-${Date.now()}`,
+      source: c.config.applianceId,
+      type: 'canthus.health',
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      historical: false,
+      data: {
+        status: problems.length > 0 ? 'degraded' : 'ok',
+        problems,
+        uptimeS: Math.round((Date.now() - c.startedAt) / 1000),
+        cameras,
+        features,
+        uplink: health(),
+      },
+    };
+  };
+
+  const publishHealth = () => {
+    if (mqtt?.ready())
+      void mqtt.publish(mqtt.topics.health, JSON.stringify(healthMessage()), { retain: true });
+  };
+
+  const publishReference = (event: EventBusMap['reference.state']) => {
+    if (!mqtt?.ready() || !ctx) return;
+    const { current, previous } = event;
+    const envelope = {
+      specversion: SPEC_VERSION,
+      id: event.id,
+      source: `${ctx.config.applianceId}/${event.cameraId}`,
+      type: 'canthus.reference.state',
+      time: new Date(event.at).toISOString(),
+      datacontenttype: 'application/json',
+      historical: false,
+      data: {
+        cameraId: event.cameraId,
+        previous: previous?.state ?? null,
+        state: current.state,
+        reason: current.reason,
+        measuredC: current.measuredC,
+        setpointC: current.setpointC,
+        offsetC: current.offsetC,
+        gain: current.gain,
+      },
+    };
+    void mqtt.publish(mqtt.topics.reference(event.cameraId), JSON.stringify(envelope), {
+      eventId: event.id,
+      retain: true,
+    });
+  };
+
+  const onRequest = (request: MqttRequest) => {
+    if (!ctx || !mqtt || !delivery) return;
+    const c = ctx;
+    const d = delivery;
+    const response = handleCommand(request.name, request.payload, {
+      maxRequestBytes: config!.maxRequestBytes,
+      applianceId: c.config.applianceId,
+      health: () => healthMessage().data,
+      replaySince: (fromMs, limit) => {
+        const rows = c.stores.events.outboxSince(fromMs, limit);
+        d.replay(rows);
+        return rows.length;
+      },
+    });
+    if (response.body.ok) requests.answered++;
+    else {
+      requests.refused++;
+      c.log.warn(
+        { command: request.name.slice(0, 64), bytes: request.payload.length, error: response.body.error },
+        'uplink request refused',
+      );
+    }
+    void mqtt.publish(mqtt.topics.response(response.name), JSON.stringify(response.body), {
+      correlationData: request.correlationData,
+    });
+  };
+
+  const trim = () => {
+    if (!ctx || !config) return;
+    const events = ctx.stores.events;
+    const result = events.trimOutbox(config.outboxMaxRows);
+    trimmed.sentDeleted += result.sentDeleted;
+    trimmed.coalesced += result.coalesced;
+    trimmed.dropped += result.dropped;
+    if (result.coalesced + result.dropped > 0)
+      ctx.log.warn(
+        { ...result, maxRows: config.outboxMaxRows },
+        'uplink outbox full: routine screening events coalesced or dropped (alerts are kept)',
+      );
+    events.pruneSentOutbox(Date.now() - ctx.config.retention.eventsDays * 86_400_000);
+  };
+
+  return {
+    name: 'uplink',
+    start(context) {
+      ctx = context;
+      config = context.config.uplink ?? null;
+      if (!config?.enabled) {
+        context.log.info('uplink disabled (uplink.enabled is false): nothing is sent upstream');
+        return;
+      }
+      const deliveryOptions = {
+        applianceId: context.config.applianceId,
+        maxInFlight: config.maxInFlight,
+        replayPerSecond: config.replayPerSecond,
+        retryInitialMs: config.retryInitialMs,
+        retryMaxMs: config.retryMaxMs,
+      };
+      if (config.transport === 'mqtt') {
+        mqtt = new MqttTransport(config, context.config.applianceId, context.log, {
+          onConnect: () => {
+            delivery?.resetInFlight();
+            publishHealth();
+            for (const event of references.values()) publishReference(event);
+          },
+          onDisconnect: () => delivery?.resetInFlight(),
+          onRequest,
+        });
+        delivery = new OutboxDelivery(context.stores.events, mqtt, deliveryOptions, context.log);
+      } else {
+        webhook = new WebhookTransport(config);
+        delivery = new OutboxDelivery(context.stores.events, webhook, deliveryOptions, context.log);
+      }
+      trim();
+      const d = delivery;
+      const nudge = () => d.nudge(20);
+      unsubscribe.push(
+        context.bus.on('screening', nudge, { name: 'uplink.screening' }),
+        context.bus.on('alert', () => d.nudge(0), { name: 'uplink.alert' }),
+        context.bus.on('calibration.committed', nudge, { name: 'uplink.calibration' }),
+        context.bus.on('registration.committed', nudge, { name: 'uplink.registration' }),
+        context.bus.on(
+          'reference.state',
+          (event) => {
+            references.set(event.cameraId, event);
+            publishReference(event);
+          },
+          { name: 'uplink.reference' },
+        ),
+      );
+      const healthTimer = setInterval(publishHealth, config.healthIntervalS * 1000);
+      const trimTimer = setInterval(trim, TRIM_INTERVAL_MS);
+      healthTimer.unref();
+      trimTimer.unref();
+      timers.push(healthTimer, trimTimer);
+      mqtt?.start();
+      delivery.start();
+      context.log.info(
+        { transport: config.transport, backlog: context.stores.events.outboxStats().unsent },
+        'uplink started',
+      );
+    },
+    async stop() {
+      for (const off of unsubscribe.splice(0)) off();
+      for (const timer of timers.splice(0)) clearInterval(timer);
+      if (delivery && config) {
+        // Give the last events (a batch run's final `end`s) a bounded chance to leave; whatever
+        // stays is in the outbox and goes at the next start.
+        if (mqtt?.state !== 'refused') {
+          const drained = await delivery.drain(config.flushOnStopMs);
+          if (!drained)
+            ctx?.log.warn(
+              { backlog: ctx.stores.events.outboxStats().unsent },
+              'uplink stopped with events waiting: they are sent at the next start',
+            );
+        }
+        delivery.stop();
+      }
+      await mqtt?.stop();
+      mqtt = null;
+      webhook = null;
+      delivery = null;
+    },
+    health,
+  };
+}

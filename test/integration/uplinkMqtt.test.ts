@@ -1,0 +1,390 @@
+/**
+ * The uplink against a real Mosquitto (started here on a free loopback port, its own config and
+ * persistence folder): delivery, a broker outage, SIGKILL of the appliance, availability, commands.
+ * The reference receiver (`startReceiver`, what `canthus receive` runs) judges what arrived; the
+ * appliance's SQLite store says what was produced.
+ */
+import path from 'node:path';
+import { connect, type MqttClient } from 'mqtt';
+import { decodeTime } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Receiver, startReceiver } from '../../appliance/cli/receive.ts';
+import { simulateRecording } from '../../appliance/cli/simulate.ts';
+import { loadConfig } from '../../appliance/config/load.ts';
+import type { Envelope } from '../../appliance/core/uplink.ts';
+import { startAppliance } from '../../appliance/main.ts';
+import { tempDir, waitFor } from '../helpers/tempDir.ts';
+import {
+  Broker,
+  runAppliance,
+  schemaFor,
+  storedEvents,
+  uplinkSchemas,
+  writeConfig,
+} from '../helpers/uplink.ts';
+
+const KEEPALIVE_S = 3;
+
+let dir: string;
+let broker: Broker;
+/** ≈ 4 people, ≈ 25 s at real time; ≈ 3 s at pace=fast. */
+let recording: string;
+let shortRecording: string;
+
+beforeAll(() => {
+  dir = tempDir('canthus-uplink-mqtt-');
+  recording = path.join(dir, 'rec');
+  shortRecording = path.join(dir, 'short');
+  simulateRecording({ out: recording, profile: 'simulator', seed: 7, people: 4, feverRate: 0.5 });
+  simulateRecording({ out: shortRecording, profile: 'simulator', seed: 5, people: 3, feverRate: 0.5 });
+});
+
+beforeAll(async () => {
+  broker = await Broker.start(path.join(dir ?? tempDir('canthus-broker-'), 'broker'));
+});
+afterAll(async () => {
+  await broker?.stop();
+});
+
+function uplinkConfig(applianceId: string, extra: Record<string, unknown> = {}) {
+  return {
+    applianceId,
+    uplink: {
+      enabled: true,
+      transport: 'mqtt',
+      mqtt: { url: broker.url, keepaliveS: KEEPALIVE_S, reconnectMs: 300 },
+      flushOnStopMs: 10_000,
+      replayPerSecond: 200,
+      ...extra,
+    },
+  };
+}
+
+function events(receiver: Receiver, applianceId: string): Envelope[] {
+  return receiver.lines
+    .filter(
+      (line) =>
+        line.applianceId === applianceId && line.envelope && line.topic && !line.topic.includes('/response/'),
+    )
+    .map((line) => line.envelope!);
+}
+
+const screeningIds = (received: Envelope[]) =>
+  received.filter((e) => e.type.startsWith('canthus.screening.')).map((e) => e.id);
+const alertIds = (received: Envelope[]) =>
+  received
+    .filter((e) => e.type === 'canthus.alert')
+    .map((e) => (e.data as { screeningEventId: string }).screeningEventId);
+
+/** Every person's events arrived new → … → end in id order (the receiver's own check, restated). */
+function expectPerPersonOrder(received: Envelope[]): void {
+  const byPerson = new Map<string, Envelope[]>();
+  for (const e of received.filter((x) => x.type.startsWith('canthus.screening.'))) {
+    const key = `${e.source}|${(e.data as { personId: string }).personId}`;
+    byPerson.set(key, [...(byPerson.get(key) ?? []), e]);
+  }
+  for (const [person, list] of byPerson) {
+    const ids = list.map((e) => e.id);
+    expect(ids, `events of ${person} arrived out of order`).toEqual([...ids].sort());
+  }
+}
+
+function expectSchemas(received: Envelope[]): void {
+  const check = uplinkSchemas();
+  for (const envelope of received) {
+    const problem = check(schemaFor(envelope.type), envelope);
+    expect(problem, `${envelope.type} ${envelope.id} does not follow its schema`).toBeNull();
+  }
+}
+
+describe('the MQTT uplink', () => {
+  it('delivers every stored screening event and alert once, in per-person order, following the schemas', async () => {
+    const out = path.join(dir, 'delivery.jsonl');
+    const receiver = await startReceiver({ mqtt: broker.url, out, report: () => {} });
+    try {
+      const data = path.join(dir, 'delivery');
+      writeConfig(data, uplinkConfig('box-delivery'));
+      const run = runAppliance({ data, source: `recording:${shortRecording}?pace=fast` });
+      expect(await run.exited, run.output()).toBe(0);
+      const stored = storedEvents(data);
+      expect(stored.unsent, 'outbox rows left unsent after a run with the broker up').toBe(0);
+      await waitFor(
+        () => screeningIds(events(receiver, 'box-delivery')).length >= stored.screening.length,
+        10_000,
+        'every screening event at the receiver',
+      );
+      const received = events(receiver, 'box-delivery');
+      expect(screeningIds(received).sort()).toEqual(stored.screening);
+      expect(alertIds(received).sort()).toEqual(stored.alerts);
+      expect(stored.alerts.length, 'the recording should raise at least one alert').toBeGreaterThan(0);
+      expect(receiver.stats().gaps).toEqual([]);
+      expect(received.filter((e) => e.historical)).toEqual([]);
+      expectPerPersonOrder(received);
+      expectSchemas(received);
+      // Availability: online while running, offline (by hand) after a clean stop.
+      const availability = receiver.lines.filter((l) => l.applianceId === 'box-delivery' && l.availability);
+      expect(availability.map((l) => l.availability)).toEqual(['online', 'offline']);
+    } finally {
+      await receiver.stop();
+    }
+  }, 90_000);
+
+  it('after a 10 s broker outage delivers everything produced meanwhile, flagged historical', async () => {
+    const out = path.join(dir, 'outage.jsonl');
+    // A fixed client id: the receiver's session (and what is queued for it) survives the restart.
+    const receiver = await startReceiver({
+      mqtt: broker.url,
+      out,
+      clientId: 'outage-receiver',
+      report: () => {},
+    });
+    const data = path.join(dir, 'outage');
+    writeConfig(data, uplinkConfig('box-outage'));
+    const run = runAppliance({ data, source: `recording:${recording}` });
+    let stoppedAt = 0;
+    let restartedAt = 0;
+    try {
+      await waitFor(() => screeningIds(events(receiver, 'box-outage')).length >= 1, 30_000, 'a first event');
+      await broker.stop();
+      stoppedAt = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+      await broker.start();
+      restartedAt = Date.now();
+      expect(await run.exited, run.output()).toBe(0);
+      const stored = storedEvents(data);
+      expect(stored.unsent).toBe(0);
+      await waitFor(
+        () => new Set(screeningIds(events(receiver, 'box-outage'))).size >= stored.screening.length,
+        15_000,
+        'every screening event at the receiver after the outage',
+      );
+      const received = events(receiver, 'box-outage');
+      expect(screeningIds(received).sort()).toEqual(stored.screening);
+      expect(alertIds(received).sort()).toEqual(stored.alerts);
+      expect(receiver.stats().gaps).toEqual([]);
+      expectPerPersonOrder(received);
+      // Produced while the broker was surely down → sent after the reconnect → historical.
+      const duringOutage = received.filter(
+        (e) =>
+          (e.type.startsWith('canthus.screening.') || e.type === 'canthus.alert') &&
+          decodeTime(e.id.replace(/-alert$/, '')) > stoppedAt + 500 &&
+          decodeTime(e.id.replace(/-alert$/, '')) < restartedAt,
+      );
+      expect(
+        duringOutage.length,
+        'the simulated entrance produced nothing during the outage',
+      ).toBeGreaterThan(0);
+      expect(duringOutage.filter((e) => !e.historical).map((e) => e.id)).toEqual([]);
+    } finally {
+      run.child.kill('SIGKILL');
+      await receiver.stop();
+    }
+  }, 120_000);
+
+  it('after SIGKILL mid-burst: offline by last will, then online again, and the deduped set equals the store', async () => {
+    const out = path.join(dir, 'kill.jsonl');
+    const receiver = await startReceiver({ mqtt: broker.url, out, report: () => {} });
+    const data = path.join(dir, 'kill');
+    writeConfig(data, uplinkConfig('box-kill'));
+    try {
+      const first = runAppliance({ data, source: `recording:${recording}` });
+      await waitFor(() => screeningIds(events(receiver, 'box-kill')).length >= 3, 40_000, 'three events');
+      first.child.kill('SIGKILL');
+      const killedAt = Date.now();
+      await first.exited;
+      const offline = await waitFor(
+        () =>
+          receiver.lines.find(
+            (l) =>
+              l.applianceId === 'box-kill' &&
+              l.availability === 'offline' &&
+              Date.parse(l.receivedAt) >= killedAt - 50,
+          ),
+        KEEPALIVE_S * 1500 + 2000,
+        'the last will (offline) within the keep-alive',
+      );
+      expect(Date.parse(offline.receivedAt) - killedAt).toBeLessThanOrEqual(KEEPALIVE_S * 1500);
+
+      const second = runAppliance({ data, source: `recording:${shortRecording}?pace=fast` });
+      expect(await second.exited, second.output()).toBe(0);
+      const stored = storedEvents(data);
+      expect(stored.unsent).toBe(0);
+      await waitFor(
+        () => new Set(screeningIds(events(receiver, 'box-kill'))).size >= stored.screening.length,
+        15_000,
+        'every screening event of both runs',
+      );
+      const received = events(receiver, 'box-kill');
+      expect(screeningIds(received).sort()).toEqual(stored.screening);
+      expect(alertIds(received).sort()).toEqual(stored.alerts);
+      expectPerPersonOrder(received);
+      const availability = receiver.lines
+        .filter((l) => l.applianceId === 'box-kill' && l.availability)
+        .map((l) => l.availability);
+      expect(availability).toEqual(['online', 'offline', 'online', 'offline']);
+    } finally {
+      await receiver.stop();
+    }
+  }, 120_000);
+});
+
+describe('a small fleet on one broker', () => {
+  it('brings every event of 5 appliances (own ids and data folders) to one receiver', async () => {
+    const receiver = await startReceiver({
+      mqtt: broker.url,
+      out: path.join(dir, 'fleet.jsonl'),
+      report: () => {},
+    });
+    try {
+      const boxes = ['fleet-1', 'fleet-2', 'fleet-3', 'fleet-4', 'fleet-5'];
+      const runs = boxes.map((id) => {
+        const data = path.join(dir, id);
+        writeConfig(data, uplinkConfig(id));
+        return { id, data, run: runAppliance({ data, source: `recording:${shortRecording}?pace=fast` }) };
+      });
+      for (const { run } of runs) expect(await run.exited, run.output()).toBe(0);
+      for (const { id, data } of runs) {
+        const stored = storedEvents(data);
+        expect(stored.screening.length, `${id} screened nobody`).toBeGreaterThan(0);
+        await waitFor(
+          () => screeningIds(events(receiver, id)).length >= stored.screening.length,
+          10_000,
+          `every screening event of ${id}`,
+        );
+        expect(screeningIds(events(receiver, id)).sort(), `events of ${id}`).toEqual(stored.screening);
+        expect(alertIds(events(receiver, id)).sort(), `alerts of ${id}`).toEqual(stored.alerts);
+      }
+      // Duplicates are allowed (at-least-once); the receiver drops them.
+      expect(receiver.stats()).toMatchObject({ rejected: 0, gaps: [] });
+    } finally {
+      await receiver.stop();
+    }
+  }, 120_000);
+});
+
+describe('remote commands over MQTT', () => {
+  let appliance: Awaited<ReturnType<typeof startAppliance>>;
+  let client: MqttClient;
+  const responses: { topic: string; body: Record<string, unknown>; correlation: string | null }[] = [];
+  const replayed: Envelope[] = [];
+
+  beforeAll(async () => {
+    const data = tempDir();
+    writeConfig(data, {
+      ...uplinkConfig('box-commands', { maxRequestBytes: 1024, healthIntervalS: 1 }),
+      cameras: [
+        {
+          id: 'entrance-1',
+          profile: 'simulator',
+          source: `recording:${shortRecording}?pace=fast`,
+          reference: { warmupS: 1, stableForS: 1 },
+        },
+      ],
+    });
+    appliance = await startAppliance({ loaded: loadConfig({ dataDir: data }), headless: true });
+    await appliance.finished;
+    await appliance.bus.drain();
+    await waitFor(
+      () =>
+        (appliance.featureStates().find((f) => f.name === 'uplink')?.detail as { backlog?: number })
+          ?.backlog === 0,
+      10_000,
+      'the outbox delivered',
+    );
+    client = connect(broker.url, { protocolVersion: 5, clientId: 'commands-test' });
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    client.on('message', (topic, payload, packet) => {
+      if (!topic.includes('/response/') && !topic.endsWith('/screening')) return;
+      const body = JSON.parse(payload.toString()) as Record<string, unknown>;
+      if (topic.includes('/response/'))
+        responses.push({ topic, body, correlation: packet.properties?.correlationData?.toString() ?? null });
+      else if (topic.endsWith('/screening') && body.historical === true)
+        replayed.push(body as unknown as Envelope);
+    });
+    await client.subscribeAsync('canthus/box-commands/#', { qos: 1 });
+  });
+  afterAll(async () => {
+    await client?.endAsync();
+    await appliance?.stop();
+  });
+
+  const request = async (name: string, payload: string | Buffer, correlation: string) => {
+    await client.publishAsync(`canthus/box-commands/request/${name}`, payload, {
+      qos: 1,
+      properties: { correlationData: Buffer.from(correlation) },
+    });
+    return waitFor(() => responses.find((r) => r.correlation === correlation), 5000, `the answer to ${name}`);
+  };
+
+  it('answers ping and health, echoing the correlation data and id', async () => {
+    const ping = await request('ping', JSON.stringify({ correlationId: 'c-1' }), 'corr-ping');
+    expect(ping.topic).toBe('canthus/box-commands/response/ping');
+    expect(ping.body).toMatchObject({
+      correlationId: 'c-1',
+      ok: true,
+      result: { pong: true, applianceId: 'box-commands' },
+    });
+    const health = await request('health', '', 'corr-health');
+    expect(health.body).toMatchObject({
+      ok: true,
+      result: { uplink: { enabled: true, backlog: 0, parked: 0 } },
+    });
+    const check = uplinkSchemas();
+    expect(check('response', ping.body)).toBeNull();
+    expect(check('response', health.body)).toBeNull();
+  });
+
+  it('answers malformed, unknown and oversized requests with an error and keeps running', async () => {
+    const malformed = await request('ping', '{not json', 'corr-bad');
+    expect(malformed.body).toMatchObject({ ok: false, error: { code: 'malformed' } });
+    const unknown = await request('reboot', '{}', 'corr-unknown');
+    expect(unknown.topic).toBe('canthus/box-commands/response/reboot');
+    expect(unknown.body).toMatchObject({ ok: false, error: { code: 'unknown-command' } });
+    const big = await request('ping', Buffer.alloc(4096, 0x20), 'corr-big');
+    expect(big.body).toMatchObject({ ok: false, error: { code: 'too-large' } });
+    const badSince = await request('events', JSON.stringify({ since: 'yesterday' }), 'corr-since');
+    expect(badSince.body).toMatchObject({ ok: false, error: { code: 'bad-argument' } });
+    for (const r of [malformed, unknown, big, badSince])
+      expect(uplinkSchemas()('response', r.body)).toBeNull();
+    // Still answering.
+    expect((await request('ping', '{}', 'corr-after')).body.ok).toBe(true);
+    const uplink = appliance.featureStates().find((f) => f.name === 'uplink');
+    expect(uplink?.detail?.requests).toMatchObject({ refused: 4 });
+  });
+
+  it('replays stored events on request, flagged historical', async () => {
+    const stored = storedEvents(appliance.config.dataDir);
+    const answer = await request(
+      'events',
+      JSON.stringify({ since: new Date(0).toISOString() }),
+      'corr-events',
+    );
+    expect(answer.body).toMatchObject({ ok: true, result: { truncated: false } });
+    expect((answer.body.result as { replaying: number }).replaying).toBeGreaterThanOrEqual(
+      stored.screening.length,
+    );
+    await waitFor(() => replayed.length >= stored.screening.length, 10_000, 'the replayed events');
+    expect(new Set(replayed.map((e) => e.id))).toEqual(new Set(stored.screening));
+  });
+
+  it('publishes health (retained) at its interval', async () => {
+    const messages: { envelope: Envelope; retained: boolean }[] = [];
+    const watcher = connect(broker.url, { protocolVersion: 5 });
+    watcher.on('message', (_topic, payload, packet) => {
+      messages.push({ envelope: JSON.parse(payload.toString()) as Envelope, retained: packet.retain });
+    });
+    await watcher.subscribeAsync('canthus/box-commands/health', { qos: 1 });
+    try {
+      await waitFor(() => messages.length >= 3, 5000, 'the retained health and two more');
+      expect(messages[0].retained, 'a new subscriber gets the last health at once (retained)').toBe(true);
+      const times = messages.map((m) => Date.parse(m.envelope.time));
+      expect(times[2] - times[1]).toBeGreaterThan(500);
+      expect(times[2] - times[1]).toBeLessThan(2500);
+      const check = uplinkSchemas();
+      for (const { envelope } of messages) expect(check('health', envelope), 'health schema').toBeNull();
+      expect(messages[2].envelope.data).toMatchObject({ uplink: { enabled: true, problem: null } });
+    } finally {
+      await watcher.endAsync();
+    }
+  });
+});
