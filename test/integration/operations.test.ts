@@ -75,7 +75,7 @@ describe('operations', () => {
     mkdirSync(path.join(dataDir, 'cameras'));
     writeFileSync(
       path.join(dataDir, 'cameras', 'fast-sim.json'),
-      JSON.stringify({ ...profile, id: 'fast-sim', fps: 30, width: 160, height: 120 }),
+      JSON.stringify({ ...profile, id: 'fast-sim', fps: 15, width: 160, height: 120 }),
     );
     writeFileSync(
       path.join(dataDir, 'config.json'),
@@ -90,11 +90,11 @@ describe('operations', () => {
       );
       const problems = () => appliance.health().problems.filter((p) => p.includes('not keeping up'));
       expect(problems()).toEqual([]);
-      // What a starved pipeline looks like: 60 ms of work on the frame path for every 33 ms frame.
+      // What a starved pipeline looks like: 120 ms of work on the frame path for every 67 ms frame.
       const off = appliance.bus.on(
         'frame',
         () => {
-          const until = performance.now() + 60;
+          const until = performance.now() + 120;
           while (performance.now() < until) {
             // burn the CPU the pipeline needs
           }
@@ -107,7 +107,7 @@ describe('operations', () => {
         /^camera entrance-1 is not keeping up: [\d.]+ of [\d.]+ frames\/s processed over the last 10 s$/,
       );
       off();
-      await waitFor(() => problems().length === 0 || null, 15_000, 'keeping up again');
+      await waitFor(() => problems().length === 0 || null, 25_000, 'keeping up again');
     } finally {
       await appliance.stop();
     }
