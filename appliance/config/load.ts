@@ -62,6 +62,27 @@ export interface ApplianceConfig {
     relative: { baselineSize: number; deltaC: number };
   };
   retention: { eventsDays: number; snapshotsDays: number };
+  security: SecurityConfig;
+}
+
+/** Sign-in, TLS and request limits (firmware-config/config.schema.json, docs/security.md). */
+export interface SecurityConfig {
+  setupTokenTtlMin: number;
+  secureCookies: 'auto' | boolean;
+  tls: {
+    certFile: string | null;
+    keyFile: string | null;
+    selfSigned: boolean;
+    redirectHttpPort: number | null;
+  };
+  login: {
+    failuresPerAddress: number;
+    failuresAcrossUsers: number;
+    windowMin: number;
+    hashConcurrency: number;
+    hashQueue: number;
+  };
+  metricsToken: string | null;
 }
 
 export interface LoadOptions {

@@ -5,6 +5,7 @@
 import type { RequestHandler, Response } from 'express';
 import { ServiceError } from '../core/errors.ts';
 import type { Role } from '../store/users.ts';
+import { isJsonMediaType } from './jsonBody.ts';
 
 export type { Role } from '../store/users.ts';
 
@@ -21,9 +22,12 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * SameSite=Strict on top.
  */
 export const requireJsonForStateChange: RequestHandler = (req, res, next) => {
-  if (STATE_CHANGING.has(req.method) && !req.is('application/json')) {
+  // The header itself, not `req.is()`: that answers null for an empty body, which made a JSON
+  // request without a body "need application/json (got application/json)".
+  const type = req.headers['content-type'];
+  if (STATE_CHANGING.has(req.method) && !isJsonMediaType(type)) {
     res.status(415).json({
-      error: `${req.method} ${req.originalUrl} needs Content-Type: application/json (got ${req.headers['content-type'] ?? 'none'})`,
+      error: `${req.method} ${req.baseUrl}${req.path} needs Content-Type: application/json (got ${type ? JSON.stringify(type.slice(0, 80)) : 'none'})`,
     });
     return;
   }

@@ -5,10 +5,12 @@
  * drops and time. The status is `degraded`, with one sentence per problem, when a camera or visible
  * stream is down, a feature failed or reports a problem, or a listener keeps failing.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
 import type { HealthReport } from '../../core/health.ts';
 import type { Decision } from '../../core/types.ts';
 import { VERSION } from '../../core/version.ts';
+import { currentUser } from '../../http/guards.ts';
 import type { Feature, FeatureContext } from '../feature.ts';
 
 export const HEALTH_INTERVAL_MS = 60_000;
@@ -78,9 +80,14 @@ export function healthFeature(): Feature & { report(): HealthReport } {
       );
       if (context.http) {
         const router = Router();
-        router.get('/health', (_req, res) => {
+        const metricsToken = context.config.security.metricsToken;
+        router.get('/health', (req, res) => {
           res.setHeader('Cache-Control', 'no-store');
-          res.json(report());
+          // Anyone reachable on the network gets liveness; camera sources, counts and reasons
+          // describe the site and its people, so the detail is for staff or the monitoring token.
+          const detail = currentUser(res) !== null || bearerMatches(req.headers.authorization, metricsToken);
+          const full = report();
+          res.json(detail ? full : { status: full.status, version: full.version });
         });
         context.http.api.use(router);
       }
@@ -92,6 +99,17 @@ export function healthFeature(): Feature & { report(): HealthReport } {
       if (timer) clearInterval(timer);
     },
   };
+}
+
+/** `Authorization: Bearer TOKEN` against the configured read-only metrics token, in constant time. */
+function bearerMatches(header: string | undefined, token: string | null): boolean {
+  if (!token || !header?.startsWith('Bearer ')) return false;
+  return constantTimeEqual(header.slice('Bearer '.length).trim(), token);
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(a), digest(b));
 }
 
 const emptyCounts = (): Record<Decision, number> => ({ normal: 0, elevated: 0, retest: 0, invalid: 0 });
