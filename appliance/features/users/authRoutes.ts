@@ -3,6 +3,7 @@
  * installs `Auth.authenticate` (the session lookup) for every later /api route.
  */
 import { Router } from 'express';
+import { ServiceError } from '../../core/errors.ts';
 import { currentUser } from '../../http/guards.ts';
 import { EMPTY_BODY, validateBody } from '../../http/validate.ts';
 import { type Auth, LOGIN_BODY, SETUP_BODY } from './auth.ts';
@@ -35,7 +36,10 @@ export function authRoutes(
     try {
       user = await auth.login(req.body, req.ip ?? '');
     } catch (error) {
-      audit(req, String(req.body.username), 'login refused');
+      // Only refusals that checked a password are audited: a flood answered "too many" must not
+      // write a row per request.
+      if (error instanceof ServiceError && error.kind === 'unauthenticated')
+        audit(req, String(req.body.username), 'login refused');
       throw error;
     }
     audit(req, user.username, 'login');
