@@ -80,6 +80,10 @@ export function createHttpApp(options: HttpAppOptions = {}): HttpApp {
     res.status(404).json({ error: `no API route ${req.method} ${req.baseUrl}${req.path}` });
   });
   app.use(express.static(options.uiDir ?? UI_DIR, { index: 'index.html', maxAge: 0 }));
+  // Our own 404, so it keeps the headers above (express's default page replaces the CSP).
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('not found\n');
+  });
   const onError: ErrorRequestHandler = (error, _req, res, _next) => {
     const { status, body } = httpAnswer(error);
     // Refusals (4xx) are the caller's doing and answered plainly; only our own faults are logged.
