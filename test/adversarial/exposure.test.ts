@@ -94,7 +94,10 @@ describe('over HTTP: health, headers', () => {
     expect(Object.keys(JSON.parse(anonymous.text)).sort()).toEqual(['status', 'version']);
     const wrongToken = await call(`${base}/api/health`, { headers: { Authorization: 'Bearer nope' } });
     expect(Object.keys(JSON.parse(wrongToken.text)).sort()).toEqual(['status', 'version']);
-    for (const headers of [{ Cookie: cookie }, { Authorization: `Bearer ${METRICS_TOKEN}` }]) {
+    for (const headers of [{ Cookie: cookie }, { Authorization: `Bearer ${METRICS_TOKEN}` }] as Record<
+      string,
+      string
+    >[]) {
       const detail = JSON.parse((await call(`${base}/api/health`, { headers })).text);
       expect(detail.cameras[0].id).toBe('entrance-1');
       expect(detail.cameras[0].source).toBeDefined();
