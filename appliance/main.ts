@@ -15,7 +15,6 @@ import type { FeatureHealth, FeatureState, HealthReport } from './core/health.ts
 import { log } from './core/log.ts';
 import { featureList } from './featureList.ts';
 import type { Feature, FeatureContext } from './features/feature.ts';
-import { defaultHashConcurrency } from './features/users/loginLimits.ts';
 import { createHttpApp } from './http/httpApp.ts';
 import { httpsRedirectServer, loadTlsCredentials } from './http/tls.ts';
 import { CameraRuntime } from './pipeline/cameraRuntime.ts';
@@ -243,17 +242,16 @@ function listen(server: Server, port: number, host: string, setting: string): Pr
 /**
  * libuv's pool (UV_THREADPOOL_SIZE, fixed at the process's first use of it) is shared: every
  * camera pipeline holds up to two threads while it waits (a pending pull and a bus poll; a
- * bi-spectrum camera has two pipelines), password hashing up to its slot count, and file, DNS and
- * zlib work the rest. If capture's threads plus hashing do not fit with room to spare, a burst of
- * sign-ins could leave a pull waiting for a thread: say so at start.
+ * bi-spectrum camera has two pipelines), and file, DNS, zlib and crypto work takes the rest.
+ * Password hashing does not use it (features/users/hashWorker.ts). If capture's threads do not
+ * fit with room to spare, a burst of file or crypto work could leave a pull waiting: say so at start.
  */
 export function threadPoolNeed(config: ApplianceConfig): number {
   const pipelines = config.cameras.reduce((n, camera) => n + (camera.visibleSource ? 2 : 1), 0);
-  const hashing = config.security.login.hashConcurrency || defaultHashConcurrency();
-  return 2 * pipelines + hashing + THREAD_POOL_RESERVE;
+  return 2 * pipelines + THREAD_POOL_RESERVE;
 }
 
-/** Threads kept for file, DNS and zlib work beside capture and hashing. */
+/** Threads kept for file, DNS, zlib and crypto work beside capture. */
 export const THREAD_POOL_RESERVE = 4;
 
 function checkThreadPool(config: ApplianceConfig): void {
@@ -262,7 +260,7 @@ function checkThreadPool(config: ApplianceConfig): void {
   if (size < need) {
     log.warn(
       { UV_THREADPOOL_SIZE: size, need },
-      'the libuv thread pool is smaller than capture plus password hashing need: start through bin/canthus.js or set UV_THREADPOOL_SIZE before Node starts',
+      'the libuv thread pool is smaller than capture needs with room for file work: start through bin/canthus.js or set UV_THREADPOOL_SIZE before Node starts',
     );
   }
 }

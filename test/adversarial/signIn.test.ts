@@ -3,7 +3,8 @@
  * addresses, overflowing the hashing gate, weak passwords at setup and user creation, an expired
  * setup token. Every 429 carries Retry-After; no refusal echoes a password.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { Auth, type AuthOptions } from '../../appliance/features/users/auth.ts';
@@ -107,6 +108,27 @@ describe('the hashing gate', () => {
   });
 });
 
+describe('password hashing off the capture path', () => {
+  it.runIf(process.platform === 'linux')(
+    'runs on a worker thread at nice 19; the process stays at its priority',
+    async () => {
+      const { app, auth } = await appWith();
+      const threadNices = () =>
+        readdirSync('/proc/self/task').map((task) =>
+          Number(readFileSync(`/proc/self/task/${task}/stat`, 'utf8').split(') ')[1].split(' ')[16]),
+        );
+      // Earlier tests' services may still have theirs: count.
+      const niced = () => threadNices().filter((nice) => nice === 19).length;
+      const before = niced();
+      expect((await login(app, 'nobody')).status).toBe(401);
+      expect(niced()).toBe(before + 1);
+      expect(getPriority()).toBe(0);
+      await auth.close();
+      expect(niced()).toBe(before);
+    },
+  );
+});
+
 describe('password policy at setup and user creation', () => {
   it('refuses the commonest and trivially repetitive passwords, naming the rule and not the password', async () => {
     const { app, token } = await appWith();
@@ -153,14 +175,14 @@ describe('setup token expiry', () => {
       /^the setup token expired at .* \(valid for 1 min\): restart the appliance/,
     );
     expect(late.text).not.toContain(token);
-    auth.close();
+    await auth.close();
     // A new start (a new Auth on the same folder) makes a new token.
     const store = await openStores(dataDir);
     const again = new Auth({ store, scrypt: FAST, setupTokenTtlMs: 60_000 });
     const fresh = await again.prepareFirstRun();
     expect(fresh).not.toBe(token);
     expect(readFileSync(`${dataDir}/setup-token`, 'utf8').trim()).toBe(fresh);
-    again.close();
+    await again.close();
   });
 
   it('deletes the token file when the token expires', async () => {
@@ -168,6 +190,6 @@ describe('setup token expiry', () => {
     expect(readFileSync(`${dataDir}/setup-token`, 'utf8')).toBeTruthy();
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(() => readFileSync(`${dataDir}/setup-token`)).toThrow(/ENOENT/);
-    auth.close();
+    await auth.close();
   });
 });

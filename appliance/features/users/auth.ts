@@ -21,6 +21,7 @@ import {
   type UserRecord,
   type Users,
 } from '../../store/users.ts';
+import { HashWorkers, type Kdf } from './hashWorker.ts';
 import { defaultHashConcurrency, HashGate } from './loginLimits.ts';
 import { PASSWORD_RULE, passwordProblem } from './passwordPolicy.ts';
 
@@ -55,14 +56,19 @@ function scryptAsync(password: string, salt: Buffer, params: ScryptParams): Prom
 export async function hashPassword(
   password: string,
   params: ScryptParams = SCRYPT_DEFAULTS,
+  kdf: Kdf = scryptAsync,
 ): Promise<PasswordHash> {
   const salt = randomBytes(16);
-  const key = await scryptAsync(password, salt, params);
+  const key = await kdf(password, salt, params);
   return { algorithm: 'scrypt', ...params, salt: salt.toString('base64'), hash: key.toString('base64') };
 }
 
 /** Constant-time check against a stored hash; parameters outside sane bounds never verify. */
-export async function verifyPassword(password: string, stored: PasswordHash): Promise<boolean> {
+export async function verifyPassword(
+  password: string,
+  stored: PasswordHash,
+  kdf: Kdf = scryptAsync,
+): Promise<boolean> {
   const { N, r, p, keyLength } = stored;
   const sane =
     stored.algorithm === 'scrypt' &&
@@ -78,7 +84,7 @@ export async function verifyPassword(password: string, stored: PasswordHash): Pr
     keyLength <= 128;
   if (!sane) return false;
   const expected = Buffer.from(stored.hash, 'base64');
-  const key = await scryptAsync(password, Buffer.from(stored.salt, 'base64'), { N, r, p, keyLength });
+  const key = await kdf(password, Buffer.from(stored.salt, 'base64'), { N, r, p, keyLength });
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
@@ -263,6 +269,7 @@ export class Auth {
   readonly #now: () => number;
   readonly #setupTokenTtlMs: number;
   readonly #hashGate: HashGate;
+  readonly #hashWorkers = new HashWorkers();
   #setupToken: string | null = null;
   #setupTokenExpiresAt = 0;
   #setupTokenTimer: NodeJS.Timeout | null = null;
@@ -287,8 +294,13 @@ export class Auth {
     return this.#hashGate.stats();
   }
 
-  /** Forgets the setup token's expiry timer (the feature's stop). */
-  close(): void {
+  /** Forgets the setup token's expiry timer and stops the hashing workers (the feature's stop). */
+  async close(): Promise<void> {
+    this.#clearSetupTimer();
+    await this.#hashWorkers.close();
+  }
+
+  #clearSetupTimer(): void {
     if (this.#setupTokenTimer) clearTimeout(this.#setupTokenTimer);
     this.#setupTokenTimer = null;
   }
@@ -321,7 +333,7 @@ export class Auth {
       { setupToken: token, setupTokenFile: this.setupTokenFile, expiresAt },
       'no user yet: create the first admin with POST /api/setup {token, username, password} before the token expires',
     );
-    this.close();
+    this.#clearSetupTimer();
     // A token left lying around after its time is one more secret on disk: remove it when it expires.
     this.#setupTokenTimer = setTimeout(() => {
       if (this.#setupToken === token) {
@@ -395,7 +407,9 @@ export class Auth {
     const user = this.#store.users.find(input.username);
     // Unknown users cost the same time as known ones, so timing does not reveal usernames.
     const stored = user ? user.password : await this.#dummy();
-    const checked = await this.#hashGate.run(() => verifyPassword(input.password, stored));
+    const checked = await this.#hashGate.run(() =>
+      verifyPassword(input.password, stored, this.#hashWorkers.kdf),
+    );
     const ok = user !== null && checked;
     if (!user || !ok) {
       const locked = this.#limiter.fail(key, this.#now());
@@ -470,14 +484,16 @@ export class Auth {
       id: randomUUID(),
       username,
       role,
-      password: await this.#hashGate.run(() => hashPassword(password, this.#scrypt)),
+      password: await this.#hashGate.run(() => hashPassword(password, this.#scrypt, this.#hashWorkers.kdf)),
       createdAt: new Date(this.#now()).toISOString(),
       createdBy,
     };
   }
 
   #dummy(): Promise<PasswordHash> {
-    this.#dummyHash ??= this.#hashGate.run(() => hashPassword(randomBytes(16).toString('hex'), this.#scrypt));
+    this.#dummyHash ??= this.#hashGate.run(() =>
+      hashPassword(randomBytes(16).toString('hex'), this.#scrypt, this.#hashWorkers.kdf),
+    );
     // A refused first attempt must not leave a rejected promise behind for every later login.
     this.#dummyHash.catch(() => {
       this.#dummyHash = null;

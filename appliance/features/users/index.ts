@@ -37,9 +37,9 @@ export function usersFeature(): Feature & { readonly auth: Auth | null } {
       ctx.http.api.use(authRoutes(auth, audit, limits));
       ctx.http.api.use(userRoutes(auth, ctx.stores.users, audit));
     },
-    stop() {
-      auth?.close();
+    async stop() {
       limits?.shutdown();
+      await auth?.close();
     },
     health() {
       return auth ? { hashing: auth.hashingStats() } : {};

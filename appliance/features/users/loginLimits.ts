@@ -1,9 +1,10 @@
 /**
  * Limits on what an anonymous caller can make the appliance compute by signing in.
  *
- * Each password check is one scrypt hash (≈ 32 MiB, ≈ 0.1 s of one core) on Node's libuv pool —
- * the pool whose threads GStreamer's pending pulls and bus polls also hold. Unbounded, 50 clients
- * posting wrong passwords took every core and starved capture (issue 11). So:
+ * Each password check is one scrypt hash (≈ 32 MiB, ≈ 0.1–0.3 s of one core). On Node's libuv
+ * pool — whose threads GStreamer's pending pulls and bus polls hold — and unbounded, 50 clients
+ * posting wrong passwords took every core and starved capture (issue 11). Hashes now run on
+ * low-priority workers of their own (hashWorker.ts), and:
  * - `HashGate`: at most `slots` hashes at once (default: one less than the cores, at most 2), a
  *   short queue behind them, and beyond it an immediate 429 with Retry-After — a flood costs the
  *   appliance a JSON answer, not a hash;
