@@ -4,7 +4,7 @@ FROM node:20-bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
-      fonts-dejavu-core g++ make python3 \
+      fonts-dejavu-core g++ make python3 openssl \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/canthus

@@ -4,16 +4,19 @@
  * a feature that fails to start is left out and named in health, and screening runs on. Parts talk
  * through the event bus; this is the only module that knows every part.
  */
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { VisibleDetector } from './camera/visibleSource.ts';
 import type { ApplianceConfig, LoadedConfig } from './config/load.ts';
+import { CanthusError } from './core/errors.ts';
 import { EventBus } from './core/eventBus.ts';
 import type { FeatureHealth, FeatureState, HealthReport } from './core/health.ts';
 import { log } from './core/log.ts';
 import { featureList } from './featureList.ts';
 import type { Feature, FeatureContext } from './features/feature.ts';
 import { createHttpApp } from './http/httpApp.ts';
+import { httpsRedirectServer, loadTlsCredentials } from './http/tls.ts';
 import { CameraRuntime } from './pipeline/cameraRuntime.ts';
 import { openStores, type Stores } from './store/store.ts';
 
@@ -75,7 +78,9 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
     });
   }
 
-  const http = options.headless ? null : createHttpApp();
+  // TLS files are checked (or the self-signed certificate made) before anything listens.
+  const tls = options.headless ? null : loadTlsCredentials(config);
+  const http = options.headless ? null : createHttpApp({ hsts: tls !== null && !tls.selfSigned });
   const features = options.features ?? featureList({ eventLines: options.eventLines });
   const states = new Map<Feature, { state: FeatureState; reason: string | null }>();
   const featureStates = (): FeatureHealth[] =>
@@ -127,22 +132,44 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
   }
 
   let server: Server | null = null;
+  let redirectServer: Server | null = null;
   let port = 0;
   if (http) {
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = http.app.listen(config.server.port, config.server.host, () => resolve(s));
-      s.once('error', (error: NodeJS.ErrnoException) =>
-        reject(
-          error.code === 'EADDRINUSE'
-            ? new Error(`port ${config.server.port} is already in use; choose another with --port`)
-            : error,
-        ),
-      );
-    });
+    const created = tls
+      ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, http.app)
+      : createHttpServer(http.app);
+    server = await listen(created, config.server.port, config.server.host, '--port');
     http.attach(server);
     port = (server.address() as AddressInfo).port;
-    log.info({ url: `http://localhost:${port}` }, 'UI and API listening');
+    if (tls) {
+      log.info(
+        {
+          url: `https://localhost:${port}`,
+          certificate: tls.certFile,
+          sha256Fingerprint: tls.fingerprint256,
+        },
+        tls.selfSigned
+          ? 'UI and API listening over HTTPS with a self-signed certificate: check that browsers show this SHA-256 fingerprint before trusting it'
+          : 'UI and API listening over HTTPS',
+      );
+      const redirectPort = config.security.tls.redirectHttpPort;
+      if (redirectPort !== null) {
+        redirectServer = await listen(
+          httpsRedirectServer(port),
+          redirectPort,
+          config.server.host,
+          'security.tls.redirectHttpPort',
+        );
+        log.info(
+          { port: (redirectServer.address() as AddressInfo).port },
+          'plain HTTP only redirects to HTTPS',
+        );
+      }
+    } else {
+      log.info({ url: `http://localhost:${port}` }, 'UI and API listening');
+    }
   }
+  checkThreadPool(config);
 
   for (const camera of cameras) camera.start();
 
@@ -184,16 +211,58 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
           }
           states.set(feature, { state: 'stopped', reason: null });
         }
-        if (server) {
-          const s = server;
-          await new Promise<void>((resolve) => s.close(() => resolve()));
-          s.closeAllConnections?.();
+        for (const s of [server, redirectServer]) {
+          if (!s) continue;
+          await new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections?.();
+          });
         }
         stores.close();
       })();
       return stopping;
     },
   };
+}
+
+/** Listens, turning "address in use" into a message naming the setting to change. */
+function listen(server: Server, port: number, host: string, setting: string): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new CanthusError(`port ${port} is already in use; choose another with ${setting}`)
+          : error,
+      ),
+    );
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+/**
+ * libuv's pool (UV_THREADPOOL_SIZE, fixed at the process's first use of it) is shared: every
+ * camera pipeline holds up to two threads while it waits (a pending pull and a bus poll; a
+ * bi-spectrum camera has two pipelines), and file, DNS, zlib and crypto work takes the rest.
+ * Password hashing does not use it (features/users/hashWorker.ts). If capture's threads do not
+ * fit with room to spare, a burst of file or crypto work could leave a pull waiting: say so at start.
+ */
+export function threadPoolNeed(config: ApplianceConfig): number {
+  const pipelines = config.cameras.reduce((n, camera) => n + (camera.visibleSource ? 2 : 1), 0);
+  return 2 * pipelines + THREAD_POOL_RESERVE;
+}
+
+/** Threads kept for file, DNS, zlib and crypto work beside capture. */
+export const THREAD_POOL_RESERVE = 4;
+
+function checkThreadPool(config: ApplianceConfig): void {
+  const size = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  const need = threadPoolNeed(config);
+  if (size < need) {
+    log.warn(
+      { UV_THREADPOOL_SIZE: size, need },
+      'the libuv thread pool is smaller than capture needs with room for file work: start through bin/canthus.js or set UV_THREADPOOL_SIZE before Node starts',
+    );
+  }
 }
 
 export const VISIBLE_FACE_MODEL = 'blazeface-back-256';

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs what canthus needs on Debian 12 + Node 20, only what is missing:
-#   Debian packages (GStreamer with its development files, fonts, a compiler for the native binding)
+#   Debian packages (GStreamer with its development files, fonts, a compiler for the native binding,
+#   openssl for the self-signed HTTPS certificate)
 #   npm packages (npm ci; onnxruntime-node's CUDA download is skipped, its CPU build ships in the package)
 # Usage: scripts/setup.sh [run|test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 purpose="${1:-run}"
 
+# openssl: makes the self-signed HTTPS certificate (security.tls.selfSigned); Node cannot issue one.
 packages=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  fonts-dejavu-core g++ make python3)
+  fonts-dejavu-core g++ make python3 openssl)
 # Test-only packages: a real MQTT broker (started by the uplink tests on a loopback port of their own)
 # and a real browser (driven by playwright-core in the UI tests).
 if [ "$purpose" = test ]; then

@@ -14,6 +14,12 @@ function row(list, term, value) {
 }
 
 function render(health) {
+  // Anonymous callers get liveness only (status, version); the detail needs a signed-in user.
+  if (!health.cameras) {
+    summary.textContent = `version ${health.version} · ${health.status} · sign in to see the cameras`;
+    cameras.replaceChildren();
+    return;
+  }
   summary.textContent = `${health.applianceId} · version ${health.version} · up ${Math.round(health.uptimeS)} s · ${health.status}`;
   cameras.replaceChildren(
     ...health.cameras.map((camera) => {

@@ -75,6 +75,17 @@ export function parseSourceUri(uri: string): SourceSpec {
   if (uri.startsWith('rtsp://') || uri.startsWith('rtsps://')) {
     if (/["'!\s]/.test(uri))
       throw new CanthusError('rtsp source: the URL must not contain quotes, spaces or "!"');
+    // Without a host GStreamer fails on every retry, forever: refuse it at start instead.
+    let host = '';
+    try {
+      host = new URL(uri).hostname;
+    } catch {
+      host = '';
+    }
+    if (!host)
+      throw new CanthusError(
+        `rtsp source: "${redactSource(uri)}" has no host (allowed: rtsp://host[:port]/path)`,
+      );
     return { kind: 'rtsp', url: uri };
   }
   if (uri.startsWith('tcp://')) {
@@ -87,9 +98,17 @@ export function parseSourceUri(uri: string): SourceSpec {
   throw new CanthusError(`unknown source "${uri}" (allowed: ${SOURCE_FORMS})`);
 }
 
-/** Source URIs may carry camera credentials (rtsp://user:pass@host): never show them. */
+/**
+ * Source URIs may carry camera credentials (rtsp://user:pass@host) or tokens in the query string
+ * (?token=…, ?key=…): never show them.
+ */
 export function redactSource(uri: string): string {
-  return uri.replace(/^(rtsps?:\/\/)[^@/]+@/, '$1***@');
+  return uri
+    .replace(/^(rtsps?:\/\/)[^@/]+@/, '$1***@')
+    .replace(
+      /([?&](?:token|access_token|key|apikey|api_key|auth|password|pass|pwd|secret|sig|signature)=)[^&#]*/gi,
+      '$1***',
+    );
 }
 
 /** A source as the rest of the appliance sees it. */

@@ -70,7 +70,7 @@ export interface ApplianceConfig {
     /** Cron expression of the nightly purge and store maintenance. */
     schedule: string;
   };
-  metrics: { token: string | null };
+  security: SecurityConfig;
   /** The command-centre uplink (docs/uplink.md); absent or disabled: nothing leaves the box. */
   uplink?: UplinkConfig;
 }
@@ -101,6 +101,26 @@ export interface UplinkConfig {
   retryMaxMs: number;
   flushOnStopMs: number;
   maxRequestBytes: number;
+}
+
+/** Sign-in, TLS and request limits (firmware-config/config.schema.json, docs/security.md). */
+export interface SecurityConfig {
+  setupTokenTtlMin: number;
+  secureCookies: 'auto' | boolean;
+  tls: {
+    certFile: string | null;
+    keyFile: string | null;
+    selfSigned: boolean;
+    redirectHttpPort: number | null;
+  };
+  login: {
+    failuresPerAddress: number;
+    failuresAcrossUsers: number;
+    windowMin: number;
+    hashConcurrency: number;
+    hashQueue: number;
+  };
+  metricsToken: string | null;
 }
 
 export interface LoadOptions {

@@ -2,9 +2,11 @@
  * Request guards every router uses: JSON-only state changes against CSRF, the logged-in user and
  * role checks. The session lookup itself (`res.locals.user`) is installed by the users feature.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import { ServiceError } from '../core/errors.ts';
 import type { Role } from '../store/users.ts';
+import { isJsonMediaType } from './jsonBody.ts';
 
 export type { Role } from '../store/users.ts';
 
@@ -21,9 +23,12 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * SameSite=Strict on top.
  */
 export const requireJsonForStateChange: RequestHandler = (req, res, next) => {
-  if (STATE_CHANGING.has(req.method) && !req.is('application/json')) {
+  // The header itself, not `req.is()`: that answers null for an empty body, which made a JSON
+  // request without a body "need application/json (got application/json)".
+  const type = req.headers['content-type'];
+  if (STATE_CHANGING.has(req.method) && !isJsonMediaType(type)) {
     res.status(415).json({
-      error: `${req.method} ${req.originalUrl} needs Content-Type: application/json (got ${req.headers['content-type'] ?? 'none'})`,
+      error: `${req.method} ${req.baseUrl}${req.path} needs Content-Type: application/json (got ${type ? JSON.stringify(type.slice(0, 80)) : 'none'})`,
     });
     return;
   }
@@ -64,4 +69,11 @@ export function requireRole(role: Role): RequestHandler {
     }
     next();
   };
+}
+
+/** `Authorization: Bearer TOKEN` against a configured token (e.g. the monitoring token), in constant time. */
+export function bearerMatches(header: string | undefined, token: string | null): boolean {
+  if (!token || !header?.startsWith('Bearer ')) return false;
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(header.slice('Bearer '.length).trim()), digest(token));
 }

@@ -10,6 +10,7 @@ import express, { type ErrorRequestHandler, Router } from 'express';
 import { log } from '../core/log.ts';
 import { httpAnswer } from './errors.ts';
 import { requireJsonForStateChange } from './guards.ts';
+import { BODY_LIMITS, type BodyLimits, jsonBodyParser } from './jsonBody.ts';
 
 export const UI_DIR = fileURLToPath(new URL('../../ui/', import.meta.url));
 
@@ -31,31 +32,69 @@ export interface HttpApp extends HttpMount {
   attach(server: Server): void;
 }
 
-export function createHttpApp(options: { uiDir?: string } = {}): HttpApp {
+/**
+ * The UI is static files with no inline script or style: the policy allows only this origin, so an
+ * injected `<script>` or `onclick` never runs. WebSockets to this origin are covered by 'self'.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+].join('; ');
+
+export interface HttpAppOptions {
+  uiDir?: string;
+  /** Body limits of the one JSON parser (defaults: 256 KB, 32 levels). */
+  bodyLimits?: BodyLimits;
+  /**
+   * Served over TLS with a certificate browsers trust: send HSTS. Not with a self-signed one, where
+   * HSTS would stop staff from accepting the certificate after checking its fingerprint.
+   */
+  hsts?: boolean;
+}
+
+export function createHttpApp(options: HttpAppOptions = {}): HttpApp {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use((_req, res, next) => {
+    res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    res.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
+    if (options.hsts) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
     next();
   });
   const api = Router();
   app.use('/api', requireJsonForStateChange);
-  app.use('/api', express.json({ limit: '256kb' }));
+  app.use('/api', jsonBodyParser(options.bodyLimits ?? BODY_LIMITS));
   app.use('/api', api);
   app.use('/api', (req, res) => {
-    res.status(404).json({ error: `no API route ${req.method} ${req.originalUrl}` });
+    res.status(404).json({ error: `no API route ${req.method} ${req.baseUrl}${req.path}` });
   });
   const root = Router();
   app.use(root);
   app.use(express.static(options.uiDir ?? UI_DIR, { index: 'index.html', maxAge: 0 }));
+  // Our own 404, so it keeps the headers above (express's default page replaces the CSP).
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('not found\n');
+  });
   const onError: ErrorRequestHandler = (error, _req, res, _next) => {
     const { status, body } = httpAnswer(error);
+    // Refusals (4xx) are the caller's doing and answered plainly; only our own faults are logged.
     if (status >= 500 && status !== 503) log.error({ err: error }, 'request failed');
     const retryAfterS = body.retryAfterS;
     if (typeof retryAfterS === 'number') res.setHeader('Retry-After', String(retryAfterS));
+    if (status === 429 && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', '1');
     res.status(status).json(body);
   };
   app.use(onError);

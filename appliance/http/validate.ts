@@ -15,7 +15,7 @@ export function describeBodyErrors(errors: ErrorObject[]): string {
   for (const error of errors) {
     const field = error.instancePath.slice(1).replaceAll('/', '.');
     const secret = SECRET_FIELDS.has(field.split('.').pop() ?? '');
-    const got = secret || error.data === undefined ? '' : ` (got ${JSON.stringify(error.data)})`;
+    const got = secret || error.data === undefined ? '' : ` (got ${shortJson(error.data)})`;
     const described = (error.parentSchema as { description?: string } | undefined)?.description;
     switch (error.keyword) {
       case 'additionalProperties': {
@@ -58,7 +58,20 @@ export function describeBodyErrors(errors: ErrorObject[]): string {
         lines.add(`${field || 'request body'}: ${error.message}${got}`);
     }
   }
-  return [...lines].join('; ');
+  const all = [...lines];
+  // A body of 10 000 wrong items must not get a 10 000-sentence answer.
+  const shown = all.slice(0, MAX_PROBLEMS_SHOWN);
+  if (all.length > shown.length) shown.push(`and ${all.length - shown.length} more problems`);
+  return shown.join('; ');
+}
+
+const MAX_PROBLEMS_SHOWN = 10;
+const MAX_VALUE_SHOWN = 60;
+
+/** A value as JSON for a message, cut short: an echoed 200 KB string helps nobody. */
+function shortJson(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > MAX_VALUE_SHOWN ? `${text.slice(0, MAX_VALUE_SHOWN)}…` : text;
 }
 
 /** Compiles once; the middleware answers 400 with every problem, each naming its field. */

@@ -4,6 +4,9 @@
  */
 import type { CalibrationRecord } from '../core/records.ts';
 import { JsonDocument } from './jsonFile.ts';
+import { CALIBRATIONS_FILE_SCHEMA, schemaCheck } from './schemas.ts';
+
+const deepCheck = schemaCheck(CALIBRATIONS_FILE_SCHEMA);
 
 export type { CalibrationRecord } from '../core/records.ts';
 
@@ -23,7 +26,8 @@ export class CalibrationHistory {
     const doc = await JsonDocument.open<CalibrationsFile>(file, {
       what: 'calibration history',
       empty: () => ({ version: 1, calibrations: [] }),
-      check: checkCalibrationsFile,
+      // The quick check's messages first, then every field against the full shape.
+      check: (data) => checkCalibrationsFile(data) ?? deepCheck(data),
     });
     return new CalibrationHistory(doc);
   }

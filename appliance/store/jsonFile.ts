@@ -7,7 +7,16 @@
  * and fsyncs the folder: after a crash the file is either the old or the new version, never half.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { type Adapter, Low } from 'lowdb';
@@ -32,6 +41,26 @@ export function ensurePrivateDir(dir: string): void {
       'data folder was readable by others: set to 0700',
     );
   }
+}
+
+/** `writeFileAtomic`'s temporary files: `.NAME.<12 hex>.tmp`. */
+export const TEMP_FILE_PATTERN = /^\..+\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Removes temporary files a crash left behind in `dir` (those matching `pattern`). They may hold a
+ * copy of users.json with its password hashes, and nothing else would ever remove them. Only safe
+ * at start, before this process writes: one appliance per data folder. Returns the names removed.
+ */
+export function removeStaleTempFiles(dir: string, pattern: RegExp = TEMP_FILE_PATTERN): string[] {
+  if (!existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isFile() || !pattern.test(entry.name)) continue;
+    unlinkSync(path.join(dir, entry.name));
+    removed.push(entry.name);
+  }
+  if (removed.length > 0) log.info({ dir, removed }, 'removed temporary files left by an interrupted write');
+  return removed;
 }
 
 /** Writes `text` to `file` atomically with mode 0600: temporary file, fsync, rename, fsync folder. */

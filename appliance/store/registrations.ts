@@ -5,6 +5,9 @@
 import path from 'node:path';
 import type { RegistrationRecord } from '../core/records.ts';
 import { JsonDocument } from './jsonFile.ts';
+import { REGISTRATIONS_FILE_SCHEMA, schemaCheck } from './schemas.ts';
+
+const deepCheck = schemaCheck(REGISTRATIONS_FILE_SCHEMA);
 
 export const REGISTRATIONS_FILE = 'registrations.json';
 
@@ -25,7 +28,8 @@ export class RegistrationHistory {
     const doc = await JsonDocument.open<RegistrationsFile>(path.join(dataDir, REGISTRATIONS_FILE), {
       what: 'registration history',
       empty: () => ({ version: 1, registrations: [] }),
-      check: checkRegistrationsFile,
+      // The quick check's messages first, then every field against the full shape.
+      check: (data) => checkRegistrationsFile(data) ?? deepCheck(data),
     });
     return new RegistrationHistory(doc);
   }

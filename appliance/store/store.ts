@@ -5,8 +5,8 @@
  */
 import path from 'node:path';
 import { CalibrationHistory } from './calibrations.ts';
-import { EventStore } from './eventStore.ts';
-import { ensurePrivateDir } from './jsonFile.ts';
+import { EventStore, SNAPSHOTS_DIR } from './eventStore.ts';
+import { ensurePrivateDir, removeStaleTempFiles } from './jsonFile.ts';
 import { RegistrationHistory } from './registrations.ts';
 import { Users } from './users.ts';
 
@@ -22,6 +22,10 @@ export interface Stores {
 export async function openStores(dataDir: string): Promise<Stores> {
   const dir = path.resolve(dataDir);
   ensurePrivateDir(dir);
+  // Leftovers of writes a crash interrupted: the documents' `.NAME.<hex>.tmp` and the snapshots'
+  // `NAME.tmp`. The real files are whole (the rename never happened), so these are only litter.
+  removeStaleTempFiles(dir);
+  removeStaleTempFiles(path.join(dir, SNAPSHOTS_DIR), /\.tmp$/);
   const users = await Users.open(path.join(dir, 'users.json'));
   const calibrations = await CalibrationHistory.open(path.join(dir, 'calibrations.json'));
   const registrations = await RegistrationHistory.open(dir);

@@ -1,6 +1,9 @@
 /** The appliance's users (users.json): name, role and password hash. No password is ever stored. */
 import { CanthusError } from '../core/errors.ts';
 import { JsonDocument } from './jsonFile.ts';
+import { schemaCheck, USERS_FILE_SCHEMA } from './schemas.ts';
+
+const deepCheck = schemaCheck(USERS_FILE_SCHEMA);
 
 export type Role = 'admin' | 'staff';
 export const ROLES: readonly Role[] = ['admin', 'staff'];
@@ -51,7 +54,8 @@ export class Users {
     const doc = await JsonDocument.open<UsersFile>(file, {
       what: 'users',
       empty: () => ({ version: 1, users: [] }),
-      check: checkUsersFile,
+      // The quick check's messages first, then every field against the full shape.
+      check: (data) => checkUsersFile(data) ?? deepCheck(data),
     });
     return new Users(doc);
   }

@@ -5,6 +5,10 @@ import type { HealthReport as Health } from '../../appliance/core/health.ts';
 import { type Appliance, startAppliance } from '../../appliance/main.ts';
 import { tempDir, waitFor } from '../helpers/tempDir.ts';
 
+/** Health detail is for staff or the monitoring token; anonymous callers get liveness only. */
+const METRICS_TOKEN = 'appliance-test-metrics-token-0123456789';
+const monitoring = { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } };
+
 describe('the appliance on the simulated entrance', () => {
   let appliance: Appliance;
   const base = () => `http://127.0.0.1:${appliance.port}`;
@@ -12,6 +16,7 @@ describe('the appliance on the simulated entrance', () => {
   beforeAll(async () => {
     const loaded = loadConfig({ dataDir: tempDir(), port: 0 });
     loaded.config.server.host = '127.0.0.1';
+    loaded.config.security.metricsToken = METRICS_TOKEN;
     appliance = await startAppliance({ loaded });
   });
   afterAll(async () => {
@@ -22,13 +27,13 @@ describe('the appliance on the simulated entrance', () => {
     let health: Health | null = null;
     await waitFor(
       async () => {
-        health = (await (await fetch(`${base()}/api/health`)).json()) as Health;
+        health = (await (await fetch(`${base()}/api/health`, monitoring)).json()) as Health;
         return health.cameras[0].totals.processed >= 10;
       },
       15_000,
       'ten processed frames',
     );
-    const fresh = (await (await fetch(`${base()}/api/health`)).json()) as Health;
+    const fresh = (await (await fetch(`${base()}/api/health`, monitoring)).json()) as Health;
     expect(fresh).toMatchObject({
       status: 'ok',
       applianceId: 'canthus-appliance',
@@ -74,6 +79,7 @@ describe('an appliance serving two entrances, one camera unplugged', () => {
     );
     const loaded = loadConfig({ dataDir: data, port: 0 });
     loaded.config.server.host = '127.0.0.1';
+    loaded.config.security.metricsToken = METRICS_TOKEN;
     appliance = await startAppliance({ loaded });
   });
   afterAll(async () => {
@@ -86,7 +92,7 @@ describe('an appliance serving two entrances, one camera unplugged', () => {
       15_000,
       'frames from the north camera',
     );
-    const response = await fetch(`http://127.0.0.1:${appliance.port}/api/health`);
+    const response = await fetch(`http://127.0.0.1:${appliance.port}/api/health`, monitoring);
     const health = (await response.json()) as Health;
     expect(health.status).toBe('degraded');
     const [north, south] = health.cameras;

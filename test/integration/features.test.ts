@@ -10,8 +10,12 @@ import { tempDir, waitFor } from '../helpers/tempDir.ts';
 const load = (dataDir: string) => {
   const loaded = loadConfig({ dataDir, port: 0, source: 'simulator:?seed=3' });
   loaded.config.server.host = '127.0.0.1';
+  // Health detail is for staff or the monitoring token; anonymous callers get liveness only.
+  loaded.config.security.metricsToken = METRICS_TOKEN;
   return loaded;
 };
+
+const METRICS_TOKEN = 'features-test-metrics-token-0123456789';
 
 /** A feature that only records when it is started and stopped. */
 const recorder = (name: string, log: string[]): Feature => ({
@@ -95,7 +99,10 @@ describe('features of the running appliance', () => {
       let health: HealthReport | null = null;
       await waitFor(
         async () => {
-          const res = await request(appliance.server!).get('/api/health').expect(200);
+          const res = await request(appliance.server!)
+            .get('/api/health')
+            .set('Authorization', `Bearer ${METRICS_TOKEN}`)
+            .expect(200);
           health = res.body as HealthReport;
           return health.cameras[0].totals.processed > 0;
         },

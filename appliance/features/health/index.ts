@@ -12,6 +12,7 @@ import { Router } from 'express';
 import type { HealthReport } from '../../core/health.ts';
 import type { Decision } from '../../core/types.ts';
 import { VERSION } from '../../core/version.ts';
+import { bearerMatches, currentUser } from '../../http/guards.ts';
 import type { Feature, FeatureContext } from '../feature.ts';
 
 export const HEALTH_INTERVAL_MS = 60_000;
@@ -107,9 +108,14 @@ export function healthFeature(): Feature & { report(): HealthReport } {
       );
       if (context.http) {
         const router = Router();
-        router.get('/health', (_req, res) => {
+        const metricsToken = context.config.security.metricsToken;
+        router.get('/health', (req, res) => {
           res.setHeader('Cache-Control', 'no-store');
-          res.json(report());
+          // Anyone reachable on the network gets liveness; camera sources, counts and reasons
+          // describe the site and its people, so the detail is for staff or the monitoring token.
+          const detail = currentUser(res) !== null || bearerMatches(req.headers.authorization, metricsToken);
+          const full = report();
+          res.json(detail ? full : { status: full.status, version: full.version });
         });
         context.http.api.use(router);
       }

@@ -4,14 +4,14 @@
  * process memory and CPU, bus listener errors and drops, and what other features report (event
  * store counts, job runs). Counts only: no readings, no identities.
  *
- * Loopback clients need no credentials; other hosts send `Authorization: Bearer <metrics.token>`;
+ * Loopback clients need no credentials; other hosts send `Authorization: Bearer <security.metricsToken>`;
  * with no token configured, /metrics answers loopback only.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Router } from 'express';
 import client from 'prom-client';
 import type { ReferenceStateName } from '../../core/types.ts';
+import { bearerMatches } from '../../http/guards.ts';
 import type { Feature } from '../feature.ts';
 
 const REFERENCE_STATES: readonly ReferenceStateName[] = [
@@ -167,24 +167,19 @@ export function metricsFeature(): Feature {
       );
 
       if (!ctx.http) return;
-      const token = ctx.config.metrics?.token ?? null;
+      const token = ctx.config.security.metricsToken ?? null;
       const router = Router();
       router.get('/metrics', async (req, res) => {
         const loopback = ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(req.socket.remoteAddress ?? '');
         if (!loopback) {
-          const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-          const ok =
-            token !== null &&
-            given.length === token.length &&
-            timingSafeEqual(Buffer.from(given), Buffer.from(token));
-          if (!ok) {
+          if (!bearerMatches(req.headers.authorization, token)) {
             res
               .status(token === null ? 403 : 401)
               .type('text/plain')
               .send(
                 token === null
-                  ? 'metrics are served to loopback only: set metrics.token to scrape from another host\n'
-                  : 'metrics need Authorization: Bearer <metrics.token>\n',
+                  ? 'metrics are served to loopback only: set security.metricsToken to scrape from another host\n'
+                  : 'metrics need Authorization: Bearer <security.metricsToken>\n',
               );
             return;
           }

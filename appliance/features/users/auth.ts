@@ -21,6 +21,9 @@ import {
   type UserRecord,
   type Users,
 } from '../../store/users.ts';
+import { HashWorkers, type Kdf } from './hashWorker.ts';
+import { defaultHashConcurrency, HashGate } from './loginLimits.ts';
+import { PASSWORD_RULE, passwordProblem } from './passwordPolicy.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Passwords
@@ -53,14 +56,19 @@ function scryptAsync(password: string, salt: Buffer, params: ScryptParams): Prom
 export async function hashPassword(
   password: string,
   params: ScryptParams = SCRYPT_DEFAULTS,
+  kdf: Kdf = scryptAsync,
 ): Promise<PasswordHash> {
   const salt = randomBytes(16);
-  const key = await scryptAsync(password, salt, params);
+  const key = await kdf(password, salt, params);
   return { algorithm: 'scrypt', ...params, salt: salt.toString('base64'), hash: key.toString('base64') };
 }
 
 /** Constant-time check against a stored hash; parameters outside sane bounds never verify. */
-export async function verifyPassword(password: string, stored: PasswordHash): Promise<boolean> {
+export async function verifyPassword(
+  password: string,
+  stored: PasswordHash,
+  kdf: Kdf = scryptAsync,
+): Promise<boolean> {
   const { N, r, p, keyLength } = stored;
   const sane =
     stored.algorithm === 'scrypt' &&
@@ -76,7 +84,7 @@ export async function verifyPassword(password: string, stored: PasswordHash): Pr
     keyLength <= 128;
   if (!sane) return false;
   const expected = Buffer.from(stored.hash, 'base64');
-  const key = await scryptAsync(password, Buffer.from(stored.salt, 'base64'), { N, r, p, keyLength });
+  const key = await kdf(password, Buffer.from(stored.salt, 'base64'), { N, r, p, keyLength });
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
@@ -243,8 +251,14 @@ export interface AuthOptions {
   idleMs?: number;
   lockout?: Partial<LockoutOptions>;
   scrypt?: ScryptParams;
+  /** How long a setup token stays valid (default 60 min). */
+  setupTokenTtlMs?: number;
+  /** Password hashes at once and checks waiting for one (defaults: see `defaultHashConcurrency`). */
+  hashing?: { slots?: number; queue?: number };
   now?: () => number;
 }
+
+export const SETUP_TOKEN_TTL_DEFAULT_MS = 60 * 60_000;
 
 export class Auth {
   readonly #store: { readonly dataDir: string; readonly users: Users };
@@ -253,7 +267,12 @@ export class Auth {
   readonly #limiter: LoginLimiter;
   readonly #scrypt: ScryptParams;
   readonly #now: () => number;
+  readonly #setupTokenTtlMs: number;
+  readonly #hashGate: HashGate;
+  readonly #hashWorkers = new HashWorkers();
   #setupToken: string | null = null;
+  #setupTokenExpiresAt = 0;
+  #setupTokenTimer: NodeJS.Timeout | null = null;
   #dummyHash: Promise<PasswordHash> | null = null;
 
   constructor(options: AuthOptions) {
@@ -263,6 +282,27 @@ export class Auth {
     this.#limiter = new LoginLimiter(options.lockout);
     this.#scrypt = options.scrypt ?? SCRYPT_DEFAULTS;
     this.#now = options.now ?? Date.now;
+    this.#setupTokenTtlMs = options.setupTokenTtlMs ?? SETUP_TOKEN_TTL_DEFAULT_MS;
+    this.#hashGate = new HashGate(
+      options.hashing?.slots || defaultHashConcurrency(),
+      options.hashing?.queue ?? 8,
+    );
+  }
+
+  /** Password hashing slots in use, waiting and refused (for health). */
+  hashingStats(): ReturnType<HashGate['stats']> {
+    return this.#hashGate.stats();
+  }
+
+  /** Forgets the setup token's expiry timer and stops the hashing workers (the feature's stop). */
+  async close(): Promise<void> {
+    this.#clearSetupTimer();
+    await this.#hashWorkers.close();
+  }
+
+  #clearSetupTimer(): void {
+    if (this.#setupTokenTimer) clearTimeout(this.#setupTokenTimer);
+    this.#setupTokenTimer = null;
   }
 
   get setupTokenFile(): string {
@@ -275,8 +315,8 @@ export class Auth {
 
   /**
    * First run (no user): a fresh one-time setup token, logged and written to DATA/setup-token
-   * (0600). Each start without users makes a new one. With users, a leftover token file goes.
-   * Returns the token, or null when setup is done.
+   * (0600), valid for the configured time (then its file goes; the next start makes and logs a
+   * new one). With users, a leftover token file goes. Returns the token, or null when setup is done.
    */
   async prepareFirstRun(): Promise<string | null> {
     if (!this.setupRequired) {
@@ -287,10 +327,21 @@ export class Auth {
     const token = randomBytes(24).toString('base64url');
     await writeFileAtomic(this.setupTokenFile, `${token}\n`);
     this.#setupToken = token;
+    this.#setupTokenExpiresAt = this.#now() + this.#setupTokenTtlMs;
+    const expiresAt = new Date(this.#setupTokenExpiresAt).toISOString();
     log.warn(
-      { setupToken: token, setupTokenFile: this.setupTokenFile },
-      'no user yet: create the first admin with POST /api/setup {token, username, password}',
+      { setupToken: token, setupTokenFile: this.setupTokenFile, expiresAt },
+      'no user yet: create the first admin with POST /api/setup {token, username, password} before the token expires',
     );
+    this.#clearSetupTimer();
+    // A token left lying around after its time is one more secret on disk: remove it when it expires.
+    this.#setupTokenTimer = setTimeout(() => {
+      if (this.#setupToken === token) {
+        this.#removeTokenFile();
+        log.warn({ expiredAt: expiresAt }, 'setup token expired: restart the appliance to get a new one');
+      }
+    }, this.#setupTokenTtlMs);
+    this.#setupTokenTimer.unref();
     return token;
   }
 
@@ -307,11 +358,18 @@ export class Auth {
       throw new ServiceError(
         'too-many',
         `too many wrong setup tokens from this address: try again in ${wait} s`,
+        { retryAfterS: wait },
       );
     if (this.#setupToken === null) {
       throw new ServiceError(
         'conflict',
         'no setup token is active: restart the appliance to get one (see its log)',
+      );
+    }
+    if (this.#now() >= this.#setupTokenExpiresAt) {
+      throw new ServiceError(
+        'forbidden',
+        `the setup token expired at ${new Date(this.#setupTokenExpiresAt).toISOString()} (valid for ${Math.round(this.#setupTokenTtlMs / 60_000)} min): restart the appliance to get a new one in its log and in ${this.setupTokenFile}`,
       );
     }
     if (!constantTimeEqual(input.token, this.#setupToken)) {
@@ -348,7 +406,10 @@ export class Auth {
     }
     const user = this.#store.users.find(input.username);
     // Unknown users cost the same time as known ones, so timing does not reveal usernames.
-    const checked = await verifyPassword(input.password, user ? user.password : await this.#dummy());
+    const stored = user ? user.password : await this.#dummy();
+    const checked = await this.#hashGate.run(() =>
+      verifyPassword(input.password, stored, this.#hashWorkers.kdf),
+    );
     const ok = user !== null && checked;
     if (!user || !ok) {
       const locked = this.#limiter.fail(key, this.#now());
@@ -417,21 +478,26 @@ export class Auth {
     role: Role,
     createdBy: string | null,
   ): Promise<UserRecord> {
-    if (password.toLowerCase().includes(username.toLowerCase())) {
-      throw new ServiceError('invalid', 'password: must not contain the username');
-    }
+    const problem = passwordProblem(password, username);
+    if (problem) throw new ServiceError('invalid', `password: ${problem} (allowed: ${PASSWORD_RULE})`);
     return {
       id: randomUUID(),
       username,
       role,
-      password: await hashPassword(password, this.#scrypt),
+      password: await this.#hashGate.run(() => hashPassword(password, this.#scrypt, this.#hashWorkers.kdf)),
       createdAt: new Date(this.#now()).toISOString(),
       createdBy,
     };
   }
 
   #dummy(): Promise<PasswordHash> {
-    this.#dummyHash ??= hashPassword(randomBytes(16).toString('hex'), this.#scrypt);
+    this.#dummyHash ??= this.#hashGate.run(() =>
+      hashPassword(randomBytes(16).toString('hex'), this.#scrypt, this.#hashWorkers.kdf),
+    );
+    // A refused first attempt must not leave a rejected promise behind for every later login.
+    this.#dummyHash.catch(() => {
+      this.#dummyHash = null;
+    });
     return this.#dummyHash;
   }
 

@@ -3,12 +3,18 @@
  * installs `Auth.authenticate` (the session lookup) for every later /api route.
  */
 import { Router } from 'express';
+import { ServiceError } from '../../core/errors.ts';
 import { currentUser } from '../../http/guards.ts';
 import { EMPTY_BODY, validateBody } from '../../http/validate.ts';
 import { type Auth, LOGIN_BODY, SETUP_BODY } from './auth.ts';
 import type { AuditRequest } from './index.ts';
+import { LOGIN_LIMIT_DEFAULTS, type SignInLimits, signInRateLimits } from './loginLimits.ts';
 
-export function authRoutes(auth: Auth, audit: AuditRequest): Router {
+export function authRoutes(
+  auth: Auth,
+  audit: AuditRequest,
+  limits: SignInLimits = signInRateLimits(LOGIN_LIMIT_DEFAULTS),
+): Router {
   const router = Router();
   router.use(auth.authenticate);
 
@@ -17,19 +23,23 @@ export function authRoutes(auth: Auth, audit: AuditRequest): Router {
     res.json({ setupRequired: auth.setupRequired });
   });
 
-  router.post('/setup', validateBody(SETUP_BODY), async (req, res) => {
+  router.post('/setup', limits.perAddress, validateBody(SETUP_BODY), async (req, res) => {
     const user = await auth.completeSetup(req.body, req.ip ?? '');
     audit(req, user.username, 'setup: first admin created', user.username);
     auth.startSession(res, user);
     res.status(201).json(user);
   });
 
-  router.post('/login', validateBody(LOGIN_BODY), async (req, res) => {
+  // Limits first: a refused request costs no validation and no hash.
+  router.post('/login', limits.perAddress, limits.acrossUsers, validateBody(LOGIN_BODY), async (req, res) => {
     let user: Awaited<ReturnType<Auth['login']>>;
     try {
       user = await auth.login(req.body, req.ip ?? '');
     } catch (error) {
-      audit(req, String(req.body.username), 'login refused');
+      // Only refusals that checked a password are audited: a flood answered "too many" must not
+      // write a row per request.
+      if (error instanceof ServiceError && error.kind === 'unauthenticated')
+        audit(req, String(req.body.username), 'login refused');
       throw error;
     }
     audit(req, user.username, 'login');

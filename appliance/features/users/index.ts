@@ -5,13 +5,16 @@
  * and new users go to the audit log.
  */
 import type { Request } from 'express';
+import { secureCookies } from '../../http/tls.ts';
 import type { Feature } from '../feature.ts';
 import { Auth } from './auth.ts';
 import { authRoutes } from './authRoutes.ts';
+import { type SignInLimits, signInRateLimits } from './loginLimits.ts';
 import { userRoutes } from './userRoutes.ts';
 
 export function usersFeature(): Feature & { readonly auth: Auth | null } {
   let auth: Auth | null = null;
+  let limits: SignInLimits | null = null;
   return {
     name: 'users',
     get auth() {
@@ -22,12 +25,25 @@ export function usersFeature(): Feature & { readonly auth: Auth | null } {
       if (!ctx.http) return;
       const audit = (req: Request, actor: string, action: string, target: string | null = null) =>
         ctx.bus.emit('audit', { actor, action, target, from: req.ip ?? null, detail: {} });
-      auth = new Auth({ store: ctx.stores });
+      const security = ctx.config.security;
+      auth = new Auth({
+        store: ctx.stores,
+        secureCookies: secureCookies(ctx.config),
+        setupTokenTtlMs: security.setupTokenTtlMin * 60_000,
+        hashing: { slots: security.login.hashConcurrency, queue: security.login.hashQueue },
+      });
+      limits = signInRateLimits(security.login);
       await auth.prepareFirstRun();
-      ctx.http.api.use(authRoutes(auth, audit));
+      ctx.http.api.use(authRoutes(auth, audit, limits));
       ctx.http.api.use(userRoutes(auth, ctx.stores.users, audit));
     },
-    stop() {},
+    async stop() {
+      limits?.shutdown();
+      await auth?.close();
+    },
+    health() {
+      return auth ? { hashing: auth.hashingStats() } : {};
+    },
   };
 }
 
