@@ -34,7 +34,7 @@ export default defineConfig({
           name: 'timing',
           include: TIMING,
           sequence: { groupOrder: 1 },
-          poolOptions: { forks: { maxForks: 1, minForks: 1 } },
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],
