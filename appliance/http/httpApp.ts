@@ -9,11 +9,29 @@ import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler, Router } from 'express';
 import { log } from '../core/log.ts';
 import { httpAnswer } from './errors.ts';
-import { requireJsonForStateChange } from './guards.ts';
+import { requireJsonForStateChange, type SessionUser } from './guards.ts';
 
 export const UI_DIR = fileURLToPath(new URL('../../ui/', import.meta.url));
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** Who a raw request (a WebSocket upgrade, which bypasses express) belongs to; null when anonymous. */
+export type SessionLookup = (req: IncomingMessage) => SessionUser | null;
+
+/**
+ * The Content-Security-Policy of every response: scripts, styles and connections only from the
+ * appliance itself (no inline scripts); images also from blob: (video frames drawn from blobs).
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "img-src 'self' blob: data:",
+  "media-src 'self' blob: data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 /** What a feature gets to serve HTTP. */
 export interface HttpMount {
@@ -21,6 +39,10 @@ export interface HttpMount {
   readonly api: Router;
   /** Claims a WebSocket path (e.g. /ws/video); upgrades to other paths are refused. */
   onUpgrade(path: string, handler: UpgradeHandler): void;
+  /** Installed by the users feature: how WebSocket handlers find the session of an upgrade. */
+  setSessionLookup(lookup: SessionLookup): void;
+  /** The session user of a raw request; undefined when no session lookup is installed. */
+  sessionUser(req: IncomingMessage): SessionUser | null | undefined;
 }
 
 export interface HttpApp extends HttpMount {
@@ -37,6 +59,7 @@ export function createHttpApp(options: { uiDir?: string } = {}): HttpApp {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     next();
   });
   const api = Router();
@@ -57,9 +80,16 @@ export function createHttpApp(options: { uiDir?: string } = {}): HttpApp {
   app.use(onError);
 
   const upgrades = new Map<string, UpgradeHandler>();
+  let sessionLookup: SessionLookup | null = null;
   return {
     app,
     api,
+    setSessionLookup(lookup) {
+      sessionLookup = lookup;
+    },
+    sessionUser(req) {
+      return sessionLookup ? sessionLookup(req) : undefined;
+    },
     onUpgrade(path, handler) {
       upgrades.set(path, handler);
     },

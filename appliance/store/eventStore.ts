@@ -161,6 +161,17 @@ export interface PersonFilter {
   limit: number;
 }
 
+export type AlertOutcome = 'referred' | 'cleared';
+
+export interface AlertFilter {
+  acknowledged?: boolean;
+  cameraId?: string;
+  /** ms since the epoch on the alert's time, inclusive / exclusive. */
+  from?: number;
+  to?: number;
+  limit: number;
+}
+
 interface PersonRow {
   id: string;
   person_id: string;
@@ -438,6 +449,57 @@ export class EventStore {
   person(id: string): PersonRecord | null {
     const row = this.#statements.personById.get(id) as PersonRow | undefined;
     return row ? toRecord(row) : null;
+  }
+
+  /**
+   * Persons with an alert: the open ones first (newest first: the person most likely still at the
+   * door), then the acknowledged ones.
+   */
+  listAlerts(filter: AlertFilter): PersonRecord[] {
+    const where = ['a.id IS NOT NULL'];
+    const params: unknown[] = [];
+    if (filter.acknowledged === true) where.push('a.acknowledged_at IS NOT NULL');
+    if (filter.acknowledged === false) where.push('a.acknowledged_at IS NULL');
+    if (filter.cameraId !== undefined) {
+      where.push('a.camera_id = ?');
+      params.push(filter.cameraId);
+    }
+    if (filter.from !== undefined) {
+      where.push('a.raised_at >= ?');
+      params.push(filter.from);
+    }
+    if (filter.to !== undefined) {
+      where.push('a.raised_at < ?');
+      params.push(filter.to);
+    }
+    const sql = `${SELECT_PERSON} WHERE ${where.join(' AND ')}
+      ORDER BY (a.acknowledged_at IS NOT NULL), a.raised_at DESC, a.id DESC LIMIT ?`;
+    params.push(filter.limit);
+    return (this.#db.prepare(sql).all(...params) as PersonRow[]).map(toRecord);
+  }
+
+  /**
+   * Records the secondary check of an alert, once: `acknowledged` with the person's record,
+   * `already` (with it) when someone acknowledged it first, `not-found` for an unknown alert id.
+   */
+  acknowledgeAlert(
+    alertId: string,
+    ack: { by: string; at: number; outcome: AlertOutcome; clinicalC: number | null; note: string | null },
+  ): { result: 'acknowledged' | 'already'; person: PersonRecord } | { result: 'not-found' } {
+    return this.#db.transaction(() => {
+      const changed = this.#db
+        .prepare(
+          `UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ?, outcome = ?, clinical_c = ?, note = ?
+           WHERE id = ? AND acknowledged_at IS NULL`,
+        )
+        .run(ack.at, ack.by, ack.outcome, ack.clinicalC, ack.note, alertId).changes;
+      const row = this.#db.prepare(`${SELECT_PERSON} WHERE a.id = ?`).get(alertId) as PersonRow | undefined;
+      if (!row) return { result: 'not-found' as const };
+      return {
+        result: changed > 0 ? ('acknowledged' as const) : ('already' as const),
+        person: toRecord(row),
+      };
+    })();
   }
 
   /** Counts, for health. */

@@ -24,6 +24,8 @@ export function usersFeature(): Feature & { readonly auth: Auth | null } {
         ctx.bus.emit('audit', { actor, action, target, from: req.ip ?? null, detail: {} });
       auth = new Auth({ store: ctx.stores });
       await auth.prepareFirstRun();
+      const sessions = auth;
+      ctx.http.setSessionLookup((req) => sessions.userOf(req));
       ctx.http.api.use(authRoutes(auth, audit));
       ctx.http.api.use(userRoutes(auth, ctx.stores.users, audit));
     },
