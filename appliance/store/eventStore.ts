@@ -161,6 +161,16 @@ export interface PersonFilter {
   limit: number;
 }
 
+export interface AuditRecord {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  from: string | null;
+  detail: Record<string, unknown>;
+}
+
 export type AlertOutcome = 'referred' | 'cleared';
 
 export interface AlertFilter {
@@ -408,6 +418,30 @@ export class EventStore {
       entry.from,
       JSON.stringify(entry.detail),
     );
+  }
+
+  /** The audit log, newest first. */
+  auditEntries(filter: { limit: number; before?: string }): AuditRecord[] {
+    const rows = this.#db
+      .prepare(`SELECT * FROM audit${filter.before ? ' WHERE id < ?' : ''} ORDER BY at DESC, id DESC LIMIT ?`)
+      .all(...(filter.before ? [filter.before] : []), filter.limit) as {
+      id: string;
+      at: number;
+      actor: string;
+      action: string;
+      target: string | null;
+      from_address: string | null;
+      detail: string;
+    }[];
+    return rows.map((row) => ({
+      id: row.id,
+      at: iso(row.at)!,
+      actor: row.actor,
+      action: row.action,
+      target: row.target,
+      from: row.from_address,
+      detail: JSON.parse(row.detail),
+    }));
   }
 
   /** Any event the uplink should carry (calibration changes …), by its event id. */
