@@ -10,14 +10,15 @@
  * MAX_BUFFERED_BYTES waiting (it reconnects and reloads); it never holds memory or other clients.
  */
 import { WebSocket, WebSocketServer } from 'ws';
+import type { TrackView } from '../../core/types.ts';
 import { authorizeUpgrade } from '../../http/websocket.ts';
 import type { Feature, FeatureContext } from '../feature.ts';
 
 export const STATUS_INTERVAL_MS = 2000;
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
-/** What the staff page shows in its status bar. */
-export function liveStatus(ctx: FeatureContext) {
+/** What the staff page shows in its status bar, and who is in front of each camera now. */
+export function liveStatus(ctx: FeatureContext, persons: ReadonlyMap<string, TrackView[]> = new Map()) {
   const uplink = ctx.features().find((f) => f.name === 'uplink');
   return {
     cameras: ctx.cameras.map((camera) => {
@@ -32,6 +33,7 @@ export function liveStatus(ctx: FeatureContext) {
           ? { state: h.reference.state, reason: h.reference.reason, measuredC: h.reference.measuredC }
           : null,
         calibrationId: h.calibrationId,
+        persons: persons.get(camera.id) ?? [],
       };
     }),
     uplink: uplink ? { state: uplink.state, reason: uplink.reason } : null,
@@ -43,6 +45,9 @@ export function liveFeature(): Feature {
   let wss: WebSocketServer | null = null;
   let timer: NodeJS.Timeout | null = null;
   const unsubscribe: (() => void)[] = [];
+  // The persons on each camera's latest frame, so a page opened while someone stands still (no
+  // screening event for a while) still shows them.
+  const persons = new Map<string, TrackView[]>();
   return {
     name: 'live',
     start(ctx) {
@@ -70,6 +75,17 @@ export function liveFeature(): Feature {
         });
       });
       unsubscribe.push(
+        // Constant work (keeps a reference to a few small objects); queued, never on the frame path.
+        ctx.bus.on(
+          'frame',
+          (event) => {
+            persons.set(
+              event.cameraId,
+              event.tracks.filter((track) => track.personId !== null),
+            );
+          },
+          { name: 'live.persons' },
+        ),
         ctx.bus.on(
           'screening',
           (event) => {
@@ -113,7 +129,7 @@ export function liveFeature(): Feature {
         ),
       );
       timer = setInterval(() => {
-        if (server.clients.size > 0) broadcast({ type: 'status', status: liveStatus(ctx) });
+        if (server.clients.size > 0) broadcast({ type: 'status', status: liveStatus(ctx, persons) });
       }, STATUS_INTERVAL_MS);
       timer.unref();
     },

@@ -33,6 +33,22 @@ export const DECISION_COLOURS: Record<Decision | 'none', string> = {
   none: '#FFFFFF',
 };
 
+/** The same shapes as the page's decision icons: a decision is never told by colour alone. */
+export const DECISION_SHAPES: Record<Decision, string> = {
+  normal: '●',
+  elevated: '▲',
+  retest: '◆',
+  invalid: '○',
+};
+const STATE_SHAPES: Record<TrackView['state'], string> = {
+  approaching: '…',
+  'too-far': '↓',
+  measuring: '…',
+  measured: '',
+  invalid: '○',
+  left: '',
+};
+
 export interface ColorizedFrame {
   rgb: Buffer;
   width: number;
@@ -118,8 +134,10 @@ export function overlaySvg(
     if (track.personId === null) continue;
     const [x, y, w, h] = track.box.map((v) => v * scale);
     const colour = DECISION_COLOURS[track.decision ?? 'none'];
-    const label =
-      track.decision && track.display ? `${track.display} ${track.decision}` : track.state.replace('-', ' ');
+    // Shapes and numbers only: the picture is the same in every language (the page words it).
+    const label = track.decision
+      ? `${DECISION_SHAPES[track.decision]} ${track.display ?? ''}`.trim()
+      : STATE_SHAPES[track.state];
     const dash = track.decision === 'elevated' ? '' : track.decision ? '' : ' stroke-dasharray="8 5"';
     parts.push(
       `<rect x="${x}" y="${y}" width="${w}" height="${h}" fill="none" stroke="${colour}" stroke-width="${track.decision === 'elevated' ? 5 : 3}"${dash}/>`,
@@ -133,7 +151,8 @@ export function overlaySvg(
     const colour = stable ? '#009E73' : '#E69F00';
     parts.push(
       `<rect x="${region.x * scale}" y="${region.y * scale}" width="${region.width * scale}" height="${region.height * scale}" fill="none" stroke="${colour}" stroke-width="3"${stable ? '' : ' stroke-dasharray="6 4"'}/>`,
-      `<text x="${region.x * scale}" y="${(region.y + region.height) * scale + font + 2}" fill="${colour}" font-size="${font}" font-family="DejaVu Sans, sans-serif" font-weight="bold">BB ${escapeXml(input.reference.state)}</text>`,
+      // Anchored at the region's right edge: blackbodies usually sit at the image's right border.
+      `<text x="${(region.x + region.width) * scale}" y="${(region.y + region.height) * scale + font + 2}" text-anchor="end" fill="${colour}" font-size="${font}" font-family="DejaVu Sans, sans-serif" font-weight="bold">BB ${stable ? '✓' : '✗'}</text>`,
     );
   }
   // Colour scale on the right edge: the ramp, with the range's ends.

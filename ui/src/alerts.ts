@@ -1,0 +1,46 @@
+/**
+ * The alert list: persons who need a secondary check, open ones first, with their snapshot,
+ * reading, time and camera; each open one takes the secondary check's outcome. It updates live
+ * (another staff member's acknowledgement shows at once) and exports the shift report as CSV.
+ */
+import { type AlertView, alertCard } from './alertCard.ts';
+import {
+  api,
+  applyTranslations,
+  liveSocket,
+  onLanguageChange,
+  renderTopBar,
+  requireLogin,
+} from './common.ts';
+
+const me = await requireLogin();
+renderTopBar(me, 'alerts');
+applyTranslations();
+
+const list = document.getElementById('alert-list')!;
+const filter = document.getElementById('filter') as HTMLSelectElement;
+const empty = document.getElementById('empty')!;
+let alerts: AlertView[] = [];
+
+async function load(): Promise<void> {
+  const query =
+    filter.value === 'open' ? '?acknowledged=false' : filter.value === 'done' ? '?acknowledged=true' : '';
+  alerts = (await api<{ alerts: AlertView[] }>(`/api/alerts${query}`)).alerts;
+  render();
+}
+
+function render(): void {
+  empty.hidden = alerts.length > 0;
+  list.replaceChildren(...alerts.map((alert) => alertCard(alert, () => void load())));
+}
+
+filter.addEventListener('change', () => void load());
+liveSocket('/ws/live', {
+  message: (event) => {
+    const type = JSON.parse(String(event.data)).type;
+    if (type === 'alert') setTimeout(() => void load(), 300);
+    if (type === 'alert.acknowledged') void load();
+  },
+});
+onLanguageChange(render);
+await load();
