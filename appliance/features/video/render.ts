@@ -175,9 +175,13 @@ export function overlaySvg(
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
 }
 
-/** Output scale so small cores (160×120, 256×192) are readable on a desk monitor. */
+/**
+ * Output scale so overlay text on small cores (160×120 → 480, 256×192 → 512) stays legible; the
+ * page scales the canvas further. Kept at about 500 px wide because the encode cost grows with the
+ * area (≈ 17 ms at 512×384, ≈ 35 ms at 768×576 on a busy 2-core box).
+ */
 export function outputScale(width: number): number {
-  return Math.max(1, Math.min(4, Math.round(640 / width)));
+  return Math.max(1, Math.min(4, Math.floor(560 / width)));
 }
 
 /** Palette image + overlay → JPEG (sharp, off the main thread). */
