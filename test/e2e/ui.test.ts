@@ -32,7 +32,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in chromium', () => {
   let base: string;
 
   const start = async () => {
-    const loaded = loadConfig({ dataDir, port: 0, source: 'simulator:?seed=2&fever-rate=1' });
+    const loaded = loadConfig({ dataDir, port: 0, source: 'simulator:?seed=2&fever-rate=1&drift=0.02' });
     loaded.config.server.host = '127.0.0.1';
     appliance = await startAppliance({ loaded });
     base = `http://127.0.0.1:${appliance.port}`;
@@ -44,6 +44,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in chromium', () => {
       ['phone', 360, 740],
     ] as const) {
       await target.setViewportSize({ width, height });
+      await target.mouse.wheel(0, -20_000);
       await target.waitForTimeout(400);
       await target.screenshot({
         path: path.join(SHOTS, `${name}-${label}.png`),
@@ -120,8 +121,9 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in chromium', () => {
   });
 
   it('raises the alert live with the sound flag, and takes the secondary check', async () => {
-    await page.locator('#alert-state[data-sound="played"]').waitFor({ timeout: 45_000 });
-    await expect(page.locator('#alert-state').getAttribute('data-state')).resolves.toBe('elevated');
+    await page
+      .locator('#alert-state[data-sound="played"][data-state="elevated"]')
+      .waitFor({ timeout: 45_000 });
     const card = page.locator('#alerts .alert-card').first();
     await card.waitFor({ timeout: 10_000 });
     await expect(card.locator('.decision').textContent()).resolves.toContain('Elevated');
@@ -183,6 +185,51 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in chromium', () => {
     expect(await visitor.locator('#message').textContent()).toBe(EN['remove-glasses']);
     await shoot(visitor, 'visitor');
     await visitor.close();
+  });
+
+  it('lets an admin drag the blackbody region and commit a calibration', async () => {
+    await page.goto(`${base}/calibrate.html`);
+    const canvas = page.locator('#video');
+    await waitFor(
+      async () => Number((await canvas.getAttribute('data-frames')) ?? 0) >= 2,
+      20_000,
+      'live frames',
+    );
+    const health = await (await page.request.get(`${base}/api/health`)).json();
+    const region = health.cameras[0].reference.region as {
+      x: number;
+      y: number;
+      width: number;
+      height: number;
+    };
+    expect(region).toBeTruthy();
+    const box = (await canvas.boundingBox())!;
+    const at = (x: number, y: number) =>
+      [box.x + (x / 256) * box.width, box.y + (y / 192) * box.height] as const;
+    // Inside the blackbody's face, a pixel in from each edge.
+    const [x0, y0] = at(region.x + 1.2, region.y + 1.2);
+    const [x1, y1] = at(region.x + region.width - 1.2, region.y + region.height - 1.2);
+    await page.mouse.move(x0, y0);
+    await page.mouse.down();
+    await page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, { steps: 4 });
+    await page.mouse.move(x1, y1, { steps: 4 });
+    await page.mouse.up();
+    const marked = String(await page.locator('#region').textContent());
+    expect(marked).toBe(
+      `x ${region.x + 1}, y ${region.y + 1}, ${region.width - 2} × ${region.height - 2} px`,
+    );
+    await page.fill('input[name=duration]', '5');
+    await page.click('#session-form button[type=submit]');
+    await page.locator('#session-verify').click({ timeout: 20_000 });
+    await page.locator('#session .passed').waitFor({ timeout: 10_000 });
+    await page.locator('#session-commit').click();
+    await page.locator('#history tbody tr').first().waitFor({ timeout: 10_000 });
+    await expect(page.locator('#history tbody tr').first().textContent()).resolves.toContain(ADMIN.username);
+    await shoot(page, 'calibration');
+    const audit = (await (await page.request.get(`${base}/api/audit?limit=50`)).json()).entries as {
+      action: string;
+    }[];
+    expect(audit.map((e) => e.action)).toContain('calibration committed');
   });
 
   it('refuses a staff user the admin page and API', async () => {

@@ -349,6 +349,8 @@ liveSocket('/ws/live', {
         break;
       }
       case 'alert':
+        // Flag it at once; the card follows when the store has the row.
+        alertState.dataset.state = 'elevated';
         beep();
         // The store writes the alert row from the same event; a moment later it is listed.
         setTimeout(() => void loadAlerts(), 300);
