@@ -50,6 +50,7 @@ export async function buildUi(): Promise<UiBuild> {
       gzipBytes: gzipSync(data).length,
     };
   });
+  // uPlot (charts) is bundled into the calibration page only.
   const css = readFileSync(path.join(ROOT, 'ui/app.css'));
   files.push({ file: 'ui/app.css', bytes: css.length, gzipBytes: gzipSync(css).length });
   return {

@@ -224,6 +224,9 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in chromium', () => {
     await page.locator('#session .passed').waitFor({ timeout: 10_000 });
     await page.locator('#session-commit').click();
     await page.locator('#history tbody tr').first().waitFor({ timeout: 10_000 });
+    // The live stability chart has been drawing the blackbody reading all along.
+    expect(Number(await page.locator('#chart').getAttribute('data-points'))).toBeGreaterThanOrEqual(5);
+    await expect(page.locator('#chart canvas').count()).resolves.toBeGreaterThan(0);
     await expect(page.locator('#history tbody tr').first().textContent()).resolves.toContain(ADMIN.username);
     await shoot(page, 'calibration');
     const audit = (await (await page.request.get(`${base}/api/audit?limit=50`)).json()).entries as {

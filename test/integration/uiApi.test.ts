@@ -118,6 +118,12 @@ describe('UI API: video, live feeds, alerts', () => {
     expect(await connect(`${ws}/ws/video`, { Cookie: staffCookie, Origin: 'http://evil.example' })).toBe(403);
     expect(await connect(`${ws}/ws/video?palette=sepia`, { Cookie: staffCookie })).toBe(400);
     expect(await connect(`${ws}/ws/video?camera=nope`, { Cookie: staffCookie })).toBe(404);
+    expect(await connect(`${ws}/ws/video?range=40..20`, { Cookie: staffCookie })).toBe(400);
+    expect(await connect(`${ws}/ws/video?range=hot`, { Cookie: staffCookie })).toBe(400);
+    expect(await connect(`${ws}/ws/video?fps=30`, { Cookie: staffCookie })).toBe(400);
+    const fixed = await connect(`${ws}/ws/video?range=20..40&palette=white-hot`, { Cookie: staffCookie });
+    expect(fixed).toBeInstanceOf(WebSocket);
+    (fixed as WebSocket).close();
     expect(await connect(`${ws}/ws/nothing`, { Cookie: staffCookie })).toBe(404);
   });
 
@@ -174,6 +180,9 @@ describe('UI API: video, live feeds, alerts', () => {
     expect(bad.body.error).toContain('palette: must be one of iron, white-hot, rainbow');
     expect((await staff.get('/api/cameras/nope/mjpeg')).status).toBe(404);
     expect((await staff.get('/api/cameras/entrance-1/mjpeg?fps=3')).status).toBe(400);
+    const range = await staff.get('/api/cameras/entrance-1/mjpeg?range=10..10.5');
+    expect(range.status).toBe(400);
+    expect(range.body.error).toContain('range: must be auto or LOW..HIGH');
     const body = await new Promise<{ type: string; data: Buffer }>((resolve, reject) => {
       const req = http.get(
         `${base}/api/cameras/entrance-1/mjpeg?palette=white-hot`,

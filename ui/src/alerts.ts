@@ -31,7 +31,18 @@ async function load(): Promise<void> {
 
 function render(): void {
   empty.hidden = alerts.length > 0;
-  list.replaceChildren(...alerts.map((alert) => alertCard(alert, () => void load())));
+  // Unchanged cards stay as they are: a live update must not wipe a form being filled in.
+  const shown = new Map(
+    [...list.querySelectorAll<HTMLElement>('[data-alert-id]')].map((card) => [card.dataset.alertId, card]),
+  );
+  list.replaceChildren(
+    ...alerts.map((alert) => {
+      const card = shown.get(alert.id);
+      return card && card.classList.contains('acknowledged') === alert.acknowledged
+        ? card
+        : alertCard(alert, () => void load());
+    }),
+  );
 }
 
 filter.addEventListener('change', () => void load());
@@ -42,5 +53,8 @@ liveSocket('/ws/live', {
     if (type === 'alert.acknowledged') void load();
   },
 });
-onLanguageChange(render);
+onLanguageChange(() => {
+  list.replaceChildren();
+  render();
+});
 await load();

@@ -3,6 +3,8 @@
  * emissivity, measure (the calibration-session API), see the figures and the acceptance checks,
  * commit; the history below says who calibrated what, when, with which figures. Staff are refused.
  */
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
 import type { MessageKey } from './catalogue.ts';
 import {
   ApiError,
@@ -282,6 +284,43 @@ function renderSession(): void {
   parts.push(buttons);
   panel.replaceChildren(...parts);
 }
+
+// ---- live stability chart of the blackbody reading (uPlot), from the staff live feed
+const CHART_POINTS = 120;
+const times: number[] = [];
+const readings: (number | null)[] = [];
+const setpoints: number[] = [];
+const chartBox = $('chart');
+const chart = new uPlot(
+  {
+    width: Math.max(280, chartBox.clientWidth),
+    height: 180,
+    legend: { show: false },
+    scales: { x: { time: true } },
+    axes: [
+      { stroke: '#aab3bf', grid: { stroke: '#ffffff14' } },
+      { stroke: '#aab3bf', grid: { stroke: '#ffffff14' }, size: 52 },
+    ],
+    series: [{}, { stroke: '#56b4e9', width: 2 }, { stroke: '#009e73', dash: [6, 4], width: 1 }],
+  },
+  [times, readings, setpoints],
+  chartBox,
+);
+new ResizeObserver(() => chart.setSize({ width: Math.max(280, chartBox.clientWidth), height: 180 })).observe(
+  chartBox,
+);
+liveSocket('/ws/live', {
+  message: (event) => {
+    const message = JSON.parse(String(event.data));
+    if (message.type !== 'reference.reading' || message.cameraId !== cameraSelect.value) return;
+    times.push(message.at / 1000);
+    readings.push(message.measuredC);
+    setpoints.push(Number($<HTMLInputElement>('setpoint').value));
+    if (times.length > CHART_POINTS) for (const series of [times, readings, setpoints]) series.shift();
+    chart.setData([times, readings, setpoints]);
+    chartBox.dataset.points = String(times.length);
+  },
+});
 
 // ---- history
 const history = $('history');

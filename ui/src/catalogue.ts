@@ -47,6 +47,8 @@ const UI_EN = {
   'palette.iron': 'Iron',
   'palette.white-hot': 'White hot',
   'palette.rainbow': 'Rainbow',
+  'live.range': 'Colour range',
+  'range.auto': 'Auto',
   'live.current': 'Current person',
   'live.waiting': 'Waiting for the next person',
   'live.lastReadings': 'Last readings',
@@ -155,6 +157,7 @@ const UI_EN = {
   'calibration.historyNone': 'No calibration committed yet.',
   'calibration.check.ok': 'within limit',
   'calibration.check.bad': 'outside limit',
+  'calibration.chart': 'Blackbody reading, live (°C)',
 } as const;
 
 export type UiKey = keyof typeof UI_EN;
@@ -213,6 +216,8 @@ export const ZH: Record<MessageKey, string> = {
   'palette.iron': '铁红',
   'palette.white-hot': '白热',
   'palette.rainbow': '彩虹',
+  'live.range': '色彩范围',
+  'range.auto': '自动',
   'live.current': '当前人员',
   'live.waiting': '等待下一位',
   'live.lastReadings': '最近读数',
@@ -320,6 +325,7 @@ export const ZH: Record<MessageKey, string> = {
   'calibration.historyNone': '尚未提交任何校准。',
   'calibration.check.ok': '在限值内',
   'calibration.check.bad': '超出限值',
+  'calibration.chart': '黑体实时读数（°C）',
 };
 
 export const LANGUAGES = { en: EN, zh: ZH } as const;

@@ -90,8 +90,20 @@ renderPaletteOptions();
 let frames = 0;
 let drawing = false;
 const context = canvas.getContext('2d')!;
+const rangeSelect = $<HTMLSelectElement>('range');
+const RANGES = ['auto', '20..40', '28..40', '30..38'];
+const renderRangeOptions = () => {
+  const chosen = rangeSelect.value || localStorage.getItem('canthus.range') || 'auto';
+  rangeSelect.replaceChildren(
+    ...RANGES.map(
+      (r) =>
+        new Option(r === 'auto' ? t('range.auto') : `${r.replace('..', '–')} °C`, r, false, r === chosen),
+    ),
+  );
+};
+renderRangeOptions();
 const videoPath = () =>
-  `/ws/video?camera=${encodeURIComponent(cameraSelect.value)}&palette=${encodeURIComponent(paletteSelect.value)}`;
+  `/ws/video?camera=${encodeURIComponent(cameraSelect.value)}&palette=${encodeURIComponent(paletteSelect.value)}&range=${encodeURIComponent(rangeSelect.value)}`;
 const video = liveSocket(
   videoPath(),
   {
@@ -120,12 +132,14 @@ const video = liveSocket(
 );
 const reopenVideo = () => {
   localStorage.setItem('canthus.palette', paletteSelect.value);
+  localStorage.setItem('canthus.range', rangeSelect.value);
   video.reopen(videoPath());
   renderStatus();
   renderCurrent();
 };
 cameraSelect.addEventListener('change', reopenVideo);
 paletteSelect.addEventListener('change', reopenVideo);
+rangeSelect.addEventListener('change', reopenVideo);
 
 // ---- status and banner
 let status: Status | null = null;
@@ -316,7 +330,16 @@ function renderAlerts(): void {
   alertState.querySelector('.icon')!.textContent = count > 0 ? DECISION_ICON.elevated : DECISION_ICON.normal;
   alertState.querySelector('.text')!.textContent = count > 0 ? t('alerts.open') : t('alerts.none');
   alertState.querySelector('.count')!.textContent = t('live.openAlerts', { count });
-  alertsBox.replaceChildren(...openAlerts.map((alert) => alertCard(alert, () => void loadAlerts())));
+  // Cards already on screen are kept as they are: a new alert must not wipe a form being filled in.
+  const shown = new Map(
+    [...alertsBox.querySelectorAll<HTMLElement>('[data-alert-id]')].map((card) => [
+      card.dataset.alertId,
+      card,
+    ]),
+  );
+  alertsBox.replaceChildren(
+    ...openAlerts.map((alert) => shown.get(alert.id) ?? alertCard(alert, () => void loadAlerts())),
+  );
 }
 
 // ---- the live feed
@@ -370,10 +393,12 @@ renderCurrent();
 await loadAlerts();
 onLanguageChange(() => {
   renderPaletteOptions();
+  renderRangeOptions();
   renderSound();
   renderStatus();
   renderCurrent();
   renderReadings();
+  alertsBox.replaceChildren();
   renderAlerts();
 });
 // Persons whose `end` was missed (a reconnect) do not stay "current" for ever.

@@ -6,6 +6,7 @@
  *   {type:'alert', alert}                           a person needs a secondary check
  *   {type:'alert.acknowledged', acknowledgement}    someone recorded the secondary check
  *   {type:'reference', cameraId, reference}         a camera's blackbody reference changed state
+ *   {type:'reference.reading', cameraId, at, state, measuredC}   the blackbody reading, about once a second
  * so every staff page updates without polling. A client that stops reading is dropped once it has
  * MAX_BUFFERED_BYTES waiting (it reconnects and reloads); it never holds memory or other clients.
  */
@@ -15,6 +16,7 @@ import { authorizeUpgrade } from '../../http/websocket.ts';
 import type { Feature, FeatureContext } from '../feature.ts';
 
 export const STATUS_INTERVAL_MS = 2000;
+const READING_INTERVAL_MS = 1000;
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /** What the staff page shows in its status bar, and who is in front of each camera now. */
@@ -48,6 +50,7 @@ export function liveFeature(): Feature {
   // The persons on each camera's latest frame, so a page opened while someone stands still (no
   // screening event for a while) still shows them.
   const persons = new Map<string, TrackView[]>();
+  const readingSentAt = new Map<string, number>();
   return {
     name: 'live',
     start(ctx) {
@@ -83,6 +86,17 @@ export function liveFeature(): Feature {
               event.cameraId,
               event.tracks.filter((track) => track.personId !== null),
             );
+            // The blackbody reading about once a second, for the calibration wizard's live chart.
+            if (event.at - (readingSentAt.get(event.cameraId) ?? 0) >= READING_INTERVAL_MS) {
+              readingSentAt.set(event.cameraId, event.at);
+              broadcast({
+                type: 'reference.reading',
+                cameraId: event.cameraId,
+                at: event.at,
+                state: event.reference.state,
+                measuredC: event.reference.measuredC,
+              });
+            }
           },
           { name: 'live.persons' },
         ),

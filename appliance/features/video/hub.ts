@@ -19,6 +19,8 @@ import { colorize, encode, outputScale, overlaySvg, type PaletteName } from './r
 export interface Viewer {
   readonly cameraId: string;
   readonly palette: PaletteName;
+  /** A fixed colour range, °C; null for the auto range. */
+  readonly range?: { lowC: number; highC: number } | null;
   /** Can take a frame now (its previous frames are out). */
   ready(): boolean;
   send(jpeg: Buffer): void;
@@ -74,17 +76,18 @@ export class VideoHub {
   }
 
   #render(event: EventBusMap['frame']): Promise<void> | undefined {
-    // Group the ready viewers of this camera by palette: one encode per group.
-    const groups = new Map<PaletteName, Viewer[]>();
+    // Group the ready viewers of this camera by palette and range: one encode per group.
+    const groups = new Map<string, Viewer[]>();
     for (const viewer of this.#viewers) {
       if (viewer.cameraId !== event.cameraId) continue;
       if (!viewer.ready()) {
         this.#stats.skippedSlowViewer++;
         continue;
       }
-      const group = groups.get(viewer.palette) ?? [];
+      const key = `${viewer.palette}|${viewer.range ? `${viewer.range.lowC}..${viewer.range.highC}` : 'auto'}`;
+      const group = groups.get(key) ?? [];
       group.push(viewer);
-      groups.set(viewer.palette, group);
+      groups.set(key, group);
     }
     if (groups.size === 0) return undefined;
     const { thermal } = event;
@@ -96,8 +99,9 @@ export class VideoHub {
       unit: this.#unit,
     };
     // Synchronous part: copy the pixels into colours now (the frame buffer is not ours to keep).
-    const jobs = [...groups].map(([palette, viewers]) => {
-      const colored = colorize(thermal.celsius, thermal.width, thermal.height, palette);
+    const jobs = [...groups.values()].map((viewers) => {
+      const { palette, range } = viewers[0];
+      const colored = colorize(thermal.celsius, thermal.width, thermal.height, palette, range ?? undefined);
       return { viewers, colored, svg: overlaySvg(overlay, colored, scale, palette) };
     });
     const started = performance.now();

@@ -1,7 +1,7 @@
 /**
  * Live video: annotated thermal frames, rendered only while someone watches (see hub.ts).
- *   WS  /ws/video?camera=ID&palette=iron|white-hot|rainbow   binary JPEG messages (staff session)
- *   GET /api/cameras/:id/mjpeg?palette=…                     multipart MJPEG for VMS software and ffmpeg (staff)
+ *   WS  /ws/video?camera=ID&palette=iron|white-hot|rainbow&range=auto|LOW..HIGH   binary JPEG messages (staff session)
+ *   GET /api/cameras/:id/mjpeg?palette=…&range=…             multipart MJPEG for VMS software and ffmpeg (staff)
  *   GET /api/cameras                                         the cameras and palettes (staff)
  * The page draws the WebSocket frames on a canvas: MJPEG in an <img> freezes on iOS Safari.
  */
@@ -37,16 +37,23 @@ export function videoFeature(): Feature & { readonly hub: VideoHub | null } {
       const http = ctx.http;
       const videoHub = new VideoHub(ctx.bus, ctx.config.screening.unit);
       hub = videoHub;
-      const choose = (cameraId: string | null, palette: string | null) => pickStream(ctx, cameraId, palette);
+      const choose = (cameraId: string | null, palette: string | null, range: string | null) =>
+        pickStream(ctx, cameraId, palette, range);
 
       const server = new WebSocketServer({ noServer: true, maxPayload: 1024 });
       wss = server;
       http.onUpgrade('/ws/video', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         if (!authorizeUpgrade(http, req, socket, 'staff')) return;
         const query = upgradeQuery(req);
-        let stream: { cameraId: string; palette: PaletteName };
+        let stream: StreamChoice;
         try {
-          stream = choose(query.get('camera'), query.get('palette'));
+          for (const key of query.keys())
+            if (!['camera', 'palette', 'range'].includes(key))
+              throw new ServiceError(
+                'invalid',
+                `unknown parameter "${key}" (allowed: camera, palette, range)`,
+              );
+          stream = choose(query.get('camera'), query.get('palette'), query.get('range'));
         } catch (error) {
           refuseUpgrade(
             socket,
@@ -84,10 +91,15 @@ export function videoFeature(): Feature & { readonly hub: VideoHub | null } {
       });
       router.get('/cameras/:id/mjpeg', staff, (req, res) => {
         for (const key of Object.keys(req.query))
-          if (key !== 'palette')
-            throw new ServiceError('invalid', `unknown parameter "${key}" (allowed: palette)`);
-        const palette = typeof req.query.palette === 'string' ? req.query.palette : null;
-        const stream = choose(String(req.params.id), palette);
+          if (key !== 'palette' && key !== 'range')
+            throw new ServiceError('invalid', `unknown parameter "${key}" (allowed: palette, range)`);
+        const text = (name: string) => {
+          const value = req.query[name];
+          if (value !== undefined && typeof value !== 'string')
+            throw new ServiceError('invalid', `${name}: give it once, as text`);
+          return value ?? null;
+        };
+        const stream = choose(String(req.params.id), text('palette'), text('range'));
         res.writeHead(200, {
           'Content-Type': `multipart/x-mixed-replace; boundary=${BOUNDARY}`,
           'Cache-Control': 'no-store',
@@ -127,12 +139,33 @@ export function videoFeature(): Feature & { readonly hub: VideoHub | null } {
   };
 }
 
-/** The camera and palette a viewer asks for, or a refusal naming what is allowed. */
+interface StreamChoice {
+  cameraId: string;
+  palette: PaletteName;
+  range: { lowC: number; highC: number } | null;
+}
+
+/** A fixed range "LOW..HIGH" in °C (e.g. 20..40), or null for `auto` / none. */
+export function parseRange(range: string | null): { lowC: number; highC: number } | null {
+  if (range === null || range === 'auto') return null;
+  const match = /^(-?\d+(?:\.\d+)?)\.\.(-?\d+(?:\.\d+)?)$/.exec(range);
+  const lowC = match ? Number(match[1]) : Number.NaN;
+  const highC = match ? Number(match[2]) : Number.NaN;
+  if (!match || lowC < -40 || highC > 150 || highC - lowC < 1)
+    throw new ServiceError(
+      'invalid',
+      `range: must be auto or LOW..HIGH in °C, at least 1 °C wide, within -40..150, e.g. 20..40 (got ${JSON.stringify(range)})`,
+    );
+  return { lowC, highC };
+}
+
+/** The camera, palette and range a viewer asks for, or a refusal naming what is allowed. */
 function pickStream(
   ctx: FeatureContext,
   cameraId: string | null,
   palette: string | null,
-): { cameraId: string; palette: PaletteName } {
+  range: string | null,
+): StreamChoice {
   const ids = ctx.cameras.map((camera) => camera.id);
   const id = cameraId ?? ids[0];
   if (!ids.includes(id))
@@ -143,5 +176,5 @@ function pickStream(
       'invalid',
       `palette: must be one of ${PALETTE_NAMES.join(', ')} (got ${JSON.stringify(chosen)})`,
     );
-  return { cameraId: id, palette: chosen as PaletteName };
+  return { cameraId: id, palette: chosen as PaletteName, range: parseRange(range) };
 }
