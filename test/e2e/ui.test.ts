@@ -135,10 +135,12 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in chromium', () => {
     );
     await shoot(page, 'live');
     const alertId = await card.getAttribute('data-alert-id');
-    await card.locator('input[value=referred]').check();
-    await card.locator('input[name=clinical]').fill('38.4');
-    await card.locator('input[name=note]').fill('oral 38.4, to fever clinic');
-    await card.locator('button[type=submit]').click();
+    // Pinned by id: `.first()` is re-resolved at each step, and newer alerts arrive on top.
+    const pinned = page.locator(`#alerts [data-alert-id="${alertId}"]`);
+    await pinned.locator('input[value=referred]').check();
+    await pinned.locator('input[name=clinical]').fill('38.4');
+    await pinned.locator('input[name=note]').fill('oral 38.4, to fever clinic');
+    await pinned.locator('button[type=submit]').click();
     await page
       .locator(`#alerts [data-alert-id="${alertId}"]`)
       .waitFor({ state: 'detached', timeout: 10_000 });
