@@ -4,6 +4,7 @@
  * the later routes' role checks need.
  */
 import { alertsFeature } from './features/alerts/index.ts';
+import { apiDocsFeature } from './features/apiDocs/index.ts';
 import { calibrationFeature } from './features/calibration/index.ts';
 import { eventLinesFeature } from './features/eventLines/index.ts';
 import { eventStoreFeature } from './features/eventStore/index.ts';
@@ -33,6 +34,7 @@ export function featureList(options: FeatureListOptions = {}): Feature[] {
     videoFeature(),
     liveFeature(),
     visitorFeature(),
+    apiDocsFeature(),
     ...(options.eventLines ? [eventLinesFeature(options.eventLines)] : []),
   ];
 }

@@ -207,6 +207,16 @@ describe('UI API: video, live feeds, alerts', () => {
     expect(body.data[start + 1]).toBe(0xd8);
   });
 
+  it('describes the API in /api/openapi.json with the body schemas the routes validate with', async () => {
+    const res = await request(appliance.server!).get('/api/openapi.json').expect(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    const acknowledge = res.body.paths['/alerts/{id}/acknowledge'].post;
+    expect(acknowledge.requestBody.content['application/json'].schema.properties.outcome).toEqual({
+      enum: ['referred', 'cleared'],
+    });
+    expect(Object.keys(res.body['x-websockets'])).toEqual(['/ws/video', '/ws/live', '/ws/visitor']);
+  });
+
   it('lists cameras for staff only', async () => {
     expect((await request(appliance.server!).get('/api/cameras')).status).toBe(401);
     const res = await staff.get('/api/cameras').expect(200);
