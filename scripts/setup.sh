@@ -11,10 +11,10 @@ purpose="${1:-run}"
 # openssl: makes the self-signed HTTPS certificate (security.tls.selfSigned); Node cannot issue one.
 packages=(libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   fonts-dejavu-core g++ make python3 openssl)
-# Test-only packages: a real MQTT broker (started by the uplink tests on a loopback port of their own)
-# and a real browser (driven by playwright-core in the UI tests).
+# Test-only packages: a real MQTT broker (started by the uplink tests on a loopback port of their own),
+# a real browser (driven by playwright-core in the UI tests) and a Chinese font for its screenshots.
 if [ "$purpose" = test ]; then
-  packages+=(mosquitto chromium)
+  packages+=(mosquitto chromium fonts-wqy-microhei)
 fi
 
 missing=()
@@ -46,3 +46,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund >&2
   echo "$want" > "$stamp"
 fi
+
+# The web UI: ui/src (TypeScript) → ui/dist, bundled offline by esbuild (a dev dependency, present
+# for both run and test after npm ci). Fast (well under a second), so it runs every time.
+node bin/run-ts.js scripts/build-ui.ts

@@ -38,6 +38,17 @@ export interface EventBusMap {
    * `end` for a final `retest`. `screeningEventId` is the screening event that raised it.
    */
   alert: Stamped & { screening: ScreeningEvent; screeningEventId: string };
+  /** Staff recorded the secondary check of an alert (clinical thermometer, referred or cleared). */
+  'alert.acknowledged': Stamped & {
+    alertId: string;
+    /** The person's row in the event store. */
+    person: string;
+    cameraId: string;
+    by: string;
+    outcome: 'referred' | 'cleared';
+    clinicalC: number | null;
+    note: string | null;
+  };
   /** An admin committed a blackbody calibration; the camera applies it. */
   'calibration.committed': Stamped & { record: CalibrationRecord };
   /** An admin committed a visible → thermal registration; the camera uses it. */

@@ -9,12 +9,15 @@ import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler, Router } from 'express';
 import { log } from '../core/log.ts';
 import { httpAnswer } from './errors.ts';
-import { requireJsonForStateChange } from './guards.ts';
+import { requireJsonForStateChange, type SessionUser } from './guards.ts';
 import { BODY_LIMITS, type BodyLimits, jsonBodyParser } from './jsonBody.ts';
 
 export const UI_DIR = fileURLToPath(new URL('../../ui/', import.meta.url));
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** Who a raw request (a WebSocket upgrade, which bypasses express) belongs to; null when anonymous. */
+export type SessionLookup = (req: IncomingMessage) => SessionUser | null;
 
 /** What a feature gets to serve HTTP. */
 export interface HttpMount {
@@ -24,6 +27,10 @@ export interface HttpMount {
   readonly root: Router;
   /** Claims a WebSocket path (e.g. /ws/video); upgrades to other paths are refused. */
   onUpgrade(path: string, handler: UpgradeHandler): void;
+  /** Installed by the users feature: how WebSocket handlers find the session of an upgrade. */
+  setSessionLookup(lookup: SessionLookup): void;
+  /** The session user of a raw request; undefined when no session lookup is installed. */
+  sessionUser(req: IncomingMessage): SessionUser | null | undefined;
 }
 
 export interface HttpApp extends HttpMount {
@@ -100,10 +107,17 @@ export function createHttpApp(options: HttpAppOptions = {}): HttpApp {
   app.use(onError);
 
   const upgrades = new Map<string, UpgradeHandler>();
+  let sessionLookup: SessionLookup | null = null;
   return {
     app,
     api,
     root,
+    setSessionLookup(lookup) {
+      sessionLookup = lookup;
+    },
+    sessionUser(req) {
+      return sessionLookup ? sessionLookup(req) : undefined;
+    },
     onUpgrade(path, handler) {
       upgrades.set(path, handler);
     },

@@ -195,6 +195,27 @@ export interface PersonFilter {
   limit: number;
 }
 
+export interface AuditRecord {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  from: string | null;
+  detail: Record<string, unknown>;
+}
+
+export type AlertOutcome = 'referred' | 'cleared';
+
+export interface AlertFilter {
+  acknowledged?: boolean;
+  cameraId?: string;
+  /** ms since the epoch on the alert's time, inclusive / exclusive. */
+  from?: number;
+  to?: number;
+  limit: number;
+}
+
 interface PersonRow {
   id: string;
   person_id: string;
@@ -474,6 +495,30 @@ export class EventStore {
     );
   }
 
+  /** The audit log, newest first. */
+  auditEntries(filter: { limit: number; before?: string }): AuditRecord[] {
+    const rows = this.#db
+      .prepare(`SELECT * FROM audit${filter.before ? ' WHERE id < ?' : ''} ORDER BY at DESC, id DESC LIMIT ?`)
+      .all(...(filter.before ? [filter.before] : []), filter.limit) as {
+      id: string;
+      at: number;
+      actor: string;
+      action: string;
+      target: string | null;
+      from_address: string | null;
+      detail: string;
+    }[];
+    return rows.map((row) => ({
+      id: row.id,
+      at: iso(row.at)!,
+      actor: row.actor,
+      action: row.action,
+      target: row.target,
+      from: row.from_address,
+      detail: JSON.parse(row.detail),
+    }));
+  }
+
   /** Any event the uplink should carry (calibration changes …), by its event id. */
   recordOutbox(topic: string, id: string, payload: unknown): void {
     this.#statements.insertOutbox.run(topic, id, JSON.stringify(payload), Date.now());
@@ -652,6 +697,57 @@ export class EventStore {
   maintain(): void {
     this.#db.pragma('optimize');
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  /**
+   * Persons with an alert: the open ones first (newest first: the person most likely still at the
+   * door), then the acknowledged ones.
+   */
+  listAlerts(filter: AlertFilter): PersonRecord[] {
+    const where = ['a.id IS NOT NULL'];
+    const params: unknown[] = [];
+    if (filter.acknowledged === true) where.push('a.acknowledged_at IS NOT NULL');
+    if (filter.acknowledged === false) where.push('a.acknowledged_at IS NULL');
+    if (filter.cameraId !== undefined) {
+      where.push('a.camera_id = ?');
+      params.push(filter.cameraId);
+    }
+    if (filter.from !== undefined) {
+      where.push('a.raised_at >= ?');
+      params.push(filter.from);
+    }
+    if (filter.to !== undefined) {
+      where.push('a.raised_at < ?');
+      params.push(filter.to);
+    }
+    const sql = `${SELECT_PERSON} WHERE ${where.join(' AND ')}
+      ORDER BY (a.acknowledged_at IS NOT NULL), a.raised_at DESC, a.id DESC LIMIT ?`;
+    params.push(filter.limit);
+    return (this.#db.prepare(sql).all(...params) as PersonRow[]).map(toRecord);
+  }
+
+  /**
+   * Records the secondary check of an alert, once: `acknowledged` with the person's record,
+   * `already` (with it) when someone acknowledged it first, `not-found` for an unknown alert id.
+   */
+  acknowledgeAlert(
+    alertId: string,
+    ack: { by: string; at: number; outcome: AlertOutcome; clinicalC: number | null; note: string | null },
+  ): { result: 'acknowledged' | 'already'; person: PersonRecord } | { result: 'not-found' } {
+    return this.#db.transaction(() => {
+      const changed = this.#db
+        .prepare(
+          `UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ?, outcome = ?, clinical_c = ?, note = ?
+           WHERE id = ? AND acknowledged_at IS NULL`,
+        )
+        .run(ack.at, ack.by, ack.outcome, ack.clinicalC, ack.note, alertId).changes;
+      const row = this.#db.prepare(`${SELECT_PERSON} WHERE a.id = ?`).get(alertId) as PersonRow | undefined;
+      if (!row) return { result: 'not-found' as const };
+      return {
+        result: changed > 0 ? ('acknowledged' as const) : ('already' as const),
+        person: toRecord(row),
+      };
+    })();
   }
 
   /** Counts, for health. */

@@ -48,8 +48,11 @@ describe('the appliance on the simulated entrance', () => {
     expect(health).not.toBeNull();
   });
 
-  it('serves the status page and answers unknown API routes with JSON 404', async () => {
-    const page = await fetch(`${base()}/`);
+  it('serves the UI and the status page and answers unknown API routes with JSON 404', async () => {
+    const live = await fetch(`${base()}/`);
+    expect(live.status).toBe(200);
+    expect(await live.text()).toContain('src="dist/live.js"');
+    const page = await fetch(`${base()}/status.html`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('clinical thermometer');
     const missing = await fetch(`${base()}/api/nothing-here`);

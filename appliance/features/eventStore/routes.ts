@@ -193,5 +193,23 @@ export function eventRoutes(events: EventStore, applianceId: string): Router {
     res.sendFile(path.join(events.snapshotsDir, path.basename(file)));
   });
 
+  // The audit log: who did what, from where (admins; it names staff and their actions).
+  router.get('/audit', requireRole('admin'), (req, res) => {
+    for (const key of Object.keys(req.query))
+      if (key !== 'limit' && key !== 'cursor')
+        throw invalid(`unknown parameter "${key}" (allowed: limit, cursor)`);
+    const limit = req.query.limit === undefined ? DEFAULT_LIMIT : Number(req.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+      throw invalid(
+        `limit: must be a whole number from 1 to ${MAX_LIMIT} (got ${JSON.stringify(req.query.limit)})`,
+      );
+    const cursor = req.query.cursor;
+    if (cursor !== undefined && (typeof cursor !== 'string' || !ULID.test(cursor)))
+      throw invalid('cursor: must be the nextCursor of a previous page');
+    const entries = events.auditEntries({ limit, before: cursor as string | undefined });
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ entries, nextCursor: entries.length === limit ? entries[entries.length - 1].id : null });
+  });
+
   return router;
 }

@@ -8,6 +8,7 @@
  */
 import { createHash, randomBytes, randomUUID, scrypt, timingSafeEqual } from 'node:crypto';
 import { existsSync, unlinkSync } from 'node:fs';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import path from 'node:path';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ServiceError } from '../../core/errors.ts';
@@ -216,7 +217,7 @@ export class SessionTable {
 
 const digest = (token: string) => createHash('sha256').update(token).digest('hex');
 
-export function readCookie(req: Request, name: string): string | null {
+export function readCookie(req: { headers: IncomingHttpHeaders }, name: string): string | null {
   const header = req.headers.cookie;
   if (!header) return null;
   for (const part of header.split(';')) {
@@ -462,6 +463,12 @@ export class Auth {
       secure: this.#secureCookies,
       path: '/',
     });
+  }
+
+  /** The session user of a raw request (WebSocket upgrades bypass express); null when anonymous. */
+  userOf(req: IncomingMessage): SessionUser | null {
+    const token = readCookie(req, SESSION_COOKIE);
+    return token ? this.#sessions.get(token, this.#now()) : null;
   }
 
   /** Sets `res.locals.user` from the session cookie (null when anonymous) for every later handler. */

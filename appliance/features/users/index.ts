@@ -34,6 +34,8 @@ export function usersFeature(): Feature & { readonly auth: Auth | null } {
       });
       limits = signInRateLimits(security.login);
       await auth.prepareFirstRun();
+      const sessions = auth;
+      ctx.http.setSessionLookup((req) => sessions.userOf(req));
       ctx.http.api.use(authRoutes(auth, audit, limits));
       ctx.http.api.use(userRoutes(auth, ctx.stores.users, audit));
     },

@@ -1,0 +1,280 @@
+/**
+ * The web UI in a real browser (Debian's chromium driven by playwright-core) against the running
+ * appliance on the simulated entrance, everyone febrile (`fever-rate=1`):
+ * first-run setup → sign out and in → live video frames arrive and change → an elevated person
+ * raises an alert live (with the sound flag) → staff acknowledge it with a thermometer value → it is
+ * in the alert list and the audit log, and still acknowledged after an appliance restart; the
+ * visitor screen shows a person's prompt; a staff user is refused the admin page and API; the
+ * Chinese page shows no English catalogue string. Screenshots at 1280 and 360 px go to
+ * docs/screenshots/.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../appliance/config/load.ts';
+import { type Appliance, startAppliance } from '../../appliance/main.ts';
+import { buildUi } from '../../scripts/build-ui.ts';
+import { EN, ZH } from '../../ui/src/catalogue.ts';
+import { tempDir, waitFor } from '../helpers/tempDir.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
+const ADMIN = { username: 'director-wang', password: 'door keeper 2026' };
+const STAFF = { username: 'nurse-li', password: 'front door shift' };
+
+describe.skipIf(!existsSync(CHROMIUM))('web UI in chromium', () => {
+  const dataDir = tempDir('canthus-e2e-');
+  let appliance: Appliance;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let base: string;
+
+  const start = async () => {
+    const loaded = loadConfig({ dataDir, port: 0, source: 'simulator:?seed=2&fever-rate=1&drift=0.02' });
+    loaded.config.server.host = '127.0.0.1';
+    appliance = await startAppliance({ loaded });
+    base = `http://127.0.0.1:${appliance.port}`;
+  };
+
+  const shoot = async (target: Page, name: string) => {
+    for (const [label, width, height] of [
+      ['desktop', 1280, 860],
+      ['phone', 360, 740],
+    ] as const) {
+      await target.setViewportSize({ width, height });
+      await target.mouse.wheel(0, -20_000);
+      await target.waitForTimeout(400);
+      await target.screenshot({
+        path: path.join(SHOTS, `${name}-${label}.png`),
+        fullPage: label === 'phone',
+      });
+    }
+    await target.setViewportSize({ width: 1280, height: 860 });
+  };
+
+  const login = async (target: Page, who: { username: string; password: string }) => {
+    await target.goto(`${base}/login.html`);
+    await target.locator('#login').waitFor({ state: 'visible' });
+    await target.fill('#login input[name=username]', who.username);
+    await target.fill('#login input[name=password]', who.password);
+    await target.click('#login button[type=submit]');
+    await target.waitForURL(/index\.html$/);
+  };
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    await buildUi();
+    await start();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      // playwright-core gives each launch a fresh profile directory of its own (a --user-data-dir).
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--autoplay-policy=no-user-gesture-required',
+      ],
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB' });
+    page = await context.newPage();
+    page.on('pageerror', (error) => console.error('page error:', error.message));
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await appliance?.stop();
+  });
+
+  it('runs first-run setup, then signs out and in', async () => {
+    await page.goto(`${base}/`);
+    await page.waitForURL(/login\.html/);
+    await page.locator('#setup').waitFor({ state: 'visible' });
+    const token = readFileSync(path.join(dataDir, 'setup-token'), 'utf8').trim();
+    await page.fill('#setup input[name=token]', token);
+    await page.fill('#setup input[name=username]', ADMIN.username);
+    await page.fill('#setup input[name=password]', ADMIN.password);
+    await page.fill('#setup input[name=confirm]', ADMIN.password);
+    await page.click('#setup button[type=submit]');
+    await page.waitForURL(/index\.html$/);
+    await page.locator('#logout').click();
+    await page.waitForURL(/login\.html/);
+    await login(page, ADMIN);
+    await expect(page.locator('.who').textContent()).resolves.toContain('director-wang');
+  });
+
+  it('shows live video whose frames arrive and change', async () => {
+    const frameCount = async () => Number((await page.locator('canvas').getAttribute('data-frames')) ?? 0);
+    await waitFor(async () => (await frameCount()) >= 3, 20_000, 'three frames on the canvas');
+    const snapshot = () =>
+      page.locator('canvas').evaluate((canvas: { toDataURL(): string }) => canvas.toDataURL());
+    const first = await snapshot();
+    const frames = await frameCount();
+    await waitFor(async () => (await frameCount()) >= frames + 5, 15_000, 'five more frames');
+    expect(await snapshot()).not.toBe(first);
+  });
+
+  it('raises the alert live with the sound flag, and takes the secondary check', async () => {
+    await page
+      .locator('#alert-state[data-sound="played"][data-state="elevated"]')
+      .waitFor({ timeout: 45_000 });
+    const card = page.locator('#alerts .alert-card').first();
+    await card.waitFor({ timeout: 10_000 });
+    await expect(card.locator('.decision').textContent()).resolves.toContain('Elevated');
+    await page.locator('#banner').waitFor({ state: 'hidden', timeout: 20_000 });
+    await waitFor(
+      async () => (await page.locator('#current .reading').textContent()) !== '—',
+      30_000,
+      'a current reading',
+    );
+    await shoot(page, 'live');
+    const alertId = await card.getAttribute('data-alert-id');
+    // Pinned by id: `.first()` is re-resolved at each step, and newer alerts arrive on top.
+    const pinned = page.locator(`#alerts [data-alert-id="${alertId}"]`);
+    await pinned.locator('input[value=referred]').check();
+    await pinned.locator('input[name=clinical]').fill('38.4');
+    await pinned.locator('input[name=note]').fill('oral 38.4, to fever clinic');
+    await pinned.locator('button[type=submit]').click();
+    await page
+      .locator(`#alerts [data-alert-id="${alertId}"]`)
+      .waitFor({ state: 'detached', timeout: 10_000 });
+
+    await page.goto(`${base}/alerts.html`);
+    const done = page.locator(`[data-alert-id="${alertId}"].acknowledged`);
+    await done.waitFor({ timeout: 10_000 });
+    await expect(done.locator('.ack-done').textContent()).resolves.toMatch(
+      /director-wang.*referred.*38\.4 °C/,
+    );
+    await page.locator('.alert-card img.snapshot').first().waitFor({ timeout: 10_000 });
+    await shoot(page, 'alerts');
+
+    const audit = await page.request.get(`${base}/api/audit?limit=50`);
+    expect(audit.status()).toBe(200);
+    const entries = (await audit.json()).entries as { action: string; target: string; actor: string }[];
+    expect(entries).toContainEqual(
+      expect.objectContaining({ action: 'alert acknowledged', target: alertId, actor: ADMIN.username }),
+    );
+
+    // After a restart (sessions are in memory: sign in again) it is still acknowledged.
+    await appliance.stop();
+    await start();
+    await login(page, ADMIN);
+    await page.goto(`${base}/alerts.html`);
+    const after = page.locator(`[data-alert-id="${alertId}"].acknowledged`);
+    await after.waitFor({ timeout: 10_000 });
+    await expect(after.locator('.ack-done').textContent()).resolves.toContain('38.4 °C');
+  });
+
+  it('shows the visitor screen a person prompt, never a temperature', async () => {
+    const visitor = await context.newPage();
+    await visitor.goto(`${base}/visitor.html?lang=en`);
+    const codes = new Set<string>();
+    const deadline = Date.now() + 40_000;
+    while (Date.now() < deadline && !codes.has('remove-glasses')) {
+      codes.add(String(await visitor.locator('body').getAttribute('data-code')));
+      const text = String(await visitor.locator('#message').textContent());
+      expect(text).not.toMatch(/°|\d\d\.\d/);
+      if (codes.has('remove-glasses')) break;
+      await visitor.waitForTimeout(150);
+    }
+    expect([...codes]).toContain('remove-glasses');
+    expect(await visitor.locator('#message').textContent()).toBe(EN['remove-glasses']);
+    await shoot(visitor, 'visitor');
+    await visitor.close();
+  });
+
+  it('lets an admin drag the blackbody region and commit a calibration', async () => {
+    await page.goto(`${base}/calibrate.html`);
+    const canvas = page.locator('#video');
+    await waitFor(
+      async () => Number((await canvas.getAttribute('data-frames')) ?? 0) >= 2,
+      20_000,
+      'live frames',
+    );
+    const health = await (await page.request.get(`${base}/api/health`)).json();
+    const region = health.cameras[0].reference.region as {
+      x: number;
+      y: number;
+      width: number;
+      height: number;
+    };
+    expect(region).toBeTruthy();
+    const box = (await canvas.boundingBox())!;
+    const at = (x: number, y: number) =>
+      [box.x + (x / 256) * box.width, box.y + (y / 192) * box.height] as const;
+    // Inside the blackbody's face, a pixel in from each edge.
+    const [x0, y0] = at(region.x + 1.2, region.y + 1.2);
+    const [x1, y1] = at(region.x + region.width - 1.2, region.y + region.height - 1.2);
+    await page.mouse.move(x0, y0);
+    await page.mouse.down();
+    await page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, { steps: 4 });
+    await page.mouse.move(x1, y1, { steps: 4 });
+    await page.mouse.up();
+    const marked = String(await page.locator('#region').textContent());
+    expect(marked).toBe(
+      `x ${region.x + 1}, y ${region.y + 1}, ${region.width - 2} × ${region.height - 2} px`,
+    );
+    await page.fill('input[name=duration]', '5');
+    await page.click('#session-form button[type=submit]');
+    await page.locator('#session-verify').click({ timeout: 20_000 });
+    await page.locator('#session .passed').waitFor({ timeout: 10_000 });
+    await page.locator('#session-commit').click();
+    await page.locator('#history tbody tr').first().waitFor({ timeout: 10_000 });
+    // The live stability chart has been drawing the blackbody reading all along.
+    expect(Number(await page.locator('#chart').getAttribute('data-points'))).toBeGreaterThanOrEqual(5);
+    await expect(page.locator('#chart canvas').count()).resolves.toBeGreaterThan(0);
+    await expect(page.locator('#history tbody tr').first().textContent()).resolves.toContain(ADMIN.username);
+    await shoot(page, 'calibration');
+    const audit = (await (await page.request.get(`${base}/api/audit?limit=50`)).json()).entries as {
+      action: string;
+    }[];
+    expect(audit.map((e) => e.action)).toContain('calibration committed');
+  });
+
+  it('refuses a staff user the admin page and API', async () => {
+    const created = await page.request.post(`${base}/api/users`, { data: { ...STAFF, role: 'staff' } });
+    expect(created.status()).toBe(201);
+    const staffContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const staffPage = await staffContext.newPage();
+    await login(staffPage, STAFF);
+    await expect(staffPage.locator('nav a[href="calibrate.html"]').count()).resolves.toBe(0);
+    await staffPage.goto(`${base}/calibrate.html`);
+    await expect(staffPage.locator('.refused').textContent()).resolves.toBe(EN['error.forbidden']);
+    const refused = await staffPage.request.post(`${base}/api/calibration/sessions`, {
+      data: { cameraId: 'entrance-1', setpointC: 35, emissivity: 0.98, durationS: 5 },
+    });
+    expect(refused.status()).toBe(403);
+    expect((await staffPage.request.get(`${base}/api/audit`)).status()).toBe(403);
+    await staffContext.close();
+  });
+
+  it('switches to Chinese and shows no English catalogue string', async () => {
+    await page.goto(`${base}/index.html`);
+    await page.locator('#statusbar .status-item').first().waitFor();
+    await page.selectOption('#language', 'zh');
+    await page.waitForTimeout(300);
+    for (const url of ['index.html', 'alerts.html']) {
+      if (!page.url().endsWith(url)) {
+        await page.goto(`${base}/${url}`);
+        await page.locator('.topbar nav a').first().waitFor();
+        await page.waitForTimeout(800);
+      }
+      const text = await page.locator('body').innerText();
+      expect(text).toContain(ZH['nav.live']);
+      const english = Object.entries(EN)
+        .filter(([key, value]) => value !== ZH[key as keyof typeof ZH] && value.length >= 4)
+        .map(([, value]) => value.split(/[{]/)[0].trim())
+        .filter((value) => value.length >= 4 && text.includes(value));
+      expect(english, url).toEqual([]);
+    }
+    await page.goto(`${base}/index.html`);
+    await page.locator('#statusbar .status-item').first().waitFor();
+    await shoot(page, 'live-zh');
+  });
+});
