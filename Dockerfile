@@ -1,39 +1,22 @@
-# canthus appliance image: Debian 12 + Node 20, GStreamer from Debian.
-
-# The web UI is bundled by esbuild (a dev dependency) in a stage of its own; only ui/dist ships.
-FROM node:20-bookworm-slim AS ui
-WORKDIR /build
-COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY bin/run-ts.js bin/run-ts.js
-COPY scripts/build-ui.ts scripts/build-ui.ts
-COPY appliance/core/persons.ts appliance/core/persons.ts
-COPY ui ui
-RUN node bin/run-ts.js scripts/build-ui.ts
-
+# canthus appliance image: Debian 12 + Node 20. The install step is the README's own
+# (scripts/setup.sh run: Debian packages, npm ci, the UI bundle), so the tested path and the image
+# agree; development packages are pruned afterwards.
 FROM node:20-bookworm-slim
 
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
-      fonts-dejavu-core g++ make python3 openssl \
- && rm -rf /var/lib/apt/lists/*
-
 WORKDIR /opt/canthus
-COPY package.json package-lock.json ./
-RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev --no-audit --no-fund
-COPY appliance appliance
-COPY calibration calibration
-COPY firmware-config firmware-config
-COPY models models
-COPY ui ui
-COPY --from=ui /build/ui/dist ui/dist
-COPY bin bin
+COPY . .
+RUN bash scripts/setup.sh run \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && rm -rf /var/lib/apt/lists/* /root/.npm \
+ && mkdir -p /data && chown node:node /data \
+ && usermod -aG video node
 
-RUN mkdir -p /data && chown node:node /data
-ENV UV_THREADPOOL_SIZE=16
 VOLUME /data
 EXPOSE 8080
 USER node
+# Liveness: the API answers (anonymous health is `{status, version}`); a degraded appliance (say, a
+# camera offline) stays up and says why in /api/health rather than being restarted.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/api/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "bin/canthus.js"]
 CMD ["run", "--data", "/data"]
