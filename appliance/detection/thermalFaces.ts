@@ -23,7 +23,7 @@
  */
 import type { Box, Face } from '../types.ts';
 import { type CanthusFinding, locateCanthi } from './thermalCanthi.ts';
-import { ComponentLabeler, type ComponentStats } from './thermalComponents.ts';
+import { type LevelComponent, type LevelComponents, levelComponentsFor } from './thermalComponents.ts';
 import { type FaceEvidence, faceEvidence } from './thermalStructure.ts';
 
 /** Tuning aid (bench/thermalFaces.ts): receives every scored candidate when set. */
@@ -58,6 +58,11 @@ const MAX_EYE_CHECKS = 80;
 /** …and at most this many of each group of overlapping candidates (best shape scores first). */
 const PER_GROUP_CHECKS = 8;
 const LEVEL_DEPTH = 9;
+/**
+ * Least width, in work-grid cells, of the smallest face sought. The head outline (crown, neck, shoulders)
+ * is still readable at this size; the eye evidence and the box refinement then work at full resolution.
+ */
+const GRID_FACE_CELLS = 16;
 /** A radiometric scene whose robust top is colder than this holds no uncovered skin. */
 const MIN_SKIN_TOP_C = 27;
 
@@ -107,6 +112,11 @@ function smooth3(src: Float32Array, w: number, h: number): Float32Array {
   return out;
 }
 
+/** Frame pixels per work-grid cell: the smallest face sought stays ≥ GRID_FACE_CELLS cells wide. */
+export function workGridFactor(minFacePx: number): number {
+  return Math.max(1, Math.min(8, Math.floor(minFacePx / GRID_FACE_CELLS)));
+}
+
 /** Detect faces in a radiometric frame (°C, row-major; NaN marks invalid pixels). */
 export function detectThermalFaces(
   celsius: Float32Array,
@@ -145,34 +155,93 @@ function histPercentile(hist: Uint32Array, n: number, p: number): number {
   return hist.length - 1;
 }
 
-function percentileOf(sorted: Float32Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(p * (sorted.length - 1))))];
+/** Scratch buffers reused between frames (the detector runs on every frame: no per-frame allocation). */
+const scratch = {
+  grid: new Float32Array(0),
+  mask: new Uint8Array(0),
+  colTop: new Int32Array(0),
+  colBot: new Int32Array(0),
+  ring: new Float32Array(0),
+  histogram: new Uint32Array(4096),
+};
+
+function floatScratch(key: 'grid' | 'ring', n: number): Float32Array {
+  if (scratch[key].length < n) scratch[key] = new Float32Array(Math.ceil(n * 1.25));
+  return scratch[key].subarray(0, n);
 }
 
+/** The work grid: the field block-averaged by `f` (NaN-aware), in a reused buffer. */
 function downsample(field: Float32Array, width: number, height: number, f: number) {
-  if (f === 1) return { grid: field, gw: width, gh: height };
   const gw = Math.floor(width / f);
   const gh = Math.floor(height / f);
-  const grid = new Float32Array(gw * gh);
+  const grid = floatScratch('grid', gw * gh);
+  if (f === 1) {
+    grid.set(field.subarray(0, gw * gh));
+    return { grid, gw, gh };
+  }
+  grid.fill(0);
+  // Row sums first (sequential reads), then one division per cell.
+  const counts = new Uint16Array(gw);
   for (let y = 0; y < gh; y++) {
-    for (let x = 0; x < gw; x++) {
-      let sum = 0;
-      let n = 0;
-      for (let dy = 0; dy < f; dy++) {
-        const row = (y * f + dy) * width + x * f;
+    const out = y * gw;
+    counts.fill(0);
+    for (let dy = 0; dy < f; dy++) {
+      const row = (y * f + dy) * width;
+      for (let x = 0; x < gw; x++) {
+        let sum = 0;
+        let n = 0;
+        const start = row + x * f;
         for (let dx = 0; dx < f; dx++) {
-          const v = field[row + dx];
-          if (Number.isFinite(v)) {
+          const v = field[start + dx];
+          if (v === v) {
             sum += v;
             n++;
           }
         }
+        grid[out + x] += sum;
+        counts[x] += n;
       }
-      grid[y * gw + x] = n > 0 ? sum / n : Number.NaN;
     }
+    for (let x = 0; x < gw; x++) grid[out + x] = counts[x] > 0 ? grid[out + x] / counts[x] : Number.NaN;
   }
   return { grid, gw, gh };
+}
+
+/**
+ * Robust top of the skin-possible values (−60 < v < hotCap): the 99.9th percentile, from a 4096-bin
+ * histogram between the extremes (a sort of every pixel costs more than the rest of the detector).
+ * Returns NaN when fewer than 16 values qualify.
+ */
+function robustTop(grid: Float32Array, hotCap: number): number {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  let n = 0;
+  for (let i = 0; i < grid.length; i++) {
+    const v = grid[i];
+    if (v < hotCap && v > -60) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+      n++;
+    }
+  }
+  if (n < 16) return Number.NaN;
+  if (hi - lo < 1e-6) return hi;
+  const hist = scratch.histogram;
+  hist.fill(0);
+  const bins = hist.length;
+  const scale = (bins - 1) / (hi - lo);
+  for (let i = 0; i < grid.length; i++) {
+    const v = grid[i];
+    if (v < hotCap && v > -60) hist[((v - lo) * scale) | 0]++;
+  }
+  // The value at rank floor(0.999·(n − 1)) from the bottom, as the sorted sample gave before.
+  const rank = Math.floor(0.999 * (n - 1));
+  let acc = 0;
+  for (let b = 0; b < bins; b++) {
+    acc += hist[b];
+    if (acc > rank) return lo + (b + 0.5) / scale;
+  }
+  return hi;
 }
 
 /** Score that is 1 inside [a, b], falls linearly to 0 at lo and hi. */
@@ -192,9 +261,9 @@ function detectOnField(
 ): Face[] {
   if (width <= 0 || height <= 0 || field.length < width * height) return [];
   const minFacePx = Math.max(6, opts.minFacePx ?? DEFAULT_MIN_FACE_PX);
-  const f = Math.max(1, Math.min(4, Math.floor(minFacePx / 16)));
+  const f = workGridFactor(minFacePx);
   const { grid: src, gw, gh } = downsample(field, width, height, f);
-  const grid = kind.absolute ? (src === field ? new Float32Array(field) : src) : smooth3(src, gw, gh);
+  const grid = kind.absolute ? src : smooth3(src, gw, gh);
   // Excluded regions and impossible readings never take part.
   for (const [ex, ey, ew, eh] of opts.exclude ?? []) {
     const xa = Math.max(0, Math.floor(ex / f));
@@ -205,16 +274,8 @@ function detectOnField(
   }
   const hotCap = kind.absolute ? HOT_OBJECT_C : Number.POSITIVE_INFINITY;
 
-  // Robust top of the skin-possible values.
-  const stride = Math.max(1, Math.floor((gw * gh) / 20000));
-  const sample: number[] = [];
-  for (let i = 0; i < gw * gh; i += stride) {
-    const v = grid[i];
-    if (Number.isFinite(v) && v < hotCap && v > -60) sample.push(v);
-  }
-  if (sample.length < 16) return [];
-  const sorted = Float32Array.from(sample).sort();
-  const top = percentileOf(sorted, 0.999);
+  const top = robustTop(grid, hotCap);
+  if (Number.isNaN(top)) return [];
   if (kind.absolute && top < MIN_SKIN_TOP_C) return [];
   // On a relative (8-bit) scale the faces need not be near the top: sun-warmed ground can be brighter.
   let floor = Math.max(
@@ -222,26 +283,23 @@ function detectOnField(
     kind.absolute ? 20 : Number.NEGATIVE_INFINITY,
   );
   if (kind.absolute && opts.ambientC !== undefined) floor = Math.max(floor, opts.ambientC + 2);
+  const highest = top - LEVEL_STEP / 2;
+  if (highest < floor) return [];
+  const levels = Math.floor((highest - floor) / LEVEL_STEP + 1e-9) + 1;
 
   const minW = Math.max(3, (minFacePx / f) * 0.8);
-  const labeler = new ComponentLabeler(gw, gh);
+  const components = levelComponentsFor(gw, gh);
+  components.assign(grid, highest, LEVEL_STEP, levels, hotCap);
   const candidates: Candidate[] = [];
-  for (let t = top - LEVEL_STEP / 2; t >= floor; t -= LEVEL_STEP) {
-    const comps = labeler.label(grid, t, hotCap);
-    for (const c of comps) {
-      if (c.maxX - c.minX + 1 < minW || c.maxY - c.minY + 1 < minW * 0.5 || c.area < minW * minW * 0.3)
-        continue;
-      // Two readings of the outline: as it is, and with sideways jumps (a touching neighbour) cut off.
-      const whole = headCandidate(grid, gw, gh, f, labeler.labels, c, minW, hotCap, false);
-      const clipped = headCandidate(grid, gw, gh, f, labeler.labels, c, minW, hotCap, true);
-      if (whole) candidates.push(whole);
-      if (
-        clipped &&
-        !(whole && clipped.x0 === whole.x0 && clipped.x1 === whole.x1 && clipped.y1 === whole.y1)
-      )
-        candidates.push(clipped);
-    }
-  }
+  components.sweep((c) => {
+    if (c.maxX - c.minX + 1 < minW || c.maxY - c.minY + 1 < minW * 0.5 || c.area < minW * minW * 0.3) return;
+    // Two readings of the outline: as it is, and with sideways jumps (a touching neighbour) cut off.
+    const whole = headCandidate(grid, gw, gh, f, components, c, minW, hotCap, false);
+    const clipped = headCandidate(grid, gw, gh, f, components, c, minW, hotCap, true);
+    if (whole) candidates.push(whole);
+    if (clipped && !(whole && clipped.x0 === whole.x0 && clipped.x1 === whole.x1 && clipped.y1 === whole.y1))
+      candidates.push(clipped);
+  });
 
   // Faces are the warmest uncovered skin in the scene: clothes, bodies and backgrounds that pass the
   // shape tests are several degrees cooler than the faces above them.
@@ -390,13 +448,12 @@ function headCandidate(
   gw: number,
   gh: number,
   f: number,
-  labels: Int32Array,
-  c: ComponentStats,
+  components: LevelComponents,
+  c: LevelComponent,
   minW: number,
   hotCap: number,
   clipJumps: boolean,
 ): Candidate | null {
-  const L = c.label;
   // Follow the head down from the component's top row by row, keeping only the runs that continue the
   // outline of the row above: a neighbour's head or a raised hand touching the side is not this head.
   let wMax = 0;
@@ -415,9 +472,9 @@ function headCandidate(
       // First row: its longest run.
       let best = 0;
       for (let x = c.minX; x <= c.maxX; x++) {
-        if (labels[row + x] !== L) continue;
+        if (!components.contains(row + x, c)) continue;
         let e = x;
-        while (e + 1 <= c.maxX && labels[row + e + 1] === L) e++;
+        while (e + 1 <= c.maxX && components.contains(row + e + 1, c)) e++;
         if (e - x + 1 > best) {
           best = e - x + 1;
           l = x;
@@ -432,16 +489,16 @@ function headCandidate(
       let a = -1;
       let b = -1;
       for (let x = pl; x <= pr; x++) {
-        if (labels[row + x] === L) {
+        if (components.contains(row + x, c)) {
           if (a < 0) a = x;
           b = x;
         }
       }
       if (a >= 0) {
         let runL = a;
-        while (runL - 1 >= c.minX && labels[row + runL - 1] === L) runL--;
+        while (runL - 1 >= c.minX && components.contains(row + runL - 1, c)) runL--;
         let runR = b;
-        while (runR + 1 <= c.maxX && labels[row + runR + 1] === L) runR++;
+        while (runR + 1 <= c.maxX && components.contains(row + runR + 1, c)) runR++;
         const crown = !clipJumps || wMax < minW || y - c.minY < 0.35 * wMax;
         l = crown || runL >= pl - slack ? runL : Math.min(a, pl);
         r = crown || runR <= pr + slack ? runR : Math.max(b, pr);
@@ -486,32 +543,43 @@ function headCandidate(
   const shape = plateau(aspect, aspectLo, atTop ? 0.8 : 0.9, 1.65, aspectHi);
   if (shape === 0) return null;
 
+  // The component's pixels inside the head box, once (the tests below read them several times).
+  const boxArea = bw * bh;
+  if (scratch.mask.length < boxArea) scratch.mask = new Uint8Array(Math.ceil(boxArea * 1.25));
+  if (scratch.colTop.length < bw) {
+    scratch.colTop = new Int32Array(Math.ceil(bw * 1.25));
+    scratch.colBot = new Int32Array(Math.ceil(bw * 1.25));
+  }
+  const mask = scratch.mask;
   let count = 0;
   let sum = 0;
   let sum2 = 0;
   let hot = 0;
   for (let y = y0; y <= y1; y++) {
     const row = y * gw;
+    const mrow = (y - y0) * bw - x0;
     for (let x = x0; x <= x1; x++) {
       const v = grid[row + x];
       if (v >= hotCap) hot++;
-      if (labels[row + x] === L) {
+      if (components.contains(row + x, c)) {
+        mask[mrow + x] = 1;
         count++;
         sum += v;
         sum2 += v * v;
-      }
+      } else mask[mrow + x] = 0;
     }
   }
-  const boxArea = bw * bh;
   if (hot > boxArea * 0.02) return null;
   // Fill of the outline with its holes closed: glasses, a beard or a mask are cooler than the skin
   // around them but inside the head's outline. A pixel is inside when the component lies on both sides
   // of it in its row and in its column (gaps between fingers are open at one end: not closed).
-  const colTop = new Int32Array(bw).fill(-1);
-  const colBot = new Int32Array(bw).fill(-1);
+  const colTop = scratch.colTop;
+  const colBot = scratch.colBot;
+  colTop.fill(-1, 0, bw);
+  colBot.fill(-1, 0, bw);
   for (let y = y0; y <= y1; y++)
     for (let x = x0; x <= x1; x++)
-      if (labels[y * gw + x] === L) {
+      if (mask[(y - y0) * bw + x - x0]) {
         if (colTop[x - x0] < 0) colTop[x - x0] = y;
         colBot[x - x0] = y;
       }
@@ -520,7 +588,7 @@ function headCandidate(
     let l = -1;
     let r = -1;
     for (let x = x0; x <= x1; x++)
-      if (labels[y * gw + x] === L) {
+      if (mask[(y - y0) * bw + x - x0]) {
         if (l < 0) l = x;
         r = x;
       }
@@ -537,24 +605,29 @@ function headCandidate(
 
   // Ring on the left, right and top (below is the neck), excluding other pixels of this component.
   const m = Math.max(1, Math.round(bw * 0.2));
-  const ring: number[] = []; // at most ~600 values (sampled)
+  // At most ~600 values (sampled), in a reused buffer.
   const ry0 = Math.max(0, y0 - m);
   const ry1 = Math.min(gh - 1, y0 + Math.round(bh * 0.75));
   const rx0 = Math.max(0, x0 - m);
   const rx1 = Math.min(gw - 1, x1 + m);
   const ringStep = Math.max(1, Math.floor(Math.sqrt(((rx1 - rx0 + 1) * (ry1 - ry0 + 1)) / 400)));
+  const ring = floatScratch(
+    'ring',
+    (Math.floor((ry1 - ry0) / ringStep) + 1) * (Math.floor((rx1 - rx0) / ringStep) + 1),
+  );
+  let nRing = 0;
   for (let y = ry0; y <= ry1; y += ringStep) {
     const row = y * gw;
     for (let x = rx0; x <= rx1; x += ringStep) {
       if (y >= y0 && x >= x0 && x <= x1) continue;
       const v = grid[row + x];
-      if (Number.isFinite(v) && labels[row + x] !== L) ring.push(v);
+      if (v === v && !components.contains(row + x, c)) ring[nRing++] = v;
     }
   }
   let contrast: number;
-  if (ring.length >= 4) {
-    const sortedRing = Float32Array.from(ring).sort();
-    contrast = mean - sortedRing[sortedRing.length >> 1];
+  if (nRing >= 4) {
+    const sortedRing = ring.subarray(0, nRing).sort();
+    contrast = mean - sortedRing[nRing >> 1];
   } else {
     // The head fills the frame: nothing around it to compare with.
     contrast = 2.5;
