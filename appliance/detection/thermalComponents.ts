@@ -37,6 +37,13 @@ export class LevelComponents {
   private readonly maxY: Int32Array;
   /** Last level at which a root was reported (dedupes the roots touched at a level). */
   private readonly reported: Int32Array;
+  /**
+   * Per root: the last row the visitor's reading depended on (`sweep`), and whether the component has
+   * changed at or above that row since it was last visited. A component that only grows below the
+   * rows its head was read from (a body getting wider level by level) reads the same: not visited again.
+   */
+  private readonly readToRow: Int32Array;
+  private readonly changed: Uint8Array;
   /** Pixels ordered by band (counting sort), and where each band starts. */
   private readonly order: Int32Array;
   private readonly bandStart = new Int32Array(NO_BAND + 1);
@@ -58,6 +65,8 @@ export class LevelComponents {
     this.minY = new Int32Array(n);
     this.maxY = new Int32Array(n);
     this.reported = new Int32Array(n);
+    this.readToRow = new Int32Array(n);
+    this.changed = new Uint8Array(n);
     this.order = new Int32Array(n);
     this.touched = new Int32Array(n);
   }
@@ -132,6 +141,15 @@ export class LevelComponents {
       rb = t;
     }
     this.parent[rb] = ra;
+    // The merged component reads as one of the two when the other lies wholly below the rows it was
+    // read from.
+    const { readToRow, changed, minY } = this;
+    if (!changed[ra] && minY[rb] > readToRow[ra]) {
+      // (ra's reading stands.)
+    } else if (!changed[rb] && minY[ra] > readToRow[rb]) {
+      readToRow[ra] = readToRow[rb];
+      changed[ra] = 0;
+    } else changed[ra] = 1;
     area[ra] += area[rb];
     if (this.minX[rb] < this.minX[ra]) this.minX[ra] = this.minX[rb];
     if (this.maxX[rb] > this.maxX[ra]) this.maxX[ra] = this.maxX[rb];
@@ -143,8 +161,10 @@ export class LevelComponents {
   /**
    * Adds the bands warmest first; after each level, calls `visit` once for every component that is new,
    * grew or merged at that level. `visit` may call `contains` (the union-find is not changed meanwhile).
+   * `visit` returns the last row its reading of the component depended on (or −1: read it again whenever
+   * it changes); a component that later changes only below that row is not visited again.
    */
-  sweep(visit: (c: LevelComponent) => void): void {
+  sweep(visit: (c: LevelComponent) => number): void {
     const { width, band, parent, order, touched, reported } = this;
     const starts = this.bandStart;
     reported.fill(-1);
@@ -165,6 +185,8 @@ export class LevelComponents {
         this.maxX[i] = x;
         this.minY[i] = y;
         this.maxY[i] = y;
+        this.changed[i] = 1;
+        this.readToRow[i] = -1;
         let r = i;
         if (x > 0 && this.added(i - 1, level)) r = this.union(r, i - 1);
         if (x < width - 1 && this.added(i + 1, level)) r = this.union(r, i + 1);
@@ -176,7 +198,7 @@ export class LevelComponents {
       c.level = level;
       for (let t = 0; t < nTouched; t++) {
         const r = this.find(touched[t]);
-        if (reported[r] === level) continue;
+        if (reported[r] === level || !this.changed[r]) continue;
         reported[r] = level;
         c.root = r;
         c.area = this.area[r];
@@ -184,7 +206,11 @@ export class LevelComponents {
         c.maxX = this.maxX[r];
         c.minY = this.minY[r];
         c.maxY = this.maxY[r];
-        visit(c);
+        const readTo = visit(c);
+        if (readTo >= 0) {
+          this.readToRow[r] = readTo;
+          this.changed[r] = 0;
+        }
       }
     }
   }
