@@ -65,8 +65,11 @@ const LEVEL_DEPTH = 9;
  * Least width, in work-grid cells, of the smallest face sought. The head outline (crown, neck, shoulders)
  * is still readable at this size; the eye evidence and the box refinement then work at full resolution.
  */
-/** The housing around an excluded region (the reference): this share of its larger side on each side. */
-export const EXCLUSION_MARGIN = 0.5;
+/**
+ * The housing around an excluded region (the reference): this share of its larger side on each side.
+ * The feverscreen kiosks' housings reach about one disc diameter beyond their 10–13 px discs.
+ */
+export const EXCLUSION_MARGIN = 1;
 /**
  * Faces at least this many work-grid cells wide are scored on the work grid (boxEvidence), others at
  * full resolution. Below ≈ 50 cells a real bearded close-up (sample_images_07) lost its canthus pair.
@@ -276,7 +279,7 @@ function robustTop(grid: Float32Array, hotCap: number): number {
 /**
  * Does a face box lie on an excluded region (the reference) or the housing around it? The housing is
  * taken as the region grown on every side by EXCLUSION_MARGIN × its larger side. A face is dropped when
- * it covers ≥ 10 % of the excluded region itself (or the region ≥ 10 % of it), or ≥ 30 % of the face
+ * it covers ≥ 10 % of the excluded region itself (or the region ≥ 10 % of it), or ≥ 25 % of the face
  * lies in the grown region: a person standing beside the reference keeps their face.
  */
 export function overlapsExclusion(box: Box, exclude: readonly Box[]): boolean {
@@ -286,7 +289,7 @@ export function overlapsExclusion(box: Box, exclude: readonly Box[]): boolean {
     const inner = intersection(box, region);
     if (inner > 0 && inner >= 0.1 * Math.min(area, ew * eh)) return true;
     const m = EXCLUSION_MARGIN * Math.max(ew, eh);
-    if (intersection(box, [ex - m, ey - m, ew + 2 * m, eh + 2 * m]) >= 0.3 * area) return true;
+    if (intersection(box, [ex - m, ey - m, ew + 2 * m, eh + 2 * m]) >= 0.25 * area) return true;
   }
   return false;
 }
@@ -544,20 +547,28 @@ function detectOnField(
     }
   }
   // A head sits on its body: a face-like blob right below a face (neck, chest, a V-neck) is not a face,
-  // unless it is clearly larger (a nearer person in front).
+  // unless it is clearly larger (a nearer person in front); nor is a smaller, weaker blob whose top lies
+  // below the face's chin and within 1.5 face widths of its centre: that person's shoulder, arm or hand.
   const faces = kept.filter(
     (g) =>
       !kept.some((fc) => {
         if (fc === g) return false;
         const fh = fc.y1 - fc.y0 + 1;
+        const fw = fc.x1 - fc.x0 + 1;
         const gcx = (g.x0 + g.x1) / 2;
-        return (
+        const below =
           gcx >= fc.x0 &&
           gcx <= fc.x1 &&
           g.y0 >= fc.y0 + 0.6 * fh &&
           g.y0 <= fc.y1 + 0.8 * fh &&
-          g.x1 - g.x0 <= 1.2 * (fc.x1 - fc.x0)
-        );
+          g.x1 - g.x0 <= 1.2 * (fc.x1 - fc.x0);
+        const onBody =
+          g.score < fc.score &&
+          g.x1 - g.x0 + 1 <= 0.9 * fw &&
+          g.y0 >= fc.y1 - 0.1 * fh &&
+          g.y0 <= fc.y1 + 1.5 * fh &&
+          Math.abs(gcx - (fc.x0 + fc.x1) / 2) <= 1.5 * fw;
+        return below || onBody;
       }),
   );
 
