@@ -123,12 +123,6 @@ export class LevelComponents {
     return this.band[p] <= c.level && this.find(p) === c.root;
   }
 
-  /** Has pixel `p` joined the union-find while level `level` is being added? */
-  private added(p: number, level: number): boolean {
-    const b = this.band[p];
-    return b < level || (b === level && this.parent[p] >= 0);
-  }
-
   private union(a: number, b: number): number {
     // Union by size; the root keeps the merged statistics.
     let ra = this.find(a);
@@ -165,7 +159,22 @@ export class LevelComponents {
    * it changes); a component that later changes only below that row is not visited again.
    */
   sweep(visit: (c: LevelComponent) => number): void {
-    const { width, band, parent, order, touched, reported } = this;
+    const {
+      width,
+      band,
+      parent,
+      order,
+      touched,
+      reported,
+      area,
+      minX,
+      maxX,
+      minY,
+      maxY,
+      changed,
+      readToRow,
+    } = this;
+    const n = band.length;
     const starts = this.bandStart;
     reported.fill(-1);
     for (let level = 0; level < this.levels; level++) {
@@ -180,36 +189,41 @@ export class LevelComponents {
         const y = (i / width) | 0;
         const x = i - y * width;
         parent[i] = i;
-        this.area[i] = 1;
-        this.minX[i] = x;
-        this.maxX[i] = x;
-        this.minY[i] = y;
-        this.maxY[i] = y;
-        this.changed[i] = 1;
-        this.readToRow[i] = -1;
+        area[i] = 1;
+        minX[i] = x;
+        maxX[i] = x;
+        minY[i] = y;
+        maxY[i] = y;
+        changed[i] = 1;
+        readToRow[i] = -1;
+        // Join the 4-neighbours already added (a lower band, or this band and already placed).
         let r = i;
-        if (x > 0 && this.added(i - 1, level)) r = this.union(r, i - 1);
-        if (x < width - 1 && this.added(i + 1, level)) r = this.union(r, i + 1);
-        if (y > 0 && this.added(i - width, level)) r = this.union(r, i - width);
-        if (i + width < band.length && this.added(i + width, level)) r = this.union(r, i + width);
+        let j = i - 1;
+        if (x > 0 && (band[j] < level || (band[j] === level && parent[j] >= 0))) r = this.union(r, j);
+        j = i + 1;
+        if (x < width - 1 && (band[j] < level || (band[j] === level && parent[j] >= 0))) r = this.union(r, j);
+        j = i - width;
+        if (y > 0 && (band[j] < level || (band[j] === level && parent[j] >= 0))) r = this.union(r, j);
+        j = i + width;
+        if (j < n && (band[j] < level || (band[j] === level && parent[j] >= 0))) r = this.union(r, j);
         touched[nTouched++] = i;
       }
       const c = this.current;
       c.level = level;
       for (let t = 0; t < nTouched; t++) {
         const r = this.find(touched[t]);
-        if (reported[r] === level || !this.changed[r]) continue;
+        if (reported[r] === level || !changed[r]) continue;
         reported[r] = level;
         c.root = r;
-        c.area = this.area[r];
-        c.minX = this.minX[r];
-        c.maxX = this.maxX[r];
-        c.minY = this.minY[r];
-        c.maxY = this.maxY[r];
+        c.area = area[r];
+        c.minX = minX[r];
+        c.maxX = maxX[r];
+        c.minY = minY[r];
+        c.maxY = maxY[r];
         const readTo = visit(c);
         if (readTo >= 0) {
-          this.readToRow[r] = readTo;
-          this.changed[r] = 0;
+          readToRow[r] = readTo;
+          changed[r] = 0;
         }
       }
     }
