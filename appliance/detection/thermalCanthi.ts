@@ -10,6 +10,7 @@
  * Side convention: the camera faces the person, so the person's right eye/canthus is on the image's left.
  */
 import type { Box, Point } from '../core/types.ts';
+import { REGION_SAMPLES, sampleBuffer, selectKth } from './thermalStructure.ts';
 
 export interface CanthusSpot {
   /** Pixel position of the canthus (centre of the warmest 2×2 or 3×3 cell). */
@@ -56,9 +57,9 @@ export function regionMedian(
   const xb = clampInt(x1, 0, width - 1);
   const ya = clampInt(y0, 0, height - 1);
   const yb = clampInt(y1, 0, height - 1);
-  // Large regions are sampled on a grid: a median of ~500 values is as good and much faster.
-  const step = Math.max(1, Math.floor(Math.sqrt(((xb - xa + 1) * (yb - ya + 1)) / 500)));
-  const values = new Float32Array(Math.ceil((xb - xa + 1) / step) * Math.ceil((yb - ya + 1) / step));
+  // Large regions are sampled on a grid: a median of a few hundred values is as good and much faster.
+  const step = Math.max(1, Math.floor(Math.sqrt(((xb - xa + 1) * (yb - ya + 1)) / REGION_SAMPLES)));
+  const values = sampleBuffer(Math.ceil((xb - xa + 1) / step) * Math.ceil((yb - ya + 1) / step));
   let n = 0;
   for (let y = ya; y <= yb; y += step) {
     for (let x = xa; x <= xb; x += step) {
@@ -67,9 +68,10 @@ export function regionMedian(
     }
   }
   if (n === 0) return null;
-  const used = values.subarray(0, n).sort();
-  return used[n >> 1];
+  return selectKth(values.subarray(0, n), n >> 1);
 }
+
+let rowSums = new Float64Array(0);
 
 /** Warmest cell (cell × cell mean) whose top-left corner lies in the rectangle. */
 function warmestCell(
@@ -87,24 +89,28 @@ function warmestCell(
   const xb = clampInt(x1, 0, width - cell);
   const ya = clampInt(y0, 0, height - cell);
   const yb = clampInt(y1, 0, height - cell);
+  if (xb < xa || yb < ya) return null;
+  // Sums of `cell` pixels along each row (each pixel read once per row), then `cell` of those down a
+  // column: ~2·cell reads per position instead of cell². A NaN pixel makes its cells NaN: never chosen.
+  const nx = xb - xa + 1;
+  const rows = yb - ya + cell;
+  if (rowSums.length < nx * rows) rowSums = new Float64Array(Math.ceil(nx * rows * 1.25));
+  for (let r = 0; r < rows; r++) {
+    const src = (ya + r) * width;
+    for (let x = xa; x <= xb; x++) {
+      let sum = 0;
+      for (let dx = 0; dx < cell; dx++) sum += field[src + x + dx];
+      rowSums[r * nx + x - xa] = sum;
+    }
+  }
+  const area = cell * cell;
+  const c = (cell - 1) / 2;
   for (let y = ya; y <= yb; y++) {
     for (let x = xa; x <= xb; x++) {
       let sum = 0;
-      let n = 0;
-      for (let dy = 0; dy < cell; dy++) {
-        const row = (y + dy) * width + x;
-        for (let dx = 0; dx < cell; dx++) {
-          const v = field[row + dx];
-          if (Number.isFinite(v)) {
-            sum += v;
-            n++;
-          }
-        }
-      }
-      if (n < cell * cell) continue;
-      const mean = sum / n;
-      if (best === null || mean > best.value) {
-        const c = (cell - 1) / 2;
+      for (let dy = 0; dy < cell; dy++) sum += rowSums[(y - ya + dy) * nx + x - xa];
+      const mean = sum / area;
+      if (Number.isFinite(mean) && (best === null || mean > best.value)) {
         best = { point: { x: x + c, y: y + c }, value: mean };
       }
     }

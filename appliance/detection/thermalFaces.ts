@@ -21,9 +21,9 @@
  * 8-bit images (non-radiometric JPEG/PNG) are put on a normalised pseudo-°C scale (2nd percentile → 20,
  * 99.8th → 36) and run through the same method without the absolute-temperature tests.
  */
-import type { Box, Face } from '../core/types.ts';
-import { type CanthusFinding, locateCanthi } from './thermalCanthi.ts';
-import { ComponentLabeler, type ComponentStats } from './thermalComponents.ts';
+import type { Box, Face, Point } from '../core/types.ts';
+import { type CanthusFinding, type CanthusSpot, locateCanthi } from './thermalCanthi.ts';
+import { type LevelComponent, type LevelComponents, levelComponentsFor } from './thermalComponents.ts';
 import { type FaceEvidence, faceEvidence } from './thermalStructure.ts';
 
 /** Tuning aid (bench/thermalFaces.ts): receives every scored candidate when set. */
@@ -36,7 +36,10 @@ export interface ThermalFaceOptions {
   minFacePx?: number;
   /** Ambient temperature when known (°C): nothing within 2 °C of it is taken for skin. */
   ambientC?: number;
-  /** Regions that are never faces, e.g. the blackbody. */
+  /**
+   * Regions that are never faces, e.g. the blackbody. They take no part in detection, and a face on one
+   * of them or on its housing (a margin of EXCLUSION_MARGIN × its size around it) is dropped.
+   */
   exclude?: Box[];
 }
 
@@ -58,11 +61,28 @@ const MAX_EYE_CHECKS = 80;
 /** …and at most this many of each group of overlapping candidates (best shape scores first). */
 const PER_GROUP_CHECKS = 8;
 const LEVEL_DEPTH = 9;
+/**
+ * Least width, in work-grid cells, of the smallest face sought. The head outline (crown, neck, shoulders)
+ * is still readable at this size; the eye evidence and the box refinement then work at full resolution.
+ */
+/**
+ * The housing around an excluded region (the reference): this share of its larger side on each side.
+ * The feverscreen kiosks' housings reach about one disc diameter beyond their 10–13 px discs.
+ */
+export const EXCLUSION_MARGIN = 1;
+/**
+ * Faces at least this many work-grid cells wide are scored on the work grid (boxEvidence), others at
+ * full resolution. Below ≈ 50 cells a real bearded close-up (sample_images_07) lost its canthus pair.
+ */
+const EVIDENCE_FACE_PX = 64;
+/** Each work grid reads heads from minW to HEAD_RANGE × minW cells wide; the next grid the larger ones. */
+const HEAD_RANGE = 4;
+const GRID_FACE_CELLS = 10;
 /** A radiometric scene whose robust top is colder than this holds no uncovered skin. */
 const MIN_SKIN_TOP_C = 27;
 
 interface Candidate {
-  /** Working-grid box, inclusive corners. */
+  /** Box in frame pixels, inclusive corners, as read on a work grid of `cell` pixels per cell. */
   x0: number;
   y0: number;
   x1: number;
@@ -73,6 +93,9 @@ interface Candidate {
   box: Box;
   /** Robust peak (mean of the warmest 2×2 cell) and the features behind the score, for tuning. */
   peak: number;
+  /** The threshold-stack level the candidate's outline was cut at (field units). */
+  levelC: number;
+  cell: number;
   features: Record<string, number>;
 }
 
@@ -105,6 +128,11 @@ function smooth3(src: Float32Array, w: number, h: number): Float32Array {
       out[y * w + x] = n ? s / n : Number.NaN;
     }
   return out;
+}
+
+/** Frame pixels per work-grid cell: the smallest face sought stays ≥ GRID_FACE_CELLS cells wide. */
+export function workGridFactor(minFacePx: number): number {
+  return Math.max(1, Math.min(8, Math.floor(minFacePx / GRID_FACE_CELLS)));
 }
 
 /** Detect faces in a radiometric frame (°C, row-major; NaN marks invalid pixels). */
@@ -145,34 +173,224 @@ function histPercentile(hist: Uint32Array, n: number, p: number): number {
   return hist.length - 1;
 }
 
-function percentileOf(sorted: Float32Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(p * (sorted.length - 1))))];
+/** Scratch buffers reused between frames (the detector runs on every frame: no per-frame allocation). */
+const scratch = {
+  grid: new Float32Array(0),
+  colTop: new Int32Array(0),
+  colBot: new Int32Array(0),
+  rowLeft: new Int32Array(0),
+  rowRight: new Int32Array(0),
+  ring: new Float32Array(0),
+  histogram: new Uint32Array(4096),
+};
+
+function floatScratch(key: 'grid' | 'ring', n: number): Float32Array {
+  if (scratch[key].length < n) scratch[key] = new Float32Array(Math.ceil(n * 1.25));
+  return scratch[key].subarray(0, n);
 }
 
+/** The work grid: the field block-averaged by `f` (NaN-aware), in a reused buffer. */
 function downsample(field: Float32Array, width: number, height: number, f: number) {
-  if (f === 1) return { grid: field, gw: width, gh: height };
   const gw = Math.floor(width / f);
   const gh = Math.floor(height / f);
-  const grid = new Float32Array(gw * gh);
+  const grid = floatScratch('grid', gw * gh);
+  if (f === 1) {
+    grid.set(field.subarray(0, gw * gh));
+    return { grid, gw, gh };
+  }
+  grid.fill(0);
+  // Plain sums first (sequential reads, no test per pixel): a NaN pixel makes its cell NaN, and only
+  // those cells are averaged again over their finite pixels.
+  let anyNaN = false;
+  const inv = 1 / (f * f);
   for (let y = 0; y < gh; y++) {
+    const out = y * gw;
+    for (let dy = 0; dy < f; dy++) {
+      let p = (y * f + dy) * width;
+      for (let x = 0; x < gw; x++) {
+        let sum = 0;
+        for (let dx = 0; dx < f; dx++) sum += field[p++];
+        grid[out + x] += sum;
+      }
+    }
     for (let x = 0; x < gw; x++) {
+      const v = grid[out + x] * inv;
+      grid[out + x] = v;
+      if (!Number.isFinite(v)) anyNaN = true;
+    }
+  }
+  if (anyNaN)
+    for (let i = 0; i < gw * gh; i++) {
+      if (Number.isFinite(grid[i])) continue;
+      const y = Math.floor(i / gw);
+      const x = i - y * gw;
       let sum = 0;
       let n = 0;
-      for (let dy = 0; dy < f; dy++) {
-        const row = (y * f + dy) * width + x * f;
+      for (let dy = 0; dy < f; dy++)
         for (let dx = 0; dx < f; dx++) {
-          const v = field[row + dx];
+          const v = field[(y * f + dy) * width + x * f + dx];
           if (Number.isFinite(v)) {
             sum += v;
             n++;
           }
         }
-      }
-      grid[y * gw + x] = n > 0 ? sum / n : Number.NaN;
+      grid[i] = n > 0 ? sum / n : Number.NaN;
+    }
+  return { grid, gw, gh };
+}
+
+/**
+ * Robust top of the skin-possible values (−60 < v < hotCap): the 99.9th percentile, from a 4096-bin
+ * histogram between the extremes (a sort of every pixel costs more than the rest of the detector).
+ * Returns NaN when fewer than 16 values qualify.
+ */
+function robustTop(grid: Float32Array, hotCap: number): number {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  let n = 0;
+  for (let i = 0; i < grid.length; i++) {
+    const v = grid[i];
+    if (v < hotCap && v > -60) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+      n++;
     }
   }
-  return { grid, gw, gh };
+  if (n < 16) return Number.NaN;
+  if (hi - lo < 1e-6) return hi;
+  const hist = scratch.histogram;
+  hist.fill(0);
+  const bins = hist.length;
+  const scale = (bins - 1) / (hi - lo);
+  for (let i = 0; i < grid.length; i++) {
+    const v = grid[i];
+    if (v < hotCap && v > -60) hist[((v - lo) * scale) | 0]++;
+  }
+  // The value at rank floor(0.999·(n − 1)) from the bottom, as the sorted sample gave before.
+  const rank = Math.floor(0.999 * (n - 1));
+  let acc = 0;
+  for (let b = 0; b < bins; b++) {
+    acc += hist[b];
+    if (acc > rank) return lo + (b + 0.5) / scale;
+  }
+  return hi;
+}
+
+/**
+ * Does a face box lie on an excluded region (the reference) or the housing around it? The housing is
+ * taken as the region grown on every side by EXCLUSION_MARGIN × its larger side. A face is dropped when
+ * it covers ≥ 10 % of the excluded region itself (or the region ≥ 10 % of it), or ≥ 25 % of the face
+ * lies in the grown region: a person standing beside the reference keeps their face.
+ */
+export function overlapsExclusion(box: Box, exclude: readonly Box[]): boolean {
+  const area = box[2] * box[3];
+  for (const region of exclude) {
+    const [ex, ey, ew, eh] = region;
+    const inner = intersection(box, region);
+    if (inner > 0 && inner >= 0.1 * Math.min(area, ew * eh)) return true;
+    const m = EXCLUSION_MARGIN * Math.max(ew, eh);
+    if (intersection(box, [ex - m, ey - m, ew + 2 * m, eh + 2 * m]) >= 0.25 * area) return true;
+  }
+  return false;
+}
+
+function intersection(a: Box, b: Box): number {
+  const ix = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
+  const iy = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
+  return ix > 0 && iy > 0 ? ix * iy : 0;
+}
+
+/** Excluded regions never take part: NaN over their cells (rounded outwards). */
+function excludeBoxes(grid: Float32Array, gw: number, gh: number, f: number, exclude: Box[] | undefined) {
+  for (const [ex, ey, ew, eh] of exclude ?? []) {
+    const xa = Math.max(0, Math.floor(ex / f));
+    const xb = Math.min(gw - 1, Math.ceil((ex + ew) / f));
+    const ya = Math.max(0, Math.floor(ey / f));
+    const yb = Math.min(gh - 1, Math.ceil((ey + eh) / f));
+    for (let y = ya; y <= yb; y++) grid.fill(Number.NaN, y * gw + xa, y * gw + xb + 1);
+  }
+}
+
+const pyramid = new Map<number, Float32Array>();
+
+/** The next, half as fine, work grid: 2×2 means of the finite cells (reused buffer per pyramid level). */
+function halve(grid: Float32Array, gw: number, gh: number, scale: number) {
+  const w = Math.floor(gw / 2);
+  const h = Math.floor(gh / 2);
+  let out = pyramid.get(scale);
+  if (!out || out.length < w * h) {
+    out = new Float32Array(Math.ceil(w * h * 1.25));
+    pyramid.set(scale, out);
+  }
+  const next = out.subarray(0, w * h);
+  for (let y = 0; y < h; y++) {
+    const a = 2 * y * gw;
+    const b = a + gw;
+    for (let x = 0; x < w; x++) {
+      const v = grid[a + 2 * x] + grid[a + 2 * x + 1] + grid[b + 2 * x] + grid[b + 2 * x + 1];
+      if (Number.isFinite(v)) next[y * w + x] = v / 4;
+      else {
+        let sum = 0;
+        let n = 0;
+        for (const i of [a + 2 * x, a + 2 * x + 1, b + 2 * x, b + 2 * x + 1])
+          if (Number.isFinite(grid[i])) {
+            sum += grid[i];
+            n++;
+          }
+        next[y * w + x] = n ? sum / n : Number.NaN;
+      }
+    }
+  }
+  return { grid: next, gw: w, gh: h };
+}
+
+/**
+ * The head candidates of one work grid (cell = f frame pixels), from its threshold stack, in frame-pixel
+ * corners.
+ */
+function findHeads(
+  grid: Float32Array,
+  gw: number,
+  gh: number,
+  f: number,
+  minW: number,
+  maxW: number,
+  hotCap: number,
+  highest: number,
+  levels: number,
+  width: number,
+  height: number,
+  candidates: Candidate[],
+): void {
+  const components = levelComponentsFor(gw, gh);
+  components.assign(grid, highest, LEVEL_STEP, levels, hotCap);
+  const toFrame = (k: Candidate) => {
+    k.x0 *= f;
+    k.y0 *= f;
+    k.x1 = Math.min(width - 1, (k.x1 + 1) * f - 1);
+    k.y1 = Math.min(height - 1, (k.y1 + 1) * f - 1);
+    k.cell = f;
+    candidates.push(k);
+  };
+  components.sweep((c) => {
+    if (c.maxX - c.minX + 1 < minW || c.maxY - c.minY + 1 < minW * 0.5 || c.area < minW * minW * 0.3)
+      return -1;
+    // Two readings of the outline: as it is, and with sideways jumps (a touching neighbour) cut off.
+    const levelC = highest - c.level * LEVEL_STEP;
+    const whole = headCandidate(grid, gw, gh, f, components, c, minW, maxW, hotCap, false, levelC);
+    let readTo = walk.lastRow;
+    // Without a sideways jump the clipped reading is the same outline.
+    let clipped: Candidate | null = null;
+    if (walk.jumped) {
+      clipped = headCandidate(grid, gw, gh, f, components, c, minW, maxW, hotCap, true, levelC);
+      readTo = Math.max(readTo, walk.lastRow);
+    }
+    if (clipped && whole && clipped.x0 === whole.x0 && clipped.x1 === whole.x1 && clipped.y1 === whole.y1)
+      clipped = null;
+    if (whole) toFrame(whole);
+    if (clipped) toFrame(clipped);
+    return readTo;
+  });
 }
 
 /** Score that is 1 inside [a, b], falls linearly to 0 at lo and hi. */
@@ -192,29 +410,14 @@ function detectOnField(
 ): Face[] {
   if (width <= 0 || height <= 0 || field.length < width * height) return [];
   const minFacePx = Math.max(6, opts.minFacePx ?? DEFAULT_MIN_FACE_PX);
-  const f = Math.max(1, Math.min(4, Math.floor(minFacePx / 16)));
-  const { grid: src, gw, gh } = downsample(field, width, height, f);
-  const grid = kind.absolute ? (src === field ? new Float32Array(field) : src) : smooth3(src, gw, gh);
-  // Excluded regions and impossible readings never take part.
-  for (const [ex, ey, ew, eh] of opts.exclude ?? []) {
-    const xa = Math.max(0, Math.floor(ex / f));
-    const xb = Math.min(gw - 1, Math.ceil((ex + ew) / f));
-    const ya = Math.max(0, Math.floor(ey / f));
-    const yb = Math.min(gh - 1, Math.ceil((ey + eh) / f));
-    for (let y = ya; y <= yb; y++) grid.fill(Number.NaN, y * gw + xa, y * gw + xb + 1);
-  }
+  const f0 = workGridFactor(minFacePx);
+  const { grid: src, gw: gw0, gh: gh0 } = downsample(field, width, height, f0);
+  const base = kind.absolute ? src : smooth3(src, gw0, gh0);
+  excludeBoxes(base, gw0, gh0, f0, opts.exclude);
   const hotCap = kind.absolute ? HOT_OBJECT_C : Number.POSITIVE_INFINITY;
 
-  // Robust top of the skin-possible values.
-  const stride = Math.max(1, Math.floor((gw * gh) / 20000));
-  const sample: number[] = [];
-  for (let i = 0; i < gw * gh; i += stride) {
-    const v = grid[i];
-    if (Number.isFinite(v) && v < hotCap && v > -60) sample.push(v);
-  }
-  if (sample.length < 16) return [];
-  const sorted = Float32Array.from(sample).sort();
-  const top = percentileOf(sorted, 0.999);
+  const top = robustTop(base, hotCap);
+  if (Number.isNaN(top)) return [];
   if (kind.absolute && top < MIN_SKIN_TOP_C) return [];
   // On a relative (8-bit) scale the faces need not be near the top: sun-warmed ground can be brighter.
   let floor = Math.max(
@@ -222,25 +425,45 @@ function detectOnField(
     kind.absolute ? 20 : Number.NEGATIVE_INFINITY,
   );
   if (kind.absolute && opts.ambientC !== undefined) floor = Math.max(floor, opts.ambientC + 2);
+  const highest = top - LEVEL_STEP / 2;
+  if (highest < floor) return [];
+  const levels = Math.floor((highest - floor) / LEVEL_STEP + 1e-9) + 1;
 
-  const minW = Math.max(3, (minFacePx / f) * 0.8);
-  const labeler = new ComponentLabeler(gw, gh);
+  // A pyramid of work grids: each finds the heads minW to HEAD_RANGE × minW cells wide (0.8–3.2 × its
+  // smallest face), the next one, half as fine, the larger heads (heads in the overlap are read twice:
+  // the better reading wins). A head is thus always read from an outline of 8–32 cells: cheap,
+  // whatever its size in the frame, and the same shape tests apply at every size.
+  const minW = Math.max(3, (minFacePx / f0) * 0.8);
   const candidates: Candidate[] = [];
-  for (let t = top - LEVEL_STEP / 2; t >= floor; t -= LEVEL_STEP) {
-    const comps = labeler.label(grid, t, hotCap);
-    for (const c of comps) {
-      if (c.maxX - c.minX + 1 < minW || c.maxY - c.minY + 1 < minW * 0.5 || c.area < minW * minW * 0.3)
-        continue;
-      // Two readings of the outline: as it is, and with sideways jumps (a touching neighbour) cut off.
-      const whole = headCandidate(grid, gw, gh, f, labeler.labels, c, minW, hotCap, false);
-      const clipped = headCandidate(grid, gw, gh, f, labeler.labels, c, minW, hotCap, true);
-      if (whole) candidates.push(whole);
-      if (
-        clipped &&
-        !(whole && clipped.x0 === whole.x0 && clipped.x1 === whole.x1 && clipped.y1 === whole.y1)
-      )
-        candidates.push(clipped);
-    }
+  const grids: WorkGrid[] = [];
+  let grid = base;
+  let gw = gw0;
+  let gh = gh0;
+  let f = f0;
+  for (let scale = 0; ; scale++) {
+    // (8-bit images: one grid, as measured on the TFW set — on their smoothed, relative scale the coarse
+    // grids added false faces on benches, ground and buildings; stills need no frame-rate speed.)
+    const last = !kind.absolute || Math.floor(gw / 2) < 2 * minW || Math.floor(gh / 2) < 2 * minW;
+    const maxW = last ? Number.POSITIVE_INFINITY : HEAD_RANGE * minW;
+    grids.push({ grid, gw, gh, f });
+    findHeads(grid, gw, gh, f, minW, maxW, hotCap, highest, levels, width, height, candidates);
+    if (last) break;
+    const next = halve(grid, gw, gh, scale);
+    grid = next.grid;
+    gw = next.gw;
+    gh = next.gh;
+    f *= 2;
+    excludeBoxes(grid, gw, gh, f, opts.exclude);
+  }
+
+  // The reference and its housing are never a face (a disc's blurred rim and the warm housing around it
+  // can look like a small head).
+  if (opts.exclude?.length) {
+    const kept = candidates.filter(
+      (c) => !overlapsExclusion([c.x0, c.y0, c.x1 - c.x0 + 1, c.y1 - c.y0 + 1], opts.exclude!),
+    );
+    candidates.length = 0;
+    candidates.push(...kept);
   }
 
   // Faces are the warmest uncovered skin in the scene: clothes, bodies and backgrounds that pass the
@@ -266,21 +489,14 @@ function detectOnField(
   plausible = plausible.slice(0, MAX_EYE_CHECKS);
   const evidenceCache = new Map<string, { finding: CanthusFinding | null; ev: FaceEvidence }>();
 
-  // Eye evidence at full resolution, then the final score.
+  // Eye evidence (at full resolution, or on a work grid where the face is ≥ EVIDENCE_FACE_PX cells
+  // wide), then the final score.
   for (const c of plausible) {
-    const x = c.x0 * f;
-    const y = c.y0 * f;
-    const w = Math.min(width - x, (c.x1 - c.x0 + 1) * f);
-    const h = Math.min(height - y, (c.y1 - c.y0 + 1) * f);
-    c.box = [x, y, w, h];
+    c.box = [c.x0, c.y0, c.x1 - c.x0 + 1, c.y1 - c.y0 + 1];
     const key = c.box.join(',');
     let cached = evidenceCache.get(key);
     if (!cached) {
-      const finding = w >= 8 ? locateCanthi(field, width, height, c.box) : null;
-      cached = {
-        finding,
-        ev: faceEvidence(field, width, height, c.box, finding, kind.absolute, kind.noiseFloor),
-      };
+      cached = boxEvidence(field, width, height, c.box, kind, grids);
       evidenceCache.set(key, cached);
     }
     c.finding = cached.finding;
@@ -331,24 +547,186 @@ function detectOnField(
     }
   }
   // A head sits on its body: a face-like blob right below a face (neck, chest, a V-neck) is not a face,
-  // unless it is clearly larger (a nearer person in front).
+  // unless it is clearly larger (a nearer person in front); nor is a smaller, weaker blob whose top lies
+  // below the face's chin and within 1.5 face widths of its centre: that person's shoulder, arm or hand.
   const faces = kept.filter(
     (g) =>
       !kept.some((fc) => {
         if (fc === g) return false;
         const fh = fc.y1 - fc.y0 + 1;
+        const fw = fc.x1 - fc.x0 + 1;
         const gcx = (g.x0 + g.x1) / 2;
-        return (
+        const below =
           gcx >= fc.x0 &&
           gcx <= fc.x1 &&
           g.y0 >= fc.y0 + 0.6 * fh &&
           g.y0 <= fc.y1 + 0.8 * fh &&
-          g.x1 - g.x0 <= 1.2 * (fc.x1 - fc.x0)
-        );
+          g.x1 - g.x0 <= 1.2 * (fc.x1 - fc.x0);
+        const onBody =
+          g.score < fc.score &&
+          g.x1 - g.x0 + 1 <= 0.9 * fw &&
+          g.y0 >= fc.y1 - 0.1 * fh &&
+          g.y0 <= fc.y1 + 1.5 * fh &&
+          Math.abs(gcx - (fc.x0 + fc.x1) / 2) <= 1.5 * fw;
+        return below || onBody;
       }),
   );
 
-  return faces.map((c) => toFace(c));
+  // On a reduced grid the box is known to a cell: refine the reported faces' edges at full resolution.
+  // Canthi found on a reduced field are found again at full resolution, in the refined box.
+  for (const c of faces) {
+    if (c.cell > 1) c.box = refineBox(field, width, c, c.cell, hotCap);
+    if (opts.exclude?.length && overlapsExclusion(c.box, opts.exclude)) c.score = -1;
+    if (c.finding && evidenceGrid(c.box, kind, grids))
+      c.finding = withoutCanthiBehindGlasses(locateCanthi(field, width, height, c.box), c.features);
+  }
+  return faces.filter((c) => c.score >= 0).map((c) => toFace(c));
+}
+
+/**
+ * The candidate's box in frame pixels. On a reduced work grid the outline is only known to a cell
+ * (f pixels): the left, right and top edges are moved, within one cell, to where the full-resolution
+ * field first holds a fifth of the head's widest extent at the candidate's level. The bottom is a cut
+ * (neck, shoulders, height), not an outline, and stays where the grid put it.
+ */
+function refineBox(field: Float32Array, width: number, c: Candidate, f: number, hotCap: number): Box {
+  const gx0 = c.x0;
+  const gy0 = c.y0;
+  const gx1 = c.x1;
+  const gy1 = c.y1;
+  const xa = Math.max(0, gx0 - f);
+  const xb = Math.min(width - 1, gx1 + f);
+  const ya = Math.max(0, gy0 - f);
+  const t = c.levelC;
+  const warm = (v: number) => v >= t && v < hotCap;
+  // Column counts over the box's rows; row counts over its columns (upper rows only are searched).
+  const colCount = new Int32Array(xb - xa + 1);
+  const rowCount = new Int32Array(gy0 + f - ya + 1);
+  for (let y = ya; y <= gy1; y++) {
+    const row = y * width;
+    let n = 0;
+    for (let x = xa; x <= xb; x++)
+      if (warm(field[row + x])) {
+        if (y >= gy0) colCount[x - xa]++;
+        if (x >= gx0 && x <= gx1) n++;
+      }
+    if (y - ya < rowCount.length) rowCount[y - ya] = n;
+  }
+  let colMax = 0;
+  for (let x = gx0; x <= gx1; x++) colMax = Math.max(colMax, colCount[x - xa]);
+  let rowMax = 0;
+  for (let y = gy0; y <= gy1; y++) {
+    const row = y * width;
+    let n = 0;
+    for (let x = gx0; x <= gx1; x++) if (warm(field[row + x])) n++;
+    rowMax = Math.max(rowMax, n);
+    if (y - gy0 > (gy1 - gy0) / 2) break;
+  }
+  const colNeed = Math.max(1, 0.2 * colMax);
+  const rowNeed = Math.max(1, 0.2 * rowMax);
+  let x0 = gx0;
+  for (let x = xa; x <= Math.min(gx0 + f, gx1); x++)
+    if (colCount[x - xa] >= colNeed) {
+      x0 = x;
+      break;
+    }
+  let x1 = gx1;
+  for (let x = xb; x >= Math.max(gx1 - f, x0); x--)
+    if (colCount[x - xa] >= colNeed) {
+      x1 = x;
+      break;
+    }
+  let y0 = gy0;
+  for (let y = ya; y <= Math.min(gy0 + f, gy1); y++)
+    if (rowCount[y - ya] >= rowNeed) {
+      y0 = y;
+      break;
+    }
+  return [x0, y0, x1 - x0 + 1, gy1 - y0 + 1];
+}
+
+/** A work grid of the pyramid: the field block-averaged, `f` frame pixels per cell. */
+interface WorkGrid {
+  grid: Float32Array;
+  gw: number;
+  gh: number;
+  f: number;
+}
+
+/**
+ * Canthi and structure evidence of a box. A large face carries no more evidence than a 40 px one, and
+ * the evidence reads every pixel of the box several times: faces of two or more work-grid cells per
+ * EVIDENCE_FACE_PX are read from the work grid (already block-averaged), canthus points mapped back to
+ * frame pixels. Reported faces get their canthi again at full resolution.
+ */
+function boxEvidence(
+  field: Float32Array,
+  width: number,
+  height: number,
+  box: Box,
+  kind: FieldKind,
+  grids: WorkGrid[],
+): { finding: CanthusFinding | null; ev: FaceEvidence } {
+  // The coarsest work grid on which the face is still ≥ EVIDENCE_FACE_PX cells wide (radiometric
+  // frames: an 8-bit image's work grids are smoothed, its evidence reads the image itself).
+  const g = evidenceGrid(box, kind, grids);
+  if (!g) {
+    const finding = box[2] >= 8 ? locateCanthi(field, width, height, box) : null;
+    const ev = faceEvidence(field, width, height, box, finding, kind.absolute, kind.noiseFloor);
+    return { finding: withoutCanthiBehindGlasses(finding, evidenceFeatures(ev)), ev };
+  }
+  const s = g.f;
+  const gridBox: Box = [
+    Math.floor(box[0] / s),
+    Math.floor(box[1] / s),
+    Math.max(1, Math.round(box[2] / s)),
+    Math.max(1, Math.round(box[3] / s)),
+  ];
+  const found = locateCanthi(g.grid, g.gw, g.gh, gridBox);
+  const ev = faceEvidence(g.grid, g.gw, g.gh, gridBox, found, kind.absolute, kind.noiseFloor);
+  const toFrame = (p: Point | null): Point | null =>
+    p ? { x: (p.x + 0.5) * s - 0.5, y: (p.y + 0.5) * s - 0.5 } : null;
+  const spot = (sp: CanthusSpot | null): CanthusSpot | null =>
+    sp ? { point: toFrame(sp.point)!, value: sp.value } : null;
+  const finding: CanthusFinding = {
+    ...found,
+    rightCanthus: spot(found.rightCanthus),
+    leftCanthus: spot(found.leftCanthus),
+    rightEye: toFrame(found.rightEye),
+    leftEye: toFrame(found.leftEye),
+  };
+  return { finding: withoutCanthiBehindGlasses(finding, evidenceFeatures(ev)), ev };
+}
+
+function evidenceGrid(box: Box, kind: FieldKind, grids: WorkGrid[]): WorkGrid | null {
+  let g: WorkGrid | null = null;
+  if (kind.absolute)
+    for (const w of grids) if (w.f > 1 && box[2] / w.f >= EVIDENCE_FACE_PX && (!g || w.f > g.f)) g = w;
+  return g;
+}
+
+function evidenceFeatures(ev: FaceEvidence): Record<string, number> {
+  return { glasses: ev.glasses, eyes: ev.eyes };
+}
+
+/**
+ * The evidence saw glasses (two placements of the eye band, so whether or not the box holds hair) and
+ * no canthus pair: through glasses the warmest "eye" spot is the bridge or a frame, never a canthus.
+ */
+function withoutCanthiBehindGlasses(
+  finding: CanthusFinding | null,
+  features: Record<string, number>,
+): CanthusFinding | null {
+  if (!finding || !(features.glasses >= 0.5 && features.eyes < 0.5)) return finding;
+  return {
+    ...finding,
+    rightCanthus: null,
+    leftCanthus: null,
+    rightEye: null,
+    leftEye: null,
+    yawDeg: null,
+    eyesObstructed: true,
+  };
 }
 
 function overlapOfSmaller(a: Candidate, b: Candidate): number {
@@ -384,19 +762,23 @@ function toFace(c: Candidate): Face {
   };
 }
 
+/** The last grid row headCandidate's walk looked at (its reading depends on nothing below it). */
+const walk = { lastRow: 0, jumped: false };
+
 /** Take the head off the top of a component and score its shape, contrast and texture. */
 function headCandidate(
   grid: Float32Array,
   gw: number,
   gh: number,
   f: number,
-  labels: Int32Array,
-  c: ComponentStats,
+  components: LevelComponents,
+  c: LevelComponent,
   minW: number,
+  maxW: number,
   hotCap: number,
   clipJumps: boolean,
+  levelC: number,
 ): Candidate | null {
-  const L = c.label;
   // Follow the head down from the component's top row by row, keeping only the runs that continue the
   // outline of the row above: a neighbour's head or a raised hand touching the side is not this head.
   let wMax = 0;
@@ -405,7 +787,9 @@ function headCandidate(
   let yEnd = c.minY;
   let pl = -1;
   let pr = -1;
+  walk.jumped = false;
   for (let y = c.minY; y <= c.maxY; y++) {
+    walk.lastRow = y;
     const row = y * gw;
     let l = -1;
     let r = -1;
@@ -415,9 +799,9 @@ function headCandidate(
       // First row: its longest run.
       let best = 0;
       for (let x = c.minX; x <= c.maxX; x++) {
-        if (labels[row + x] !== L) continue;
+        if (!components.contains(row + x, c)) continue;
         let e = x;
-        while (e + 1 <= c.maxX && labels[row + e + 1] === L) e++;
+        while (e + 1 <= c.maxX && components.contains(row + e + 1, c)) e++;
         if (e - x + 1 > best) {
           best = e - x + 1;
           l = x;
@@ -432,23 +816,31 @@ function headCandidate(
       let a = -1;
       let b = -1;
       for (let x = pl; x <= pr; x++) {
-        if (labels[row + x] === L) {
+        if (components.contains(row + x, c)) {
           if (a < 0) a = x;
           b = x;
         }
       }
       if (a >= 0) {
         let runL = a;
-        while (runL - 1 >= c.minX && labels[row + runL - 1] === L) runL--;
+        while (runL - 1 >= c.minX && components.contains(row + runL - 1, c)) runL--;
         let runR = b;
-        while (runR + 1 <= c.maxX && labels[row + runR + 1] === L) runR++;
+        while (runR + 1 <= c.maxX && components.contains(row + runR + 1, c)) runR++;
         const crown = !clipJumps || wMax < minW || y - c.minY < 0.35 * wMax;
         l = crown || runL >= pl - slack ? runL : Math.min(a, pl);
         r = crown || runR <= pr + slack ? runR : Math.max(b, pr);
         rawWidth = runR - runL + 1;
+        if (!(wMax < minW || y - c.minY < 0.35 * wMax) && (runL < pl - slack || runR > pr + slack))
+          walk.jumped = true;
       }
     }
     const width = l < 0 ? 0 : r - l + 1;
+    if (width > maxW) {
+      // Too wide for this grid: a larger head is read on a coarser one (the clipped reading may still
+      // be narrow enough).
+      walk.jumped = true;
+      return null;
+    }
     const hCur = y - c.minY + 1;
     // A head too small to report ends where the outline suddenly doubles (its shoulders): not a face.
     if (wMax > 0 && wMax < minW && hCur >= wMax && Math.max(rawWidth, width) > 1.8 * (pr - pl + 1)) break;
@@ -465,6 +857,8 @@ function headCandidate(
     pr = r;
     yEnd = y;
   }
+  // Walked to the component's last row: a row added below would be read too.
+  if (yEnd === c.maxY) walk.lastRow = c.maxY + 1;
   const y0 = c.minY;
   const y1 = yEnd;
   const bw = x1 - x0 + 1;
@@ -486,45 +880,59 @@ function headCandidate(
   const shape = plateau(aspect, aspectLo, atTop ? 0.8 : 0.9, 1.65, aspectHi);
   if (shape === 0) return null;
 
+  // One pass over the head box: the component's pixels (count, mean, SD), hot pixels, each column's
+  // top and bottom and each row's extent (for the fill), and the warmest 2×2 cell (the peak).
+  const boxArea = bw * bh;
+  if (scratch.colTop.length < Math.max(bw, bh)) {
+    const n = Math.ceil(Math.max(bw, bh) * 1.25);
+    scratch.colTop = new Int32Array(n);
+    scratch.colBot = new Int32Array(n);
+    scratch.rowLeft = new Int32Array(n);
+    scratch.rowRight = new Int32Array(n);
+  }
+  const { colTop, colBot, rowLeft, rowRight } = scratch;
+  colTop.fill(-1, 0, bw);
+  colBot.fill(-1, 0, bw);
   let count = 0;
   let sum = 0;
   let sum2 = 0;
   let hot = 0;
+  let peak = Number.NEGATIVE_INFINITY;
   for (let y = y0; y <= y1; y++) {
     const row = y * gw;
+    let l = -1;
+    let r = -1;
     for (let x = x0; x <= x1; x++) {
-      const v = grid[row + x];
+      const i = row + x;
+      const v = grid[i];
       if (v >= hotCap) hot++;
-      if (labels[row + x] === L) {
+      if (y < y1 && x < x1) {
+        const cell = (v + grid[i + 1] + grid[i + gw] + grid[i + gw + 1]) / 4;
+        if (cell > peak && cell < hotCap) peak = cell;
+      }
+      if (components.contains(i, c)) {
         count++;
         sum += v;
         sum2 += v * v;
+        if (l < 0) l = x;
+        r = x;
+        if (colTop[x - x0] < 0) colTop[x - x0] = y;
+        colBot[x - x0] = y;
       }
     }
+    rowLeft[y - y0] = l;
+    rowRight[y - y0] = r;
   }
-  const boxArea = bw * bh;
   if (hot > boxArea * 0.02) return null;
   // Fill of the outline with its holes closed: glasses, a beard or a mask are cooler than the skin
   // around them but inside the head's outline. A pixel is inside when the component lies on both sides
   // of it in its row and in its column (gaps between fingers are open at one end: not closed).
-  const colTop = new Int32Array(bw).fill(-1);
-  const colBot = new Int32Array(bw).fill(-1);
-  for (let y = y0; y <= y1; y++)
-    for (let x = x0; x <= x1; x++)
-      if (labels[y * gw + x] === L) {
-        if (colTop[x - x0] < 0) colTop[x - x0] = y;
-        colBot[x - x0] = y;
-      }
   let solid = 0;
   for (let y = y0; y <= y1; y++) {
-    let l = -1;
-    let r = -1;
-    for (let x = x0; x <= x1; x++)
-      if (labels[y * gw + x] === L) {
-        if (l < 0) l = x;
-        r = x;
-      }
-    for (let x = l; l >= 0 && x <= r; x++) if (y >= colTop[x - x0] && y <= colBot[x - x0]) solid++;
+    const l = rowLeft[y - y0];
+    if (l < 0) continue;
+    const r = rowRight[y - y0];
+    for (let x = l; x <= r; x++) if (y >= colTop[x - x0] && y <= colBot[x - x0]) solid++;
   }
   const fill = Math.max(count, solid) / boxArea;
   const atBorder = atLeft || atRight || atTop || atBottom;
@@ -537,24 +945,29 @@ function headCandidate(
 
   // Ring on the left, right and top (below is the neck), excluding other pixels of this component.
   const m = Math.max(1, Math.round(bw * 0.2));
-  const ring: number[] = []; // at most ~600 values (sampled)
+  // At most ~600 values (sampled), in a reused buffer.
   const ry0 = Math.max(0, y0 - m);
   const ry1 = Math.min(gh - 1, y0 + Math.round(bh * 0.75));
   const rx0 = Math.max(0, x0 - m);
   const rx1 = Math.min(gw - 1, x1 + m);
   const ringStep = Math.max(1, Math.floor(Math.sqrt(((rx1 - rx0 + 1) * (ry1 - ry0 + 1)) / 400)));
+  const ring = floatScratch(
+    'ring',
+    (Math.floor((ry1 - ry0) / ringStep) + 1) * (Math.floor((rx1 - rx0) / ringStep) + 1),
+  );
+  let nRing = 0;
   for (let y = ry0; y <= ry1; y += ringStep) {
     const row = y * gw;
     for (let x = rx0; x <= rx1; x += ringStep) {
       if (y >= y0 && x >= x0 && x <= x1) continue;
       const v = grid[row + x];
-      if (Number.isFinite(v) && labels[row + x] !== L) ring.push(v);
+      if (Number.isFinite(v) && !components.contains(row + x, c)) ring[nRing++] = v;
     }
   }
   let contrast: number;
-  if (ring.length >= 4) {
-    const sortedRing = Float32Array.from(ring).sort();
-    contrast = mean - sortedRing[sortedRing.length >> 1];
+  if (nRing >= 4) {
+    const sortedRing = ring.subarray(0, nRing).sort();
+    contrast = mean - sortedRing[nRing >> 1];
   } else {
     // The head fills the frame: nothing around it to compare with.
     contrast = 2.5;
@@ -562,14 +975,6 @@ function headCandidate(
   if (contrast < 1) return null;
   const contrastScore = Math.min(1, (contrast - 1) / 3);
 
-  let peak = Number.NEGATIVE_INFINITY;
-  for (let y = y0; y < y1; y++) {
-    for (let x = x0; x < x1; x++) {
-      const i = y * gw + x;
-      const v = (grid[i] + grid[i + 1] + grid[i + gw] + grid[i + gw + 1]) / 4;
-      if (v > peak && v < hotCap) peak = v;
-    }
-  }
   const preScore = 0.3 * shape + 0.2 * fillScore + 0.35 * contrastScore + 0.15 * texture;
   return {
     x0,
@@ -581,6 +986,8 @@ function headCandidate(
     finding: null,
     box: [0, 0, 0, 0],
     peak,
+    levelC,
+    cell: f,
     features: { aspect, fill, contrast, std, mean, shape, fillScore, contrastScore, texture },
   };
 }

@@ -35,8 +35,29 @@ export interface FaceEvidence {
   spread: number;
 }
 
+/**
+ * About this many values are sampled (on a regular grid) from a region for a median or a noise
+ * estimate: a median of a few hundred values of skin is as good as one of every pixel, and the evidence
+ * takes some fifteen of them per candidate.
+ */
+export const REGION_SAMPLES = 200;
+
 /** Least 10–90 % range of a radiometric face's interior (°C): anything flatter is an object. */
 const FLAT_SPREAD_C = 0.6;
+
+/**
+ * Scratch buffers for sampled values, taken in turn: a sample is read before the fourth next one is
+ * taken (at most two are in use at once), so the evidence allocates nothing per candidate.
+ */
+const samplePool = [0, 1, 2, 3].map(() => new Float32Array(1024));
+let samplePoolNext = 0;
+
+export function sampleBuffer(n: number): Float32Array {
+  const k = samplePoolNext;
+  samplePoolNext = (k + 1) % samplePool.length;
+  if (samplePool[k].length < n) samplePool[k] = new Float32Array(Math.ceil(n * 1.25));
+  return samplePool[k].subarray(0, n);
+}
 
 function clamp01(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : v;
@@ -46,6 +67,9 @@ function clamp01(v: number): number {
 function cellGrid(field: Float32Array, width: number, height: number, box: Box, nx: number, ny: number) {
   const [bx, by, bw, bh] = box;
   const out = new Float32Array(nx * ny);
+  // A cell's mean from at most ~4×4 of its pixels: large faces have cells of dozens of pixels.
+  const stepX = Math.max(1, Math.floor(bw / nx / 4));
+  const stepY = Math.max(1, Math.floor(bh / ny / 4));
   for (let j = 0; j < ny; j++) {
     const ya = Math.max(0, Math.floor(by + (j * bh) / ny));
     const yb = Math.min(height, Math.max(ya + 1, Math.floor(by + ((j + 1) * bh) / ny)));
@@ -54,8 +78,8 @@ function cellGrid(field: Float32Array, width: number, height: number, box: Box, 
       const xb = Math.min(width, Math.max(xa + 1, Math.floor(bx + ((i + 1) * bw) / nx)));
       let s = 0;
       let n = 0;
-      for (let y = ya; y < yb; y++)
-        for (let x = xa; x < xb; x++) {
+      for (let y = ya; y < yb; y += stepY)
+        for (let x = xa; x < xb; x += stepX) {
           const v = field[y * width + x];
           if (Number.isFinite(v)) {
             s += v;
@@ -100,12 +124,52 @@ export function mirrorSymmetry(field: Float32Array, width: number, height: numbe
   return sab / Math.sqrt(saa * sbb);
 }
 
-/** Value at fraction p of an ascending-sorted array. */
-function quantile(sorted: Float32Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(p * (sorted.length - 1))))];
+/**
+ * Value at fraction p of the values' ascending order (the element a sort would put at floor(p·(n−1))),
+ * by selection: O(n) instead of a sort; reorders `values`, which stay the same multiset, so several
+ * quantiles of one array may be taken in turn.
+ */
+export function quantile(values: Float32Array, p: number): number {
+  const n = values.length;
+  return selectKth(values, Math.min(n - 1, Math.max(0, Math.floor(p * (n - 1)))));
 }
 
-/** Finite field values of a rectangle (clipped), sampled to ≤ ~600 on a grid, sorted ascending. */
+/** k-th smallest (0-based) by Hoare selection with a median-of-three pivot; reorders `a`. */
+export function selectKth(a: Float32Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >> 1;
+    // Median of three as pivot (sorted into a[lo] ≤ a[mid] ≤ a[hi]).
+    if (a[mid] < a[lo]) swap(a, mid, lo);
+    if (a[hi] < a[lo]) swap(a, hi, lo);
+    if (a[hi] < a[mid]) swap(a, hi, mid);
+    const pivot = a[mid];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        swap(a, i, j);
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
+}
+
+function swap(a: Float32Array, i: number, j: number): void {
+  const t = a[i];
+  a[i] = a[j];
+  a[j] = t;
+}
+
+/** Finite field values of a rectangle (clipped), sampled to about REGION_SAMPLES on a grid (unordered: `quantile`). */
 function sampleBox(
   field: Float32Array,
   width: number,
@@ -120,15 +184,15 @@ function sampleBox(
   const ya = Math.max(0, Math.round(y0));
   const yb = Math.min(height - 1, Math.round(y1));
   if (xb < xa || yb < ya) return new Float32Array(0);
-  const step = Math.max(1, Math.floor(Math.sqrt(((xb - xa + 1) * (yb - ya + 1)) / 600)));
-  const out = new Float32Array(Math.ceil((xb - xa + 1) / step) * Math.ceil((yb - ya + 1) / step));
+  const step = Math.max(1, Math.floor(Math.sqrt(((xb - xa + 1) * (yb - ya + 1)) / REGION_SAMPLES)));
+  const out = sampleBuffer(Math.ceil((xb - xa + 1) / step) * Math.ceil((yb - ya + 1) / step));
   let n = 0;
   for (let y = ya; y <= yb; y += step)
     for (let x = xa; x <= xb; x += step) {
       const v = field[y * width + x];
       if (Number.isFinite(v)) out[n++] = v;
     }
-  return out.subarray(0, n).sort();
+  return out.subarray(0, n);
 }
 
 /**
@@ -150,8 +214,8 @@ export function localNoise(
   const ya = Math.max(1, Math.round(by + bh * 0.15));
   const yb = Math.min(height - 2, Math.round(by + bh * 0.85));
   if (xb < xa || yb < ya) return floor;
-  const step = Math.max(1, Math.floor(Math.sqrt(((xb - xa + 1) * (yb - ya + 1)) / 500)));
-  const res = new Float32Array(Math.ceil((xb - xa + 1) / step) * Math.ceil((yb - ya + 1) / step));
+  const step = Math.max(1, Math.floor(Math.sqrt(((xb - xa + 1) * (yb - ya + 1)) / REGION_SAMPLES)));
+  const res = sampleBuffer(Math.ceil((xb - xa + 1) / step) * Math.ceil((yb - ya + 1) / step));
   let n = 0;
   for (let y = ya; y <= yb; y += step)
     for (let x = xa; x <= xb; x += step) {
@@ -160,12 +224,12 @@ export function localNoise(
       if (Number.isFinite(r)) res[n++] = r;
     }
   if (n < 8) return floor;
-  const used = res.subarray(0, n).sort();
-  const med = used[n >> 1];
+  const used = res.subarray(0, n);
+  const med = selectKth(used, n >> 1);
   for (let k = 0; k < n; k++) used[k] = Math.abs(used[k] - med);
-  used.sort();
+  const mad = selectKth(used, n >> 1);
   // For white noise of SD σ the residual has SD σ·√(1 + 1/4); MAD·1.4826 estimates an SD.
-  return Math.max(floor, (1.4826 * used[n >> 1]) / Math.sqrt(1.25));
+  return Math.max(floor, (1.4826 * mad) / Math.sqrt(1.25));
 }
 
 /** Mean of the cell × cell block with top-left (x0, y0); NaN when not fully inside or not all finite. */
@@ -365,7 +429,9 @@ export function faceEvidence(
     const below = sampleBox(field, width, height, bx + bw * 0.0, belowY0, bx + bw, belowY1);
     if (face.length >= 8 && below.length >= 8) {
       const q = quantile(face, 0.25);
-      const warm = below.filter((v) => v >= q).length / below.length;
+      let nWarm = 0;
+      for (let k = 0; k < below.length; k++) if (below[k] >= q) nWarm++;
+      const warm = nWarm / below.length;
       chin = clamp01((0.9 - warm) / 0.4);
     }
   }

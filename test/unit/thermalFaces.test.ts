@@ -4,7 +4,12 @@ import { SeededRandom } from '../../appliance/camera/simulator/random.ts';
 import { SimulatedEntrance } from '../../appliance/camera/simulator/scene.ts';
 import type { CameraProfile } from '../../appliance/core/cameraProfile.ts';
 import type { Box, Face } from '../../appliance/core/types.ts';
-import { detectThermalFaces, detectThermalFacesGray8 } from '../../appliance/detection/thermalFaces.ts';
+import {
+  detectThermalFaces,
+  detectThermalFacesGray8,
+  EXCLUSION_MARGIN,
+  overlapsExclusion,
+} from '../../appliance/detection/thermalFaces.ts';
 import { readThermalFile } from '../../appliance/thermalFiles/index.ts';
 
 const FLIR = new URL('../fixtures/flir/', import.meta.url).pathname;
@@ -278,6 +283,43 @@ describe('detectThermalFaces on synthetic frames', () => {
       });
     }
     expect(detectThermalFaces(new Scene(256, 192, 10).c, 256, 192)).toEqual([]);
+  });
+});
+
+describe('the reference (excluded regions) is never a face', () => {
+  it('drops a face whose box lies on an excluded region, keeps a face beside it', () => {
+    const s = new Scene(256, 192);
+    const b = s.person(80, 80, 50);
+    const other = s.person(190, 80, 40);
+    const centres: [number, number][] = [b, other].map((x) => [x[0] + x[2] / 2, x[1] + x[3] / 2]);
+    // Without exclusions both are faces: the test below can only pass by the exclusion.
+    expect(score(detectThermalFaces(s.c, s.w, s.h), centres)).toEqual({ found: 2, falseFaces: 0 });
+    // A 12 px reference half over the first face's cheek (its housing merges with the face's outline).
+    const onFace: Box = [b[0] + b[2] - 6, b[1] + b[3] * 0.45, 12, 12];
+    const faces = detectThermalFaces(s.c, s.w, s.h, { exclude: [onFace] });
+    expect(score(faces, centres)).toEqual({ found: 1, falseFaces: 0 });
+    expect(faces.every((f) => !contains(f.box, centres[0][0], centres[0][1]))).toBe(true);
+    // The same reference 4 px beside the face: a person standing next to it keeps their face.
+    const beside: Box = [b[0] + b[2] + 4, b[1] + b[3] * 0.3, 12, 12];
+    expect(score(detectThermalFaces(s.c, s.w, s.h, { exclude: [beside] }), centres)).toEqual({
+      found: 2,
+      falseFaces: 0,
+    });
+  });
+
+  it('treats the housing around the reference (a margin proportional to its size) as excluded', () => {
+    const disc: Box = [100, 100, 12, 12];
+    const m = EXCLUSION_MARGIN * 12;
+    // A "head" made of the housing above the disc, not touching the disc itself.
+    expect(overlapsExclusion([100 - m, 100 - m, 24, m], [disc])).toBe(true);
+    // A box holding the disc (the disc's blurred rim with its housing).
+    expect(overlapsExclusion([96, 96, 30, 34], [disc])).toBe(true);
+    // A face whose edge grazes the housing; one far away.
+    expect(overlapsExclusion([100 + 12 + m - 2, 90, 40, 50], [disc])).toBe(false);
+    expect(overlapsExclusion([10, 10, 40, 50], [disc])).toBe(false);
+    // Larger references have larger housings.
+    expect(overlapsExclusion([100 + 12 + 10, 95, 20, 24], [disc])).toBe(false);
+    expect(overlapsExclusion([100 + 40 + 10, 95, 20, 24], [[100, 100, 40, 40]])).toBe(true);
   });
 });
 
