@@ -302,6 +302,13 @@ export class EventStore {
             `event store ${file} has schema version ${version}, newer than this canthus knows (${SCHEMA_VERSION}): run a newer canthus, or move the file away`,
           );
         }
+        if (version >= 1) {
+          const problem = firstBadRow(db);
+          if (problem)
+            throw new CanthusError(
+              `event store ${file}: ${problem}; it was left as it is: restore it from a backup or move it away to start with an empty store`,
+            );
+        }
       }
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -768,6 +775,79 @@ export class EventStore {
 const SELECT_PERSON = `SELECT p.*, a.id AS alert_id, a.raised_at, a.decision AS alert_decision,
   a.estimated_core_c AS alert_core_c, a.acknowledged_at, a.acknowledged_by, a.outcome, a.clinical_c, a.note
   FROM persons p LEFT JOIN alerts a ON a.person = p.id`;
+
+/**
+ * Row checks at start, one query per rule (each stops at the first bad row): what the appliance
+ * would otherwise trip over later (an unreadable JSON column, a decision it does not know, a time
+ * that is not a number). Names the table, the row and the field.
+ */
+const ROW_RULES: readonly { table: string; field: string; bad: string; expected: string }[] = [
+  {
+    table: 'persons',
+    field: 'decision',
+    bad: "decision NOT IN ('normal', 'elevated', 'retest', 'invalid')",
+    expected: 'normal, elevated, retest or invalid',
+  },
+  {
+    table: 'persons',
+    field: 'reasons',
+    bad: "NOT json_valid(reasons) OR json_type(reasons) != 'array'",
+    expected: 'a JSON array',
+  },
+  {
+    table: 'persons',
+    field: 'reason_codes',
+    bad: "NOT json_valid(reason_codes) OR json_type(reason_codes) != 'array'",
+    expected: 'a JSON array',
+  },
+  {
+    table: 'persons',
+    field: 'box',
+    bad: "NOT json_valid(box) OR json_type(box) != 'array'",
+    expected: 'a JSON array [x, y, width, height]',
+  },
+  {
+    table: 'persons',
+    field: 'last_at',
+    bad: "typeof(last_at) != 'integer' OR typeof(first_at) != 'integer'",
+    expected: 'a time in ms',
+  },
+  {
+    table: 'persons',
+    field: 'estimated_core_c',
+    bad: "estimated_core_c IS NOT NULL AND typeof(estimated_core_c) NOT IN ('real', 'integer')",
+    expected: 'a number or null',
+  },
+  {
+    table: 'screening_events',
+    field: 'payload',
+    bad: "NOT json_valid(payload) OR typeof(at) != 'integer'",
+    expected: 'a JSON event with a time in ms',
+  },
+  {
+    table: 'alerts',
+    field: 'outcome',
+    bad: "outcome IS NOT NULL AND outcome NOT IN ('referred', 'cleared')",
+    expected: 'referred, cleared or null',
+  },
+  {
+    table: 'audit',
+    field: 'detail',
+    bad: "NOT json_valid(detail) OR typeof(at) != 'integer'",
+    expected: 'a JSON object with a time in ms',
+  },
+  { table: 'outbox', field: 'payload', bad: 'NOT json_valid(payload)', expected: 'JSON' },
+];
+
+function firstBadRow(db: Database.Database): string | null {
+  for (const rule of ROW_RULES) {
+    const row = db.prepare(`SELECT rowid AS rowid, * FROM ${rule.table} WHERE ${rule.bad} LIMIT 1`).get() as
+      | { rowid: number; id?: string }
+      | undefined;
+    if (row) return `${rule.table} row ${row.id ?? `#${row.rowid}`}: ${rule.field} must be ${rule.expected}`;
+  }
+  return null;
+}
 
 function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;

@@ -284,4 +284,65 @@ describe('the event store refuses a file it does not understand', () => {
     expect(readFileSync(file).equals(garbage)).toBe(true);
     expect(existsSync(`${file}-wal`)).toBe(false);
   });
+
+  it('refuses a hand-corrupted row, naming the table, the row and the field, and leaves the file as it is', () => {
+    const corruptions: [string, RegExp][] = [
+      [
+        "UPDATE persons SET decision = 'hot'",
+        /persons row \w+: decision must be normal, elevated, retest or invalid/,
+      ],
+      ["UPDATE persons SET reasons = '[\"unclosed'", /persons row \w+: reasons must be a JSON array/],
+      ["UPDATE persons SET last_at = 'yesterday'", /persons row \w+: last_at must be a time in ms/],
+      ["UPDATE audit SET detail = '{'", /audit row \w+: detail must be a JSON object with a time in ms/],
+    ];
+    for (const [index, [sql, message]] of corruptions.entries()) {
+      const data = path.join(dir, `corrupt-${index}`);
+      mkdirSync(data, { recursive: true });
+      const store = EventStore.open(data);
+      const at = Date.parse('2026-11-30T08:00:00Z');
+      store.recordScreening({
+        id: ulid(at),
+        kind: 'end',
+        personId: 'entrance-1-1',
+        at,
+        state: 'left',
+        prompts: [],
+        skinC: 35.9,
+        estimatedCoreC: 37.1,
+        decision: 'normal',
+        reasonCodes: [],
+        reasons: [],
+        calibration: { referenceState: 'stable', offsetC: 0.4, gain: 1, calibrationId: null },
+        applianceId: 'test',
+        cameraId: 'entrance-1',
+        box: [1, 2, 30, 30],
+        unit: 'C',
+        display: '37.1 °C',
+        alert: false,
+        goodFrames: 9,
+        mode: 'absolute',
+        firstSeq: 0,
+        lastSeq: 9,
+      });
+      store.recordAudit({
+        id: ulid(at),
+        at,
+        actor: 'admin',
+        action: 'login',
+        target: null,
+        from: null,
+        detail: {},
+      });
+      store.close();
+      const file = path.join(data, EVENTS_DB);
+      const db = new Database(file);
+      db.exec(sql);
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+      const before = readFileSync(file);
+      expect(() => EventStore.open(data)).toThrow(message);
+      expect(() => EventStore.open(data)).toThrow(file);
+      expect(readFileSync(file).equals(before)).toBe(true);
+    }
+  });
 });
