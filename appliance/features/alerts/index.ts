@@ -9,11 +9,11 @@
 import { type Request, Router } from 'express';
 import { ServiceError } from '../../core/errors.ts';
 import { currentUser, requireRole } from '../../http/guards.ts';
+import { readQuery, ULID_PATTERN } from '../../http/query.ts';
 import { validateBody } from '../../http/validate.ts';
 import type { AlertFilter, AlertOutcome, PersonRecord } from '../../store/eventStore.ts';
 import type { Feature } from '../feature.ts';
 
-const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 export const ALERTS_MAX_LIMIT = 500;
 const PARAMETERS = ['acknowledged', 'camera', 'from', 'to', 'limit'];
 
@@ -32,48 +32,14 @@ export const ACKNOWLEDGE_BODY = {
 const invalid = (message: string) => new ServiceError('invalid', message);
 
 export function parseAlertFilter(query: Request['query']): AlertFilter {
-  for (const key of Object.keys(query))
-    if (!PARAMETERS.includes(key))
-      throw invalid(`unknown parameter "${key}" (allowed: ${PARAMETERS.join(', ')})`);
-  const single = (name: string): string | undefined => {
-    const value = query[name];
-    if (value === undefined) return undefined;
-    if (typeof value !== 'string') throw invalid(`${name}: give it once, as text`);
-    return value;
+  const read = readQuery(query, PARAMETERS);
+  return {
+    limit: read.limit('limit', ALERTS_MAX_LIMIT) ?? 100,
+    from: read.time('from'),
+    to: read.time('to'),
+    acknowledged: read.boolean('acknowledged'),
+    cameraId: read.cameraId('camera'),
   };
-  const time = (name: string): number | undefined => {
-    const value = single(name);
-    if (value === undefined) return undefined;
-    const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
-    if (!Number.isFinite(ms))
-      throw invalid(
-        `${name}: must be an ISO 8601 time such as 2026-11-30T08:00:00Z (got ${JSON.stringify(value)})`,
-      );
-    return ms;
-  };
-  const filter: AlertFilter = { limit: 100, from: time('from'), to: time('to') };
-  const acknowledged = single('acknowledged');
-  if (acknowledged !== undefined) {
-    if (acknowledged !== 'true' && acknowledged !== 'false')
-      throw invalid(`acknowledged: must be true or false (got ${JSON.stringify(acknowledged)})`);
-    filter.acknowledged = acknowledged === 'true';
-  }
-  const camera = single('camera');
-  if (camera !== undefined) {
-    if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(camera))
-      throw invalid(`camera: must be a camera id such as entrance-1 (got ${JSON.stringify(camera)})`);
-    filter.cameraId = camera;
-  }
-  const limit = single('limit');
-  if (limit !== undefined) {
-    const n = Number(limit);
-    if (!/^\d+$/.test(limit) || n < 1 || n > ALERTS_MAX_LIMIT)
-      throw invalid(
-        `limit: must be a whole number from 1 to ${ALERTS_MAX_LIMIT} (got ${JSON.stringify(limit)})`,
-      );
-    filter.limit = n;
-  }
-  return filter;
 }
 
 /** An alert as the API shows it: the alert's own fields, the person's reading and snapshot links. */
@@ -115,7 +81,7 @@ export function alertsFeature(): Feature {
 
       router.post('/alerts/:id/acknowledge', staff, validateBody(ACKNOWLEDGE_BODY), (req, res) => {
         const id = String(req.params.id);
-        if (!ULID.test(id)) throw invalid(`id: "${id}" is not an alert id`);
+        if (!ULID_PATTERN.test(id)) throw invalid(`id: "${id}" is not an alert id`);
         const user = currentUser(res)!;
         const body = req.body as { outcome: AlertOutcome; clinicalC?: number; note?: string };
         const note = body.note?.trim() ? body.note.trim() : null;

@@ -12,6 +12,7 @@ import { ServiceError } from '../../core/errors.ts';
 import type { Decision } from '../../core/types.ts';
 import { csvTable } from '../../http/csv.ts';
 import { requireRole } from '../../http/guards.ts';
+import { readQuery, ULID_PATTERN } from '../../http/query.ts';
 import type { EventStore, PersonFilter, PersonRecord } from '../../store/eventStore.ts';
 
 export const MAX_LIMIT = 500;
@@ -20,7 +21,6 @@ const DEFAULT_LIMIT = 100;
 export const CSV_MAX_ROWS = 20_000;
 const DECISIONS: readonly Decision[] = ['normal', 'elevated', 'retest', 'invalid'];
 const PARAMETERS = ['from', 'to', 'camera', 'decision', 'acknowledged', 'cursor', 'limit'] as const;
-const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 function invalid(message: string): ServiceError {
   return new ServiceError('invalid', message);
@@ -28,38 +28,14 @@ function invalid(message: string): ServiceError {
 
 /** The filter a request asks for; throws a clear refusal for anything else. */
 export function parseFilter(query: Request['query'], defaultLimit = DEFAULT_LIMIT): PersonFilter {
-  for (const key of Object.keys(query)) {
-    if (!(PARAMETERS as readonly string[]).includes(key))
-      throw invalid(`unknown parameter "${key}" (allowed: ${PARAMETERS.join(', ')})`);
-  }
-  const single = (name: string): string | undefined => {
-    const value = query[name];
-    if (value === undefined) return undefined;
-    if (typeof value !== 'string') throw invalid(`${name}: give it once, as text`);
-    return value;
-  };
-  const time = (name: string): number | undefined => {
-    const value = single(name);
-    if (value === undefined) return undefined;
-    const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
-    if (!Number.isFinite(ms))
-      throw invalid(
-        `${name}: must be an ISO 8601 time such as 2026-11-30T08:00:00Z (got ${JSON.stringify(value)})`,
-      );
-    return ms;
-  };
-  const filter: PersonFilter = { limit: defaultLimit };
-  filter.from = time('from');
-  filter.to = time('to');
+  const read = readQuery(query, PARAMETERS);
+  const filter: PersonFilter = { limit: read.limit('limit', MAX_LIMIT) ?? defaultLimit };
+  filter.from = read.time('from');
+  filter.to = read.time('to');
   if (filter.from !== undefined && filter.to !== undefined && filter.to <= filter.from)
     throw invalid('to: must be after from');
-  const camera = single('camera');
-  if (camera !== undefined) {
-    if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(camera))
-      throw invalid(`camera: must be a camera id such as entrance-1 (got ${JSON.stringify(camera)})`);
-    filter.cameraId = camera;
-  }
-  const decision = single('decision');
+  filter.cameraId = read.cameraId('camera');
+  const decision = read.text('decision');
   if (decision !== undefined) {
     const decisions = decision.split(',');
     for (const d of decisions) {
@@ -70,23 +46,11 @@ export function parseFilter(query: Request['query'], defaultLimit = DEFAULT_LIMI
     }
     filter.decisions = decisions as Decision[];
   }
-  const acknowledged = single('acknowledged');
-  if (acknowledged !== undefined) {
-    if (acknowledged !== 'true' && acknowledged !== 'false')
-      throw invalid(`acknowledged: must be true or false (got ${JSON.stringify(acknowledged)})`);
-    filter.acknowledged = acknowledged === 'true';
-  }
-  const cursor = single('cursor');
+  filter.acknowledged = read.boolean('acknowledged');
+  const cursor = read.text('cursor');
   if (cursor !== undefined) {
-    if (!ULID.test(cursor)) throw invalid('cursor: must be the nextCursor of a previous page');
+    if (!ULID_PATTERN.test(cursor)) throw invalid('cursor: must be the nextCursor of a previous page');
     filter.before = cursor;
-  }
-  const limit = single('limit');
-  if (limit !== undefined) {
-    const n = Number(limit);
-    if (!/^\d+$/.test(limit) || n < 1 || n > MAX_LIMIT)
-      throw invalid(`limit: must be a whole number from 1 to ${MAX_LIMIT} (got ${JSON.stringify(limit)})`);
-    filter.limit = n;
   }
   return filter;
 }
@@ -171,7 +135,7 @@ export function eventRoutes(events: EventStore, applianceId: string): Router {
   });
 
   const person = (id: string): PersonRecord => {
-    if (!ULID.test(id)) throw invalid(`id: "${id}" is not an event id`);
+    if (!ULID_PATTERN.test(id)) throw invalid(`id: "${id}" is not an event id`);
     const found = events.person(id);
     if (!found)
       throw new ServiceError('not-found', `no screened person ${id} (or it was removed by retention)`);
@@ -204,7 +168,7 @@ export function eventRoutes(events: EventStore, applianceId: string): Router {
         `limit: must be a whole number from 1 to ${MAX_LIMIT} (got ${JSON.stringify(req.query.limit)})`,
       );
     const cursor = req.query.cursor;
-    if (cursor !== undefined && (typeof cursor !== 'string' || !ULID.test(cursor)))
+    if (cursor !== undefined && (typeof cursor !== 'string' || !ULID_PATTERN.test(cursor)))
       throw invalid('cursor: must be the nextCursor of a previous page');
     const entries = events.auditEntries({ limit, before: cursor as string | undefined });
     res.setHeader('Cache-Control', 'no-store');
