@@ -13,6 +13,7 @@ import type { CalibrationRecord } from '../../appliance/core/records.ts';
 import type { ScreeningEvent } from '../../appliance/core/types.ts';
 import { startAppliance } from '../../appliance/main.ts';
 import { EVENTS_DB, EventStore } from '../../appliance/store/eventStore.ts';
+import { screeningEvent } from '../helpers/screeningEvent.ts';
 import { tempDir } from '../helpers/tempDir.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -300,30 +301,7 @@ describe('the event store refuses a file it does not understand', () => {
       mkdirSync(data, { recursive: true });
       const store = EventStore.open(data);
       const at = Date.parse('2026-11-30T08:00:00Z');
-      store.recordScreening({
-        id: ulid(at),
-        kind: 'end',
-        personId: 'entrance-1-1',
-        at,
-        state: 'left',
-        prompts: [],
-        skinC: 35.9,
-        estimatedCoreC: 37.1,
-        decision: 'normal',
-        reasonCodes: [],
-        reasons: [],
-        calibration: { referenceState: 'stable', offsetC: 0.4, gain: 1, calibrationId: null },
-        applianceId: 'test',
-        cameraId: 'entrance-1',
-        box: [1, 2, 30, 30],
-        unit: 'C',
-        display: '37.1 °C',
-        alert: false,
-        goodFrames: 9,
-        mode: 'absolute',
-        firstSeq: 0,
-        lastSeq: 9,
-      });
+      store.recordScreening(screeningEvent({ personId: 'entrance-1-1', at, display: '37.1 °C' }));
       store.recordAudit({
         id: ulid(at),
         at,

@@ -9,41 +9,14 @@ import type { ScreeningEvent } from '../../appliance/core/types.ts';
 import type { FeatureContext } from '../../appliance/features/feature.ts';
 import { jobsFeature } from '../../appliance/features/jobs/index.ts';
 import { openStores, type Stores } from '../../appliance/store/store.ts';
+import { screeningEvent } from '../helpers/screeningEvent.ts';
 import { tempDir } from '../helpers/tempDir.ts';
 
 const DAY = 24 * 3600_000;
 const NOW = Date.parse('2026-11-30T03:17:00Z');
 
-function ended(
-  personId: string,
-  at: number,
-  decision: ScreeningEvent['decision'] = 'normal',
-): ScreeningEvent {
-  return {
-    id: ulid(at),
-    kind: 'end',
-    personId,
-    at,
-    state: decision === 'invalid' ? 'invalid' : 'left',
-    prompts: [],
-    skinC: 35.9,
-    estimatedCoreC: decision === 'elevated' ? 38.2 : 37.1,
-    decision,
-    reasonCodes: [],
-    reasons: [],
-    calibration: { referenceState: 'stable', offsetC: 0.4, gain: 1, calibrationId: null },
-    applianceId: 'test',
-    cameraId: 'entrance-1',
-    box: [10, 10, 40, 40],
-    unit: 'C',
-    display: null,
-    alert: decision === 'elevated',
-    goodFrames: 9,
-    mode: 'absolute',
-    firstSeq: 0,
-    lastSeq: 10,
-  };
-}
+const ended = (personId: string, at: number, decision: ScreeningEvent['decision'] = 'normal') =>
+  screeningEvent({ personId, at, decision });
 
 /** A store with persons aged 0.5, 5, 10 and 40 days, each with snapshot files, and audit entries. */
 async function storeWithHistory(): Promise<{ stores: Stores; rows: Map<number, string> }> {
