@@ -155,7 +155,9 @@ describe('the MQTT uplink', () => {
       expect(stored.unsent).toBe(0);
       await waitFor(
         () => new Set(screeningIds(events(receiver, 'box-outage'))).size >= stored.screening.length,
-        15_000,
+        // Both clients reconnect with backoff and the replay is rate-capped: on a busy machine this
+        // takes a while; the wait ends as soon as everything is there.
+        45_000,
         'every screening event at the receiver after the outage',
       );
       const received = events(receiver, 'box-outage');
