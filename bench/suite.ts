@@ -23,9 +23,11 @@
  * Benchmarks measure; nothing here asserts. The per-topic benchmarks stay as bench:capture,
  * bench:detection, bench:screening, bench:accuracy.
  */
+import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ulid } from 'ulid';
 import { GstFrameSource } from '../appliance/camera/gstreamerSource.ts';
 import { readRecording } from '../appliance/camera/recording.ts';
@@ -54,6 +56,8 @@ const FRAMES_PER_SCENE = Number(argOf('--frames', '100'));
 const WARMUP_FRAMES = 15;
 const STORE_PERSONS = Number(argOf('--persons', '100000'));
 const REPLAY_FRAMES = Number(argOf('--replay-frames', '450'));
+/** Internal: the soak in its own process (RSS is then the appliance's, not the suite's). */
+const SOAK_CHILD = argOf('--soak-child', '');
 const ONLY = args.includes('--only') ? argOf('--only', '').split(',') : null;
 const CAPTURE_FRAMES = 600;
 
@@ -68,6 +72,7 @@ const TARGETS = {
   firstFrameMs: 3000,
 };
 
+const REPO = fileURLToPath(new URL('../', import.meta.url));
 const root = mkdtempSync(path.join(tmpdir(), 'canthus-bench-suite-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 const loadAtStart = loadavg();
@@ -90,7 +95,11 @@ const wantedProfiles = PROFILES.filter((id) => {
 });
 
 // The soak runs at 256×192 (the issue's default) unless --only leaves that size out.
-const SOAK_PROFILE = wantedProfiles.includes('infiray256') ? 'infiray256' : wantedProfiles[0];
+const SOAK_PROFILE = SOAK_CHILD
+  ? readRecording(SOAK_CHILD).meta.profile
+  : wantedProfiles.includes('infiray256')
+    ? 'infiray256'
+    : wantedProfiles[0];
 
 // Steps for the progress line: simulate + stages + 2 replays per profile, the soak, the store.
 const progress = new Progress('bench', wantedProfiles.length * 4 + 2);
@@ -99,7 +108,8 @@ const stepDone = (note: string) => progress.update(++step, note);
 
 // ---------------------------------------------------------------- recordings
 const recordings = new Map<string, string>();
-for (const id of wantedProfiles) {
+if (SOAK_CHILD) recordings.set(SOAK_PROFILE, SOAK_CHILD);
+for (const id of SOAK_CHILD ? [] : wantedProfiles) {
   const profile = loadConfig({ dataDir: path.join(root, 'probe') }).profiles.get(id)!;
   const out = path.join(root, `rec-${id}`);
   const frames = Math.max(REPLAY_FRAMES, id === SOAK_PROFILE ? 600 : 0);
@@ -170,7 +180,7 @@ async function captureIntervals(profile: CameraProfile): Promise<number[]> {
 
 const SENSOR_OBJECT = { emissivity: 1, reflectedC: 20, atmosphereC: 20, distanceM: 0, humidityPct: 50 };
 
-for (const id of wantedProfiles) {
+for (const id of SOAK_CHILD ? [] : wantedProfiles) {
   const dataDir = path.join(root, `stages-${id}`);
   const { config, profiles } = loadConfig({ dataDir, source: `recording:${recordings.get(id)}` });
   const camera = config.cameras[0];
@@ -256,8 +266,17 @@ interface ReplayRow {
 }
 const replayRows: ReplayRow[] = [];
 const latency = { bus: [] as number[], store: [] as number[], unmatched: 0 };
-let soak: { frames: number; rssStartMiB: number; rssEndMiB: number; growthPct: number; fps: number } | null =
-  null;
+/** Every recordScreening during the replays and the soak, ms: ≥ 1 ms holds the listener back 19× as long. */
+const storeWrites: number[] = [];
+interface SoakFigures {
+  frames: number;
+  rssAfterStartMiB: number;
+  rssStartMiB: number;
+  rssEndMiB: number;
+  growthPct: number;
+  fps: number;
+}
+let soak = null as SoakFigures | null;
 let sampleEnd: ScreeningEvent | null = null;
 
 /** Frame entry → alert on the bus → store commit, for every alert of an appliance. */
@@ -288,7 +307,9 @@ function timeAlerts(appliance: Awaited<ReturnType<typeof startAppliance>>): void
   const events = appliance.stores.events;
   const record = events.recordScreening.bind(events);
   events.recordScreening = (event: ScreeningEvent) => {
+    const started = performance.now();
     const row = record(event);
+    storeWrites.push(performance.now() - started);
     const at = pending.get(event.id);
     if (at !== undefined) {
       latency.store.push(performance.now() - at);
@@ -305,14 +326,15 @@ function timeAlerts(appliance: Awaited<ReturnType<typeof startAppliance>>): void
   );
 }
 
-for (const id of wantedProfiles) {
-  for (const viewer of [false, true]) {
+for (const id of SOAK_CHILD ? [SOAK_PROFILE] : wantedProfiles) {
+  for (const viewer of SOAK_CHILD ? [false] : [false, true]) {
     const dataDir = path.join(root, `replay-${id}-${viewer ? 'viewer' : 'none'}`);
     mkdirSync(dataDir, { recursive: true });
     const loaded = loadConfig({ dataDir, source: `recording:${recordings.get(id)}?pace=fast` });
     const profile = loaded.profiles.get(loaded.config.cameras[0].profile)!;
     const t0 = performance.now();
     const appliance = await startAppliance({ loaded, headless: true });
+    const rssAfterStart = process.memoryUsage().rss;
     timeAlerts(appliance);
     let first = 0;
     let last = 0;
@@ -345,7 +367,13 @@ for (const id of wantedProfiles) {
     }
     await appliance.finished;
     const fps = (frames - 1) / ((last - first) / 1000);
-    if (id === SOAK_PROFILE && !viewer) soak = await runSoak(appliance, profile);
+    const replayed = frames;
+    if (SOAK_CHILD) {
+      soak = { ...(await runSoak(appliance, profile)), rssAfterStartMiB: mib(rssAfterStart) };
+      await appliance.stop();
+      process.stdout.write(`${JSON.stringify({ soak, latency, storeWrites })}\n`);
+      process.exit(0);
+    }
     hub?.close();
     await appliance.stop();
     replayRows.push({
@@ -353,7 +381,7 @@ for (const id of wantedProfiles) {
       size: `${profile.width}×${profile.height}`,
       sensorHz: profile.fps,
       viewer,
-      frames,
+      frames: replayed,
       processedFps: r2(fps),
       realTimeFactor: r2(fps / profile.fps),
       firstFrameMs: Math.round(first - t0),
@@ -371,7 +399,7 @@ for (const id of wantedProfiles) {
 async function runSoak(
   appliance: Awaited<ReturnType<typeof startAppliance>>,
   profile: CameraProfile,
-): Promise<NonNullable<typeof soak>> {
+): Promise<Omit<SoakFigures, 'rssAfterStartMiB'>> {
   const { meta, framesPath } = readRecording(recordings.get(SOAK_PROFILE)!);
   const frameBytes = meta.width * meta.height * 2;
   const fd = openSync(framesPath, 'r');
@@ -408,6 +436,33 @@ async function runSoak(
     growthPct: r2(((rssEnd - rssStart) / rssStart) * 100),
     fps: r2(SOAK_FRAMES / seconds),
   };
+}
+if (recordings.has(SOAK_PROFILE) && SOAK_FRAMES > 0) {
+  progress.update(step, `soak of ${SOAK_FRAMES} frames in a child process`);
+  const child = spawnSync(
+    process.execPath,
+    [
+      path.join(REPO, 'bin/run-ts.js'),
+      path.join(REPO, 'bench/suite.ts'),
+      '--soak-child',
+      recordings.get(SOAK_PROFILE)!,
+      '--soak',
+      String(SOAK_FRAMES),
+    ],
+    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const line = child.stdout.split('\n').find((l) => l.startsWith('{"soak"'));
+  if (!line) throw new Error(`the soak child failed (exit ${child.status})`);
+  const result = JSON.parse(line) as {
+    soak: NonNullable<typeof soak>;
+    latency: typeof latency;
+    storeWrites: number[];
+  };
+  soak = result.soak;
+  latency.bus.push(...result.latency.bus);
+  latency.store.push(...result.latency.store);
+  latency.unmatched += result.latency.unmatched;
+  storeWrites.push(...result.storeWrites);
 }
 stepDone('soak');
 
@@ -477,6 +532,11 @@ if (JSON_OUT) {
         stages: stageRows,
         replay: replayRows,
         alertLatencyMs: { ...alertStats, alerts: latency.bus.length, unmatched: latency.unmatched },
+        storeWritesDuringReplay: {
+          ...stats(storeWrites),
+          count: storeWrites.length,
+          atLeast1ms: storeWrites.filter((ms) => ms >= 1).length,
+        },
         soak,
         store,
       },
@@ -518,7 +578,8 @@ if (JSON_OUT) {
     '|---|---:|---:|---|',
     `| frame → alert on the bus, median / p99 (${latency.bus.length} alerts) | ${alertStats.bus.median} / ${alertStats.bus.p99} ms | | |`,
     `| frame → store commit (person, alert and outbox rows), median / p99 | ${alertStats.store.median} / ${alertStats.store.p99} ms | p99 ≤ ${TARGETS.alertP99Ms} ms | ${met(verdicts.alertP99)} |`,
-    `| RSS after ${soak ? 'warm-up' : '—'} / after soak of ${soak?.frames ?? 0} frames (${SOAK_PROFILE}) | ${soak?.rssStartMiB} / ${soak?.rssEndMiB} MiB | ≤ ${TARGETS.rssMiB} MiB | ${met(verdicts.rss)} |`,
+    `| store write during the replays (recordScreening), median / p99; share ≥ 1 ms (the bus then holds the store's listener back 19× as long) | ${stats(storeWrites).median} / ${stats(storeWrites).p99} ms; ${storeWrites.filter((ms) => ms >= 1).length} of ${storeWrites.length} | | |`,
+    `| RSS of the appliance process (${SOAK_PROFILE}): after start / after warm-up / after a soak of ${soak?.frames ?? 0} frames | ${soak?.rssAfterStartMiB} / ${soak?.rssStartMiB} / ${soak?.rssEndMiB} MiB | ≤ ${TARGETS.rssMiB} MiB | ${met(verdicts.rss)} |`,
     `| RSS growth over the soak (soak ran at ${soak?.fps} frames/s) | ${soak?.growthPct} % | < ${TARGETS.rssGrowthPct} % | ${met(verdicts.rssGrowth)} |`,
     `| store write per person, first / after ${store?.persons ?? 0} persons (median; p99 after) | ${store?.firstUs} / ${store?.lastUs} µs (${store?.lastP99Us} µs) | | |`,
     `| first processed frame after startAppliance() (${replayRows[0]?.profile}, fresh data folder) | ${firstFrame} ms | ≤ ${TARGETS.firstFrameMs} ms | ${met(verdicts.firstFrame)} |`,
