@@ -102,7 +102,12 @@ const SOAK_PROFILE = SOAK_CHILD
     : wantedProfiles[0];
 
 // Steps for the progress line: simulate + stages + 2 replays per profile, the soak, the store.
-const progress = new Progress('bench', wantedProfiles.length * 4 + 2);
+// The soak child draws nothing: its parent's line covers it.
+const progress = new Progress(
+  'bench',
+  wantedProfiles.length * 4 + 2,
+  SOAK_CHILD ? { stream: { write: () => true } } : {},
+);
 let step = 0;
 const stepDone = (note: string) => progress.update(++step, note);
 
