@@ -31,6 +31,7 @@ import {
   type ThermalImage,
   thermalImageSummary,
 } from '../thermalFiles/index.ts';
+import { Progress, type ProgressOptions } from './progress.ts';
 
 /** Face size needed for a valid reading when no camera profile says otherwise (≈ IEC-grade geometry). */
 export const DEFAULT_ANALYZE_MIN_FACE_PX = 40;
@@ -229,17 +230,23 @@ export async function runAnalyze(
   out: Writable,
   opts: AnalyzeOptions = {},
   errors?: Writable,
+  progressOptions: ProgressOptions = { stream: { write: () => true } },
 ): Promise<{ failed: number }> {
   let failed = 0;
-  for (const file of files) {
+  // Only worth a line over many files; stdout (the JSON lines) is never touched.
+  const progress = files.length > 1 ? new Progress('analyze', files.length, progressOptions) : null;
+  for (const [i, file] of files.entries()) {
     const line = await analyzeFile(file, opts);
+    progress?.update(i + 1);
     if ('error' in line) {
+      progress?.finish();
       failed++;
       // Also one plain line on stderr for people: "canthus analyze: big.tiff: 20000×20000 pixels exceeds …".
       errors?.write(`canthus analyze: ${line.error.replace(/\s*\n\s*/g, ' ')}\n`);
     }
     out.write(`${JSON.stringify(line)}\n`);
   }
+  progress?.finish();
   return { failed };
 }
 
@@ -256,7 +263,7 @@ export function registerAnalyzeCommand(program: Command): Command {
     .action(async (files: string[], options: { profile?: string; model?: string }) => {
       const profile = options.profile ? await loadCameraProfile(options.profile) : undefined;
       const model = loadSkinCoreModel(options.model);
-      const { failed } = await runAnalyze(files, process.stdout, { profile, model }, process.stderr);
+      const { failed } = await runAnalyze(files, process.stdout, { profile, model }, process.stderr, {});
       if (failed > 0) {
         process.stderr.write(`canthus analyze: ${failed} file(s) failed\n`);
         process.exitCode = 1;

@@ -21,6 +21,7 @@ import {
   readCptvClip,
   ThermalFileError,
 } from '../thermalFiles/index.ts';
+import { Progress, type ProgressOptions } from './progress.ts';
 
 export const FRAME_TIMES_FILE = 'frames.jsonl';
 export const CPTV_HEADER_FILE = 'cptv.json';
@@ -56,7 +57,7 @@ function median(values: number[]): number | null {
 
 export async function importCptv(
   file: string,
-  options: { out: string; profile?: string },
+  options: { out: string; profile?: string; progress?: ProgressOptions },
 ): Promise<ImportResult> {
   const out = options.out;
   if (existsSync(path.join(out, META_FILE))) {
@@ -104,11 +105,14 @@ export async function importCptv(
     fps,
     source: `cptv:${path.basename(file)}`,
   });
+  // The second pass (decode and write) is the long one; the first told how many frames it has.
+  const progress = new Progress('import', frameCount, options.progress);
   try {
     await readCptvClip(
       file,
       (frame) => {
         writer.writeFrame(frame.pixels);
+        progress.update(frame.index + 1);
         return true;
       },
       { profile },
@@ -139,7 +143,9 @@ export async function importCptv(
     );
     // recording.json is written last by close(): only then is the folder a recording.
     writer.close();
+    progress.finish();
   } catch (err) {
+    progress.finish();
     writer.abort();
     for (const side of [FRAME_TIMES_FILE, CPTV_HEADER_FILE]) rmSync(path.join(out, side), { force: true });
     throw err;

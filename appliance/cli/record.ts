@@ -6,6 +6,7 @@ import { createSource, parseSourceUri, redactSource } from '../camera/sources.ts
 import { loadProfiles, requireProfile } from '../config/load.ts';
 import { CanthusError } from '../core/errors.ts';
 import { numberIn } from './options.ts';
+import { Progress } from './progress.ts';
 
 interface RecordOptions {
   source: string;
@@ -27,12 +28,15 @@ export async function recordSource(options: RecordOptions): Promise<number> {
     source: redactSource(options.source),
   });
   const wanted = Math.max(1, Math.round(options.seconds * profile.fps));
+  const progress = new Progress('record', wanted);
   await new Promise<void>((resolve) => {
     source.gst.onFrame((frame) => {
       if (writer.frameCount < wanted) writer.writeFrame(frame.data);
+      progress.update(writer.frameCount);
       if (writer.frameCount >= wanted) resolve();
     });
     source.gst.onState((state, reason) => {
+      progress.finish();
       process.stderr.write(`source ${state}: ${reason}\n`);
       if (state === 'ended') resolve();
     });
@@ -40,6 +44,7 @@ export async function recordSource(options: RecordOptions): Promise<number> {
     // A source that never delivers should not hang the command.
     setTimeout(resolve, options.seconds * 1000 + 15_000).unref();
   });
+  progress.finish();
   await source.stop();
   if (writer.frameCount === 0) {
     writer.abort();

@@ -10,6 +10,7 @@ import { loadProfiles, requireProfile } from '../config/load.ts';
 import { CanthusError } from '../core/errors.ts';
 import type { Box, Point } from '../core/types.ts';
 import { numberIn } from './options.ts';
+import { Progress, type ProgressOptions } from './progress.ts';
 
 export interface SimulateOptions {
   out: string;
@@ -21,6 +22,8 @@ export interface SimulateOptions {
   drift?: number;
   ambient?: number;
   data?: string;
+  /** Where the progress line goes (stderr, drawn only on a terminal). */
+  progress?: ProgressOptions;
 }
 
 interface PersonFrames {
@@ -68,6 +71,12 @@ export function simulateRecording(options: SimulateOptions): { frames: number; p
     options.seconds !== undefined ? Math.round(options.seconds * profile.fps) : Number.POSITIVE_INFINITY;
   const perPerson = new Map<string, PersonFrames>();
   const flatFieldFrames: number[] = [];
+  // By frames when the length is given, by people who have left otherwise.
+  const progress = new Progress(
+    'simulate',
+    options.seconds !== undefined ? maxFrames : (options.people ?? 0),
+    options.progress,
+  );
   for (let frame = 0; frame < maxFrames; frame++) {
     const { counts, truth } = scene.render(frame);
     writer.writeFrame(counts);
@@ -87,9 +96,13 @@ export function simulateRecording(options: SimulateOptions): { frames: number; p
     if (options.seconds === undefined && options.people !== undefined) {
       const persons = scene.persons();
       const timeS = frame / profile.fps;
+      if (progress.enabled) progress.update(persons.filter((p) => p.leaveS < timeS).length);
       if (persons.length >= options.people && persons.every((p) => p.leaveS < timeS)) break;
+    } else {
+      progress.update(frame + 1);
     }
   }
+  progress.finish();
   const persons = scene.persons().filter((p) => perPerson.has(p.personId));
   for (const person of persons) {
     const frames = perPerson.get(person.personId)!;

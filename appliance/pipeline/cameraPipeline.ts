@@ -9,6 +9,7 @@ import { ReferenceTracker } from '../../calibration/referenceStateMachine.ts';
 import type { ReferenceConfig } from '../config/load.ts';
 import type { CameraProfile } from '../core/cameraProfile.ts';
 import type { EventBus } from '../core/eventBus.ts';
+import type { StageTimer } from '../core/stageTimer.ts';
 import type { FrameStage, RawFrame, ReferenceState, ThermalFrame } from '../core/types.ts';
 import { RateMeter } from './rateMeter.ts';
 
@@ -26,6 +27,8 @@ export interface CameraPipelineOptions {
    * accuracy benchmark (what the blackbody buys); deliberately not reachable from the configuration.
    */
   referenceMode?: 'blackbody' | 'off';
+  /** Radiometry and reference times per frame (the benchmark suite); none by default. */
+  timer?: StageTimer | null;
 }
 
 /** Radiometric conversion of the sensor itself: the reference and emissivity corrections come later. */
@@ -46,6 +49,7 @@ export class CameraPipeline {
   readonly #stage: FrameStage | null;
   readonly #now: () => number;
   readonly #referenceMode: 'blackbody' | 'off';
+  readonly #timer: StageTimer | null;
   #previousRaw: Uint16Array | null = null;
   #referenceState: ReferenceState | null = null;
   #calibrationId: string | null;
@@ -61,6 +65,7 @@ export class CameraPipeline {
     this.#stage = options.stage ?? null;
     this.#now = options.now ?? Date.now;
     this.#referenceMode = options.referenceMode ?? 'blackbody';
+    this.#timer = options.timer ?? null;
     this.#tracker = createTracker(options.reference);
     this.#calibrationId = options.calibrationId ?? null;
   }
@@ -94,12 +99,15 @@ export class CameraPipeline {
 
   process(raw: RawFrame): ThermalFrame {
     const started = performance.now();
+    const timer = this.#timer;
     // A core in flat-field correction repeats its last image exactly; live sensor noise never does.
     const flatField =
       raw.flatField === true || (this.#previousRaw !== null && sameCounts(this.#previousRaw, raw.data));
     this.#previousRaw = raw.data;
     const celsius = rawToCelsius(raw.data, this.#profile.radiometry, SENSOR_OBJECT);
     const reflectedC = roomTemperatureC(celsius);
+    const radiometryDone = timer ? performance.now() : 0;
+    if (timer) timer.record('radiometry', radiometryDone - started);
     const update = this.#tracker.update({
       capturedAt: raw.capturedAt,
       width: raw.width,
@@ -141,6 +149,7 @@ export class CameraPipeline {
         (apparentTemperature(secondaryMeasuredC, secondary.emissivity, reflectedC) - pivotApparentC);
     }
     applyReference(celsius, offsetApparentC, gainApparent, celsius, pivotApparentC);
+    if (timer) timer.record('reference', performance.now() - radiometryDone);
 
     const previous = this.#referenceState;
     this.#referenceState = reference;

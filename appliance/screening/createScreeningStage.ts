@@ -23,6 +23,7 @@ export interface CreateScreeningStageOptions {
   /** Defaults to firmware-config/skin-core-model.json. */
   model?: SkinCoreModel;
   measure?: ScreeningStageOptions['measure'];
+  timer?: ScreeningStageOptions['timer'];
 }
 
 export function createScreeningStage(options: CreateScreeningStageOptions): ScreeningStage {
@@ -34,6 +35,7 @@ export function createScreeningStage(options: CreateScreeningStageOptions): Scre
     screening: options.config.screening,
     model: options.model ?? loadSkinCoreModel(),
     faceSource: options.faceSource ?? null,
+    timer: options.timer ?? null,
     detectFaces: thermalDetector(profile),
     measure:
       options.measure ??

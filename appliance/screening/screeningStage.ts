@@ -28,6 +28,7 @@ import type { SkinCoreModel } from '../../calibration/skinCore.ts';
 import type { ApplianceConfig } from '../config/load.ts';
 import type { EventBus } from '../core/eventBus.ts';
 import type { PersonStateName, PromptCode } from '../core/persons.ts';
+import type { StageTimer } from '../core/stageTimer.ts';
 import type {
   Box,
   Decision,
@@ -81,6 +82,8 @@ export interface ScreeningStageOptions {
   reading?: Partial<ReadingRules>;
   /** Least time between two `update` events of a person, ms. */
   updateIntervalMs?: number;
+  /** Per-stage times (detection, measurement, tracking = the rest); none by default. */
+  timer?: StageTimer | null;
 }
 
 interface PersonState {
@@ -124,6 +127,9 @@ export class ScreeningStage implements FrameStage {
   readonly #baseline: RelativeBaseline | null;
   #lastFrame: ThermalFrame | null = null;
   readonly #faceSource: FaceSource | null;
+  readonly #timer: StageTimer | null;
+  /** Detection + measurement of the current frame, ms (tracking is the rest of `process`). */
+  #timedMs = 0;
 
   constructor(options: ScreeningStageOptions) {
     this.#o = options;
@@ -131,6 +137,7 @@ export class ScreeningStage implements FrameStage {
     this.#rules = { ...READING_DEFAULTS, ...options.reading };
     this.#updateIntervalMs = options.updateIntervalMs ?? 1000;
     this.#faceSource = options.faceSource ?? null;
+    this.#timer = options.timer ?? null;
     this.#baseline =
       options.screening.mode === 'relative'
         ? new RelativeBaseline({
@@ -141,6 +148,16 @@ export class ScreeningStage implements FrameStage {
   }
 
   process(frame: ThermalFrame): TrackView[] {
+    const timer = this.#timer;
+    if (timer === null) return this.#process(frame, null);
+    const started = performance.now();
+    this.#timedMs = 0;
+    const views = this.#process(frame, timer);
+    timer.record('tracking', performance.now() - started - this.#timedMs);
+    return views;
+  }
+
+  #process(frame: ThermalFrame, timer: StageTimer | null): TrackView[] {
     this.#lastFrame = frame;
     if (frame.flatField) {
       this.#tracker.update(frame.capturedAt, [], { frozen: true });
@@ -148,8 +165,16 @@ export class ScreeningStage implements FrameStage {
     }
     const region = frame.referenceRegion;
     const exclude: Box[] = region ? [[region.x, region.y, region.width, region.height]] : [];
+    const t0 = timer ? performance.now() : 0;
     const faces = this.#faceSource?.(frame, exclude) ?? this.#o.detectFaces(frame, exclude);
+    const t1 = timer ? performance.now() : 0;
     const measurements = faces.map((face) => this.#o.measure(frame, face, faces));
+    if (timer) {
+      const t2 = performance.now();
+      timer.record('detection', t1 - t0);
+      timer.record('measurement', t2 - t1);
+      this.#timedMs = t2 - t0;
+    }
     const update = this.#tracker.update(
       frame.capturedAt,
       faces.map((face) => face.box),
