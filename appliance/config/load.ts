@@ -71,8 +71,18 @@ export interface ApplianceConfig {
     schedule: string;
   };
   security: SecurityConfig;
+  /** The visitor screen's texts and colours (firmware defaults when a site file has none). */
+  visitor?: VisitorConfig;
   /** The command-centre uplink (docs/uplink.md); absent or disabled: nothing leaves the box. */
   uplink?: UplinkConfig;
+}
+
+export interface VisitorConfig {
+  /** The screen may show the person's reading (off by default: the queue could read it). */
+  showTemperature: boolean;
+  /** Replacement wording per language and instruction code; empty: the catalogue's. */
+  texts: { en?: Record<string, string>; zh?: Record<string, string> };
+  colours: { background?: string; text?: string; result?: string };
 }
 
 export interface UplinkConfig {
@@ -139,7 +149,7 @@ export interface LoadedConfig {
   layers: string[];
 }
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 let validators: { config: ValidateFunction; profile: ValidateFunction } | null = null;
 
@@ -279,6 +289,19 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     merged.cameras[0] = { ...first, source: options.source, profile };
   }
   const source = layers.length > 1 ? layers[layers.length - 1] : defaultsFile;
+  const { config, profiles } = checkConfig(merged, source);
+  return { config, profiles, layers };
+}
+
+/**
+ * Everything the loader checks of a merged configuration: the schema, then the rules a schema
+ * cannot say (cron, retention order, uplink, cameras and profiles). The settings page checks a
+ * change with this before writing it, so it refuses exactly what the next start would refuse.
+ */
+export function checkConfig(
+  merged: unknown,
+  source: string,
+): { config: ApplianceConfig; profiles: Map<string, CameraProfile> } {
   const validate = schemaValidators().config;
   if (!validate(merged)) throw new CanthusError(describeSchemaErrors(validate.errors ?? [], source));
   const config = merged as unknown as ApplianceConfig;
@@ -332,7 +355,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
       }
     }
   }
-  return { config, profiles, layers };
+  return { config, profiles };
 }
 
 /** A camera's blackbody settings: the appliance-wide ones with the camera's own on top. */

@@ -3,6 +3,7 @@
  * ULID: unique, sortable by creation) and `at` (ms since the epoch) to each. docs/architecture.md
  * has the table of who emits and who listens.
  */
+import type { ApplianceConfig, VisitorConfig } from '../config/load.ts';
 import type { HealthReport } from './health.ts';
 import type { CalibrationRecord, RegistrationRecord } from './records.ts';
 import type { ReferenceState, ScreeningEvent, ThermalFrame, TrackView } from './types.ts';
@@ -53,6 +54,19 @@ export interface EventBusMap {
   'calibration.committed': Stamped & { record: CalibrationRecord };
   /** An admin committed a visible → thermal registration; the camera uses it. */
   'registration.committed': Stamped & { record: RegistrationRecord };
+  /**
+   * An admin changed the site settings (settings page): the sections as now in force. Parts that
+   * can apply a change live do so from this event; `restartNeeded` lists the paths that wait for
+   * the next start (e.g. /screening/mode).
+   */
+  'settings.changed': Stamped & {
+    by: string;
+    changed: string[];
+    restartNeeded: string[];
+    screening: ApplianceConfig['screening'];
+    retention: ApplianceConfig['retention'];
+    visitor: VisitorConfig;
+  };
   /** Who did what, from where (the audit log). */
   audit: Stamped & {
     actor: string;

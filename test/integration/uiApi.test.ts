@@ -246,7 +246,9 @@ describe('UI API: video, live feeds, alerts', () => {
     const list = messages(socket as WebSocket) as Record<string, unknown>[];
     await waitFor(() => list.length >= 3, 30_000, 'three visitor messages');
     (socket as WebSocket).close();
-    for (const message of list) {
+    // The screen's settings first: the temperature is off unless an admin enables it.
+    expect(list[0]).toMatchObject({ type: 'settings', showTemperature: false });
+    for (const message of list.slice(1)) {
       expect(Object.keys(message).sort()).toEqual(['cameraId', 'code', 'prompts', 'type']);
       expect(JSON.stringify(message)).not.toMatch(/\d\d\.\d|°/);
     }
