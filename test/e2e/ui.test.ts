@@ -254,12 +254,50 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in chromium', () => {
     await staffContext.close();
   });
 
+  it('lets an admin change the threshold in settings; a staff page shows it live; staff are refused settings', async () => {
+    const staffContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const staffPage = await staffContext.newPage();
+    await login(staffPage, STAFF);
+    const threshold = staffPage.locator('#statusbar .state-threshold');
+    await expect(threshold.textContent()).resolves.toContain('37.5 °C');
+
+    await page.goto(`${base}/settings.html`);
+    const field = page.locator('#settings-form input[name=thresholdC]');
+    await expect.poll(() => field.inputValue()).toBe('37.5');
+    await shoot(page, 'settings');
+    // Out of range: the server's sentence (the configuration schema's) is shown, nothing is saved.
+    await field.fill('40');
+    await page.click('#save');
+    await expect
+      .poll(() => page.locator('#error').textContent())
+      .toMatch(/\/screening\/thresholdC: must be <= 39/);
+    await field.fill('38.2');
+    await page.click('#save');
+    await expect.poll(() => page.locator('#result').textContent()).toContain(EN['settings.saved']);
+    await expect(page.locator('#result').textContent()).resolves.toContain('/screening/thresholdC');
+    // The staff page was not reloaded: the change arrives on its live feed.
+    await expect.poll(() => threshold.textContent(), { timeout: 10_000 }).toContain('38.2 °C');
+
+    await expect(staffPage.locator('nav a[href="settings.html"]').count()).resolves.toBe(0);
+    await staffPage.goto(`${base}/settings.html`);
+    await expect(staffPage.locator('.refused').textContent()).resolves.toBe(EN['error.forbidden']);
+    const refused = await staffPage.request.put(`${base}/api/settings`, {
+      data: { screening: { thresholdC: 39 } },
+    });
+    expect(refused.status()).toBe(403);
+    await staffContext.close();
+    const audit = (await (await page.request.get(`${base}/api/audit?limit=20`)).json()).entries as {
+      action: string;
+    }[];
+    expect(audit.map((e) => e.action)).toContain('settings changed');
+  });
+
   it('switches to Chinese and shows no English catalogue string', async () => {
     await page.goto(`${base}/index.html`);
     await page.locator('#statusbar .status-item').first().waitFor();
     await page.selectOption('#language', 'zh');
     await page.waitForTimeout(300);
-    for (const url of ['index.html', 'alerts.html']) {
+    for (const url of ['index.html', 'alerts.html', 'settings.html']) {
       if (!page.url().endsWith(url)) {
         await page.goto(`${base}/${url}`);
         await page.locator('.topbar nav a').first().waitFor();
