@@ -64,6 +64,13 @@ const OPERATIONS: Record<string, Partial<Record<'get' | 'post' | 'put', Operatio
       body: SETTINGS_BODY,
     },
   },
+  '/stats/today': {
+    get: {
+      summary: "A day's readings (0.1 °C bins) and persons per hour, and free disk; today by default",
+      role: 'staff',
+      query: ['day'],
+    },
+  },
   '/audit': { get: { summary: 'The audit log, newest first', role: 'admin', query: ['limit', 'cursor'] } },
   '/cameras': { get: { summary: 'Cameras and video palettes', role: 'staff' } },
   '/cameras/{id}/mjpeg': {
