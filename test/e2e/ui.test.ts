@@ -292,12 +292,35 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in chromium', () => {
     expect(audit.map((e) => e.action)).toContain('settings changed');
   });
 
+  it("shows the admin health: frames per camera, jobs, today's readings and persons per hour", async () => {
+    await page.goto(`${base}/health.html`);
+    const row = page.locator('#cameras tr[data-camera="entrance-1"]');
+    await expect(row.locator('td').nth(2).textContent()).resolves.toMatch(/^[1-9]\d*\.\d$/);
+    await expect(page.locator('#facts dd[data-fact="disk"]').textContent()).resolves.toMatch(/^\d+ MB$/);
+    // The simulated entrance has screened people today (the alert above): both charts have data.
+    await expect
+      .poll(async () => Number(await page.locator('#readings-chart').getAttribute('data-bins')))
+      .toBeGreaterThan(0);
+    await expect
+      .poll(async () => Number(await page.locator('#hours-chart').getAttribute('data-hours')))
+      .toBeGreaterThan(0);
+    await expect(page.locator('#readings-chart canvas').count()).resolves.toBe(1);
+    await expect(page.locator('#jobs li[data-job="retention"]').count()).resolves.toBe(1);
+    await shoot(page, 'health');
+    const staffContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const staffPage = await staffContext.newPage();
+    await login(staffPage, STAFF);
+    await staffPage.goto(`${base}/health.html`);
+    await expect(staffPage.locator('.refused').textContent()).resolves.toBe(EN['error.forbidden']);
+    await staffContext.close();
+  });
+
   it('switches to Chinese and shows no English catalogue string', async () => {
     await page.goto(`${base}/index.html`);
     await page.locator('#statusbar .status-item').first().waitFor();
     await page.selectOption('#language', 'zh');
     await page.waitForTimeout(300);
-    for (const url of ['index.html', 'alerts.html', 'settings.html']) {
+    for (const url of ['index.html', 'alerts.html', 'settings.html', 'health.html']) {
       if (!page.url().endsWith(url)) {
         await page.goto(`${base}/${url}`);
         await page.locator('.topbar nav a').first().waitFor();

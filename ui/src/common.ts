@@ -132,7 +132,10 @@ export function element<K extends keyof HTMLElementTagNameMap>(
 }
 
 /** The top bar: navigation for the user's role, language switch, who is signed in, log out. */
-export function renderTopBar(me: Me, active: 'live' | 'alerts' | 'calibration' | 'settings'): void {
+export function renderTopBar(
+  me: Me,
+  active: 'live' | 'alerts' | 'calibration' | 'settings' | 'health',
+): void {
   const bar = document.getElementById('topbar');
   if (!bar) return;
   const link = (href: string, key: MessageKey, name: string) =>
@@ -148,6 +151,7 @@ export function renderTopBar(me: Me, active: 'live' | 'alerts' | 'calibration' |
     nav.append(
       link('calibrate.html', 'nav.calibration', 'calibration'),
       link('settings.html', 'nav.settings', 'settings'),
+      link('health.html', 'nav.health', 'health'),
     );
   const select = element('select', { attrs: { id: 'language', 'data-i18n-label': 'nav.language' } });
   select.append(new Option('English', 'en'), new Option('中文', 'zh'));
