@@ -213,6 +213,16 @@ const UI_EN = {
   'health.perHour': 'Persons per hour today',
   'health.persons': 'Persons',
   'health.elevated': 'Elevated',
+  'nav.users': 'Users',
+  'users.title': 'Users',
+  'users.create': 'Add a user',
+  'users.role': 'Role',
+  'users.submit': 'Add user',
+  'users.created': 'Created',
+  'users.createdBy': 'Created by',
+  'users.created.done': 'User {user} added ({role}).',
+  'alerts.from': 'From',
+  'alerts.to': 'To',
 } as const;
 
 export type UiKey = keyof typeof UI_EN;
@@ -435,6 +445,16 @@ export const ZH: Record<MessageKey, string> = {
   'health.perHour': '今日每小时人数',
   'health.persons': '人数',
   'health.elevated': '偏高',
+  'nav.users': '用户',
+  'users.title': '用户',
+  'users.create': '添加用户',
+  'users.role': '角色',
+  'users.submit': '添加用户',
+  'users.created': '创建时间',
+  'users.createdBy': '创建人',
+  'users.created.done': '已添加用户 {user}（{role}）。',
+  'alerts.from': '开始时间',
+  'alerts.to': '结束时间',
 };
 
 export const LANGUAGES = { en: EN, zh: ZH } as const;

@@ -134,7 +134,7 @@ export function element<K extends keyof HTMLElementTagNameMap>(
 /** The top bar: navigation for the user's role, language switch, who is signed in, log out. */
 export function renderTopBar(
   me: Me,
-  active: 'live' | 'alerts' | 'calibration' | 'settings' | 'health',
+  active: 'live' | 'alerts' | 'calibration' | 'settings' | 'health' | 'users',
 ): void {
   const bar = document.getElementById('topbar');
   if (!bar) return;
@@ -152,6 +152,7 @@ export function renderTopBar(
       link('calibrate.html', 'nav.calibration', 'calibration'),
       link('settings.html', 'nav.settings', 'settings'),
       link('health.html', 'nav.health', 'health'),
+      link('users.html', 'nav.users', 'users'),
     );
   const select = element('select', { attrs: { id: 'language', 'data-i18n-label': 'nav.language' } });
   select.append(new Option('English', 'en'), new Option('中文', 'zh'));

@@ -52,6 +52,9 @@ export function parseAlertFilter(query: Request['query']): AlertFilter {
     return ms;
   };
   const filter: AlertFilter = { limit: 100, from: time('from'), to: time('to') };
+  // An empty window is a mistake in the filter, not "no alerts": say so (as /api/events does).
+  if (filter.from !== undefined && filter.to !== undefined && filter.to <= filter.from)
+    throw invalid('to: must be after from');
   const acknowledged = single('acknowledged');
   if (acknowledged !== undefined) {
     if (acknowledged !== 'true' && acknowledged !== 'false')
