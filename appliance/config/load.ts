@@ -14,6 +14,7 @@ import { parseVisibleSourceUri } from '../camera/visibleSource.ts';
 import type { CameraProfile } from '../core/cameraProfile.ts';
 import { CanthusError } from '../core/errors.ts';
 import type { CalibrationRecord } from '../core/records.ts';
+import type { RetentionSettings, ScreeningSettings, VisitorSettings } from '../core/settings.ts';
 
 export const FIRMWARE_CONFIG_DIR = fileURLToPath(new URL('../../firmware-config/', import.meta.url));
 
@@ -54,22 +55,8 @@ export interface ApplianceConfig {
   dataDir: string;
   cameras: CameraConfig[];
   reference: ReferenceConfig;
-  screening: {
-    unit: 'C' | 'F';
-    mode: 'absolute' | 'relative';
-    thresholdC: number;
-    retestBandC: number;
-    skinEmissivity: number;
-    relative: { baselineSize: number; deltaC: number };
-  };
-  retention: {
-    eventsDays: number;
-    snapshotsDays: number;
-    auditDays: number;
-    minFreeDiskMB: number;
-    /** Cron expression of the nightly purge and store maintenance. */
-    schedule: string;
-  };
+  screening: ScreeningSettings;
+  retention: RetentionSettings;
   security: SecurityConfig;
   /** The visitor screen's texts and colours (firmware defaults when a site file has none). */
   visitor?: VisitorConfig;
@@ -77,13 +64,7 @@ export interface ApplianceConfig {
   uplink?: UplinkConfig;
 }
 
-export interface VisitorConfig {
-  /** The screen may show the person's reading (off by default: the queue could read it). */
-  showTemperature: boolean;
-  /** Replacement wording per language and instruction code; empty: the catalogue's. */
-  texts: { en?: Record<string, string>; zh?: Record<string, string> };
-  colours: { background?: string; text?: string; result?: string };
-}
+export type VisitorConfig = VisitorSettings;
 
 export interface UplinkConfig {
   enabled: boolean;

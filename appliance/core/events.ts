@@ -3,9 +3,9 @@
  * ULID: unique, sortable by creation) and `at` (ms since the epoch) to each. docs/architecture.md
  * has the table of who emits and who listens.
  */
-import type { ApplianceConfig, VisitorConfig } from '../config/load.ts';
 import type { HealthReport } from './health.ts';
 import type { CalibrationRecord, RegistrationRecord } from './records.ts';
+import type { RetentionSettings, ScreeningSettings, VisitorSettings } from './settings.ts';
 import type { ReferenceState, ScreeningEvent, ThermalFrame, TrackView } from './types.ts';
 
 export type CameraState = 'starting' | 'online' | 'offline' | 'ended';
@@ -63,9 +63,9 @@ export interface EventBusMap {
     by: string;
     changed: string[];
     restartNeeded: string[];
-    screening: ApplianceConfig['screening'];
-    retention: ApplianceConfig['retention'];
-    visitor: VisitorConfig;
+    screening: ScreeningSettings;
+    retention: RetentionSettings;
+    visitor: VisitorSettings;
   };
   /** Who did what, from where (the audit log). */
   audit: Stamped & {

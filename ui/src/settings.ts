@@ -80,7 +80,11 @@ function renderRestart(paths: readonly string[]): void {
   restartBox.textContent = t('settings.restart', { paths: paths.join(', ') });
 }
 
+/** The settings as last loaded or saved. */
+let loaded: Settings | null = null;
+
 function fill(answer: SettingsAnswer): void {
+  loaded = answer.settings;
   const { screening, retention, visitor } = answer.settings;
   field('mode').value = screening.mode;
   field('thresholdC').value = String(screening.thresholdC);
@@ -131,8 +135,14 @@ const numberOf = (name: string): number => {
 
 function body(): Record<string, unknown> {
   const texts: { en: Record<string, string>; zh: Record<string, string> } = { en: {}, zh: {} };
-  for (const input of textsBox.querySelectorAll<HTMLInputElement>('input[data-code]'))
-    texts[input.dataset.lang as 'en' | 'zh'][input.dataset.code!] = input.value.trim();
+  // Only texts that are set, or were set and are now cleared (""): an untouched empty field is not
+  // a change, and must not fill the site file and the audit log with empty entries.
+  for (const input of textsBox.querySelectorAll<HTMLInputElement>('input[data-code]')) {
+    const lang = input.dataset.lang as 'en' | 'zh';
+    const code = input.dataset.code!;
+    const value = input.value.trim();
+    if (value !== '' || loaded?.visitor.texts[lang]?.[code] !== undefined) texts[lang][code] = value;
+  }
   return {
     screening: {
       mode: field('mode').value,
