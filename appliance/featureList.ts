@@ -15,6 +15,7 @@ import { liveFeature } from './features/live/index.ts';
 import { metricsFeature } from './features/metrics/index.ts';
 import { registrationFeature } from './features/registration/index.ts';
 import { screeningLogFeature } from './features/screeningLog/index.ts';
+import { settingsFeature } from './features/settings/index.ts';
 import { uplinkFeature } from './features/uplink/index.ts';
 import { usersFeature } from './features/users/index.ts';
 import { videoFeature } from './features/video/index.ts';
@@ -34,6 +35,7 @@ export function featureList(options: FeatureListOptions = {}): Feature[] {
     calibrationFeature(),
     registrationFeature(),
     uplinkFeature(),
+    settingsFeature(),
     alertsFeature(),
     videoFeature(),
     liveFeature(),

@@ -102,6 +102,7 @@ export async function startAppliance(options: ApplianceOptions): Promise<Applian
   const context = (feature: Feature): FeatureContext => ({
     bus,
     config,
+    configLayers: options.loaded.layers,
     stores,
     log: log.child({ feature: feature.name }),
     cameras: cameras.map((camera) => ({

@@ -14,6 +14,7 @@ import { parseVisibleSourceUri } from '../camera/visibleSource.ts';
 import type { CameraProfile } from '../core/cameraProfile.ts';
 import { CanthusError } from '../core/errors.ts';
 import type { CalibrationRecord } from '../core/records.ts';
+import type { RetentionSettings, ScreeningSettings, VisitorSettings } from '../core/settings.ts';
 
 export const FIRMWARE_CONFIG_DIR = fileURLToPath(new URL('../../firmware-config/', import.meta.url));
 
@@ -54,26 +55,16 @@ export interface ApplianceConfig {
   dataDir: string;
   cameras: CameraConfig[];
   reference: ReferenceConfig;
-  screening: {
-    unit: 'C' | 'F';
-    mode: 'absolute' | 'relative';
-    thresholdC: number;
-    retestBandC: number;
-    skinEmissivity: number;
-    relative: { baselineSize: number; deltaC: number };
-  };
-  retention: {
-    eventsDays: number;
-    snapshotsDays: number;
-    auditDays: number;
-    minFreeDiskMB: number;
-    /** Cron expression of the nightly purge and store maintenance. */
-    schedule: string;
-  };
+  screening: ScreeningSettings;
+  retention: RetentionSettings;
   security: SecurityConfig;
+  /** The visitor screen's texts and colours (firmware defaults when a site file has none). */
+  visitor?: VisitorConfig;
   /** The command-centre uplink (docs/uplink.md); absent or disabled: nothing leaves the box. */
   uplink?: UplinkConfig;
 }
+
+export type VisitorConfig = VisitorSettings;
 
 export interface UplinkConfig {
   enabled: boolean;
@@ -139,7 +130,7 @@ export interface LoadedConfig {
   layers: string[];
 }
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 let validators: { config: ValidateFunction; profile: ValidateFunction } | null = null;
 
@@ -279,6 +270,19 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     merged.cameras[0] = { ...first, source: options.source, profile };
   }
   const source = layers.length > 1 ? layers[layers.length - 1] : defaultsFile;
+  const { config, profiles } = checkConfig(merged, source);
+  return { config, profiles, layers };
+}
+
+/**
+ * Everything the loader checks of a merged configuration: the schema, then the rules a schema
+ * cannot say (cron, retention order, uplink, cameras and profiles). The settings page checks a
+ * change with this before writing it, so it refuses exactly what the next start would refuse.
+ */
+export function checkConfig(
+  merged: unknown,
+  source: string,
+): { config: ApplianceConfig; profiles: Map<string, CameraProfile> } {
   const validate = schemaValidators().config;
   if (!validate(merged)) throw new CanthusError(describeSchemaErrors(validate.errors ?? [], source));
   const config = merged as unknown as ApplianceConfig;
@@ -332,7 +336,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
       }
     }
   }
-  return { config, profiles, layers };
+  return { config, profiles };
 }
 
 /** A camera's blackbody settings: the appliance-wide ones with the camera's own on top. */

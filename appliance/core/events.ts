@@ -5,6 +5,7 @@
  */
 import type { HealthReport } from './health.ts';
 import type { CalibrationRecord, RegistrationRecord } from './records.ts';
+import type { RetentionSettings, ScreeningSettings, VisitorSettings } from './settings.ts';
 import type { ReferenceState, ScreeningEvent, ThermalFrame, TrackView } from './types.ts';
 
 export type CameraState = 'starting' | 'online' | 'offline' | 'ended';
@@ -53,6 +54,19 @@ export interface EventBusMap {
   'calibration.committed': Stamped & { record: CalibrationRecord };
   /** An admin committed a visible → thermal registration; the camera uses it. */
   'registration.committed': Stamped & { record: RegistrationRecord };
+  /**
+   * An admin changed the site settings (settings page): the sections as now in force. Parts that
+   * can apply a change live do so from this event; `restartNeeded` lists the paths that wait for
+   * the next start (e.g. /screening/mode).
+   */
+  'settings.changed': Stamped & {
+    by: string;
+    changed: string[];
+    restartNeeded: string[];
+    screening: ScreeningSettings;
+    retention: RetentionSettings;
+    visitor: VisitorSettings;
+  };
   /** Who did what, from where (the audit log). */
   audit: Stamped & {
     actor: string;

@@ -27,6 +27,8 @@ export interface CameraHandle {
 export interface FeatureContext {
   readonly bus: EventBus;
   readonly config: ApplianceConfig;
+  /** The files that made `config`, lowest precedence first (firmware defaults, then the site file). */
+  readonly configLayers?: readonly string[];
   readonly stores: Stores;
   /** The feature's own logger (its name on every line). */
   readonly log: Logger;

@@ -14,6 +14,8 @@ export interface QueryReader {
   text(name: string): string | undefined;
   /** An ISO 8601 time, as ms since the epoch. */
   time(name: string): number | undefined;
+  /** Two times that must make a window: an empty one is a mistake in the filter, not "nothing". */
+  window(fromName: string, toName: string): { from?: number; to?: number };
   boolean(name: string): boolean | undefined;
   cameraId(name: string): string | undefined;
   /** A whole number from 1 to `max`. */
@@ -31,17 +33,25 @@ export function readQuery(query: Request['query'], allowed: readonly string[]): 
     if (typeof value !== 'string') throw invalid(`${name}: give it once, as text`);
     return value;
   };
+  const time = (name: string): number | undefined => {
+    const value = text(name);
+    if (value === undefined) return undefined;
+    const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
+    if (!Number.isFinite(ms))
+      throw invalid(
+        `${name}: must be an ISO 8601 time such as 2026-11-30T08:00:00Z (got ${JSON.stringify(value)})`,
+      );
+    return ms;
+  };
   return {
     text,
-    time(name) {
-      const value = text(name);
-      if (value === undefined) return undefined;
-      const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
-      if (!Number.isFinite(ms))
-        throw invalid(
-          `${name}: must be an ISO 8601 time such as 2026-11-30T08:00:00Z (got ${JSON.stringify(value)})`,
-        );
-      return ms;
+    time,
+    window(fromName, toName) {
+      const from = time(fromName);
+      const to = time(toName);
+      if (from !== undefined && to !== undefined && to <= from)
+        throw invalid(`${toName}: must be after ${fromName}`);
+      return { from, to };
     },
     boolean(name) {
       const value = text(name);

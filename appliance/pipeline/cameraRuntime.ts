@@ -117,6 +117,10 @@ export class CameraRuntime {
         },
         { name: `camera ${camera.id}: calibration`, delivery: 'inline' },
       ),
+      bus.on('settings.changed', ({ screening }) => stage.setScreening(screening), {
+        name: `camera ${camera.id}: settings`,
+        delivery: 'inline',
+      }),
       bus.on(
         'registration.committed',
         ({ record }) => {

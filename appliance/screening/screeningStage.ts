@@ -119,7 +119,7 @@ const READING_CHANGE_C = 0.1;
 const TRACK_BOX_INTERVAL_MS = 1000;
 
 export class ScreeningStage implements FrameStage {
-  readonly #o: ScreeningStageOptions;
+  #o: ScreeningStageOptions;
   readonly #tracker: PersonTracker;
   readonly #rules: ReadingRules;
   readonly #updateIntervalMs: number;
@@ -145,6 +145,23 @@ export class ScreeningStage implements FrameStage {
             deltaC: options.screening.relative.deltaC,
           })
         : null;
+  }
+
+  /**
+   * New decision settings from the next decision on (settings page): threshold, retest band, unit
+   * and the relative delta. The mode and the baseline size stay as started — the relative baseline
+   * is built for them — and wait for a restart. Constant work: safe inline on the frame path.
+   */
+  setScreening(next: ScreeningConfig): void {
+    const { mode, relative } = this.#o.screening;
+    this.#o = {
+      ...this.#o,
+      screening: {
+        ...next,
+        mode,
+        relative: { baselineSize: relative.baselineSize, deltaC: next.relative.deltaC },
+      },
+    };
   }
 
   process(frame: ThermalFrame): TrackView[] {

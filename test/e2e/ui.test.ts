@@ -254,12 +254,109 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in chromium', () => {
     await staffContext.close();
   });
 
+  it('lets an admin change the threshold in settings; a staff page shows it live; staff are refused settings', async () => {
+    const staffContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const staffPage = await staffContext.newPage();
+    await login(staffPage, STAFF);
+    const threshold = staffPage.locator('#statusbar .state-threshold');
+    await expect(threshold.textContent()).resolves.toContain('37.5 °C');
+
+    await page.goto(`${base}/settings.html`);
+    const field = page.locator('#settings-form input[name=thresholdC]');
+    await expect.poll(() => field.inputValue()).toBe('37.5');
+    await shoot(page, 'settings');
+    // Out of range: the server's sentence (the configuration schema's) is shown, nothing is saved.
+    await field.fill('40');
+    await page.click('#save');
+    await expect
+      .poll(() => page.locator('#error').textContent())
+      .toMatch(/\/screening\/thresholdC: must be <= 39/);
+    await field.fill('38.2');
+    await page.click('#save');
+    await expect.poll(() => page.locator('#result').textContent()).toContain(EN['settings.saved']);
+    // Only the threshold changed: untouched fields (empty visitor texts) are not reported as changes.
+    await expect(page.locator('#result').textContent()).resolves.toBe(
+      `${EN['settings.saved']} ${EN['settings.applied'].replace('{paths}', '/screening/thresholdC')}`,
+    );
+    // The staff page was not reloaded: the change arrives on its live feed.
+    await expect.poll(() => threshold.textContent(), { timeout: 10_000 }).toContain('38.2 °C');
+
+    await expect(staffPage.locator('nav a[href="settings.html"]').count()).resolves.toBe(0);
+    await staffPage.goto(`${base}/settings.html`);
+    await expect(staffPage.locator('.refused').textContent()).resolves.toBe(EN['error.forbidden']);
+    const refused = await staffPage.request.put(`${base}/api/settings`, {
+      data: { screening: { thresholdC: 39 } },
+    });
+    expect(refused.status()).toBe(403);
+    await staffContext.close();
+    const audit = (await (await page.request.get(`${base}/api/audit?limit=20`)).json()).entries as {
+      action: string;
+    }[];
+    expect(audit.map((e) => e.action)).toContain('settings changed');
+  });
+
+  it("shows the admin health: frames per camera, jobs, today's readings and persons per hour", async () => {
+    await page.goto(`${base}/health.html`);
+    const row = page.locator('#cameras tr[data-camera="entrance-1"]');
+    await expect(row.locator('td').nth(2).textContent()).resolves.toMatch(/^[1-9]\d*\.\d$/);
+    // Health and today's statistics load separately: the disk figure comes with the statistics.
+    await expect.poll(() => page.locator('#facts dd[data-fact="disk"]').textContent()).toMatch(/^\d+ MB$/);
+    // The simulated entrance has screened people today (the alert above): both charts have data.
+    await expect
+      .poll(async () => Number(await page.locator('#readings-chart').getAttribute('data-bins')))
+      .toBeGreaterThan(0);
+    await expect
+      .poll(async () => Number(await page.locator('#hours-chart').getAttribute('data-hours')))
+      .toBeGreaterThan(0);
+    await expect(page.locator('#readings-chart canvas').count()).resolves.toBe(1);
+    await expect(page.locator('#jobs li[data-job="retention"]').count()).resolves.toBe(1);
+    await shoot(page, 'health');
+    const staffContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const staffPage = await staffContext.newPage();
+    await login(staffPage, STAFF);
+    await staffPage.goto(`${base}/health.html`);
+    await expect(staffPage.locator('.refused').textContent()).resolves.toBe(EN['error.forbidden']);
+    await staffContext.close();
+  });
+
+  it('lets an admin list and add users; a refused password shows the server sentence', async () => {
+    await page.goto(`${base}/users.html`);
+    await page.locator(`#user-list tr[data-user="${STAFF.username}"]`).waitFor();
+    await page.fill('#user-form input[name=username]', 'porter-zhang');
+    await page.fill('#user-form input[name=password]', 'short');
+    await page.click('#create');
+    await expect.poll(() => page.locator('#error').textContent()).toMatch(/password/);
+    await page.fill('#user-form input[name=password]', 'night shift porter');
+    await page.click('#create');
+    await page.locator('#user-list tr[data-user="porter-zhang"]').waitFor();
+    await expect(page.locator('#user-list tr[data-user="porter-zhang"]').textContent()).resolves.toContain(
+      ADMIN.username,
+    );
+    await shoot(page, 'users');
+  });
+
+  it('filters alerts by camera and time window', async () => {
+    await page.goto(`${base}/alerts.html`);
+    await page.locator('#alert-list [data-alert-id]').first().waitFor();
+    await page.selectOption('#camera-filter', 'entrance-1');
+    await page.locator('#alert-list [data-alert-id]').first().waitFor();
+    // A window in the future: nothing raised then.
+    await page.fill('#from', '2099-01-01T00:00');
+    await page.locator('#from').dispatchEvent('change');
+    await page.locator('#empty').waitFor({ state: 'visible' });
+    await expect(page.locator('#alert-list [data-alert-id]').count()).resolves.toBe(0);
+    // An impossible window: the server's sentence, not a silent empty list.
+    await page.fill('#to', '2098-01-01T00:00');
+    await page.locator('#to').dispatchEvent('change');
+    await expect.poll(() => page.locator('#filter-error').textContent()).toContain('to: must be after from');
+  });
+
   it('switches to Chinese and shows no English catalogue string', async () => {
     await page.goto(`${base}/index.html`);
     await page.locator('#statusbar .status-item').first().waitFor();
     await page.selectOption('#language', 'zh');
     await page.waitForTimeout(300);
-    for (const url of ['index.html', 'alerts.html']) {
+    for (const url of ['index.html', 'alerts.html', 'settings.html', 'health.html', 'users.html']) {
       if (!page.url().endsWith(url)) {
         await page.goto(`${base}/${url}`);
         await page.locator('.topbar nav a').first().waitFor();

@@ -246,7 +246,9 @@ describe('UI API: video, live feeds, alerts', () => {
     const list = messages(socket as WebSocket) as Record<string, unknown>[];
     await waitFor(() => list.length >= 3, 30_000, 'three visitor messages');
     (socket as WebSocket).close();
-    for (const message of list) {
+    // The screen's settings first: the temperature is off unless an admin enables it.
+    expect(list[0]).toMatchObject({ type: 'settings', showTemperature: false });
+    for (const message of list.slice(1)) {
       expect(Object.keys(message).sort()).toEqual(['cameraId', 'code', 'prompts', 'type']);
       expect(JSON.stringify(message)).not.toMatch(/\d\d\.\d|°/);
     }
@@ -260,6 +262,9 @@ describe('UI API: video, live feeds, alerts', () => {
     expect((await staff.get('/api/alerts?limit=0')).status).toBe(400);
     expect((await staff.get('/api/alerts?sort=x')).body.error).toContain('unknown parameter "sort"');
     expect((await staff.get('/api/alerts?from=yesterday')).status).toBe(400);
+    const window = await staff.get('/api/alerts?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z');
+    expect(window.status).toBe(400);
+    expect(window.body.error).toBe('invalid request: to: must be after from');
     const a = elevated('p900001');
     const b = elevated('p900002');
     appliance.stores.events.recordScreening(a);

@@ -132,7 +132,10 @@ export function element<K extends keyof HTMLElementTagNameMap>(
 }
 
 /** The top bar: navigation for the user's role, language switch, who is signed in, log out. */
-export function renderTopBar(me: Me, active: 'live' | 'alerts' | 'calibration'): void {
+export function renderTopBar(
+  me: Me,
+  active: 'live' | 'alerts' | 'calibration' | 'settings' | 'health' | 'users',
+): void {
   const bar = document.getElementById('topbar');
   if (!bar) return;
   const link = (href: string, key: MessageKey, name: string) =>
@@ -144,7 +147,13 @@ export function renderTopBar(me: Me, active: 'live' | 'alerts' | 'calibration'):
     link('alerts.html', 'nav.alerts', 'alerts'),
     link('visitor.html', 'nav.visitor', 'visitor'),
   );
-  if (me.role === 'admin') nav.append(link('calibrate.html', 'nav.calibration', 'calibration'));
+  if (me.role === 'admin')
+    nav.append(
+      link('calibrate.html', 'nav.calibration', 'calibration'),
+      link('settings.html', 'nav.settings', 'settings'),
+      link('health.html', 'nav.health', 'health'),
+      link('users.html', 'nav.users', 'users'),
+    );
   const select = element('select', { attrs: { id: 'language', 'data-i18n-label': 'nav.language' } });
   select.append(new Option('English', 'en'), new Option('中文', 'zh'));
   select.value = language;

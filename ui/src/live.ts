@@ -4,7 +4,7 @@
  * secondary-check form and a sound, the last readings, and camera / reference / uplink status with
  * an "uncalibrated — do not screen" banner whenever a reference is not stable.
  */
-import { type AlertView, alertCard, DECISION_ICON } from './alertCard.ts';
+import { type AlertView, alertCard, DECISION_ICON, inUnit } from './alertCard.ts';
 import type { MessageKey } from './catalogue.ts';
 import {
   api,
@@ -143,6 +143,24 @@ rangeSelect.addEventListener('change', reopenVideo);
 
 // ---- status and banner
 let status: Status | null = null;
+/** The decision settings in force (sent on connect and after an admin changes them). */
+interface ScreeningShown {
+  mode: 'absolute' | 'relative';
+  thresholdC: number;
+  retestBandC: number;
+  deltaC: number;
+}
+let screening: ScreeningShown | null = null;
+let unit: 'C' | 'F' = 'C';
+
+/** "≥ 37.5 °C" or "+1.0 °C over the baseline": what counts as elevated right now. */
+function thresholdText(s: ScreeningShown): string {
+  if (s.mode === 'relative')
+    return t('status.thresholdRelative', {
+      delta: unit === 'F' ? `${((s.deltaC * 9) / 5).toFixed(1)} °F` : `${s.deltaC.toFixed(1)} °C`,
+    });
+  return `≥ ${inUnit(s.thresholdC, unit)}`;
+}
 function renderStatus(): void {
   const camera = status?.cameras.find((c) => c.id === cameraSelect.value) ?? status?.cameras[0];
   const referenceState = camera?.reference?.state ?? 'none';
@@ -168,6 +186,7 @@ function renderStatus(): void {
   statusbar.replaceChildren(
     item('status.camera', tCode(`camera.${camera.state}`), camera.state, camera.reason),
     item('status.reference', referenceText, referenceState, reference?.reason ?? ''),
+    ...(screening ? [item('status.threshold', thresholdText(screening), 'threshold')] : []),
     item(
       'status.uplink',
       status?.uplink ? status.uplink.state : t('status.uplinkNone'),
@@ -347,7 +366,19 @@ liveSocket('/ws/live', {
   message: (event) => {
     const message = JSON.parse(String(event.data));
     switch (message.type) {
+      case 'settings':
+        screening = message.screening;
+        unit = message.unit;
+        renderStatus();
+        break;
       case 'hello':
+        screening = message.screening ?? null;
+        unit = message.unit ?? unit;
+        status = message.status;
+        syncPersons();
+        renderStatus();
+        renderCurrent();
+        break;
       case 'status':
         status = message.status;
         syncPersons();

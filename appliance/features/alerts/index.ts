@@ -35,8 +35,7 @@ export function parseAlertFilter(query: Request['query']): AlertFilter {
   const read = readQuery(query, PARAMETERS);
   return {
     limit: read.limit('limit', ALERTS_MAX_LIMIT) ?? 100,
-    from: read.time('from'),
-    to: read.time('to'),
+    ...read.window('from', 'to'),
     acknowledged: read.boolean('acknowledged'),
     cameraId: read.cameraId('camera'),
   };

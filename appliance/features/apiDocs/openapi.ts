@@ -9,11 +9,12 @@ import { VERSION } from '../../core/version.ts';
 // validation itself. It calls nothing in them.
 import { ACKNOWLEDGE_BODY } from '../alerts/index.ts';
 import { SESSION_BODY } from '../calibration/routes.ts';
+import { SETTINGS_BODY } from '../settings/settings.ts';
 import { LOGIN_BODY, NEW_USER_BODY, SETUP_BODY } from '../users/auth.ts';
 
 type Operation = { summary: string; role?: 'staff' | 'admin' | 'none'; body?: object; query?: string[] };
 
-const OPERATIONS: Record<string, Partial<Record<'get' | 'post', Operation>>> = {
+const OPERATIONS: Record<string, Partial<Record<'get' | 'post' | 'put', Operation>>> = {
   '/setup': {
     get: { summary: 'Whether first-run setup is still needed', role: 'none' },
     post: { summary: 'Create the first admin with the one-time setup token', role: 'none', body: SETUP_BODY },
@@ -50,6 +51,24 @@ const OPERATIONS: Record<string, Partial<Record<'get' | 'post', Operation>>> = {
       summary: 'Record the secondary check of an alert (once; 409 after)',
       role: 'staff',
       body: ACKNOWLEDGE_BODY,
+    },
+  },
+  '/settings': {
+    get: {
+      summary: 'Site settings in force (admin: also the file, pending restarts, uplink without secrets)',
+      role: 'staff',
+    },
+    put: {
+      summary: 'Change site settings (checked by the configuration schema; says what needs a restart)',
+      role: 'admin',
+      body: SETTINGS_BODY,
+    },
+  },
+  '/stats/today': {
+    get: {
+      summary: "A day's readings (0.1 °C bins) and persons per hour, and free disk; today by default",
+      role: 'staff',
+      query: ['day'],
     },
   },
   '/audit': { get: { summary: 'The audit log, newest first', role: 'admin', query: ['limit', 'cursor'] } },

@@ -4,8 +4,10 @@
  *   GET /api/events/:id        one person, with snapshot URLs
  *   GET /api/events/:id/snapshot.jpg|png   the rendered image / the radiometric crop
  *   GET /api/events.csv        the same rows as /api/events with the same filters (shift report)
+ *   GET /api/stats/today       today's readings (0.1 °C bins) and persons per hour, free disk (?day=YYYY-MM-DD)
  * Every query parameter is checked; a bad one gets a 400 naming it, the value and what is allowed.
  */
+import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { type Request, Router } from 'express';
 import { ServiceError } from '../../core/errors.ts';
@@ -30,10 +32,7 @@ function invalid(message: string): ServiceError {
 export function parseFilter(query: Request['query'], defaultLimit = DEFAULT_LIMIT): PersonFilter {
   const read = readQuery(query, PARAMETERS);
   const filter: PersonFilter = { limit: read.limit('limit', MAX_LIMIT) ?? defaultLimit };
-  filter.from = read.time('from');
-  filter.to = read.time('to');
-  if (filter.from !== undefined && filter.to !== undefined && filter.to <= filter.from)
-    throw invalid('to: must be after from');
+  Object.assign(filter, read.window('from', 'to'));
   filter.cameraId = read.cameraId('camera');
   const decision = read.text('decision');
   if (decision !== undefined) {
@@ -155,6 +154,37 @@ export function eventRoutes(events: EventStore, applianceId: string): Router {
     if (!file) throw new ServiceError('not-found', `person ${found.id} has no snapshot`);
     res.setHeader('Cache-Control', 'private, max-age=3600');
     res.sendFile(path.join(events.snapshotsDir, path.basename(file)));
+  });
+
+  // Today's readings and persons per hour (the health page's charts), and the disk they live on.
+  router.get('/stats/today', staff, async (req, res) => {
+    for (const key of Object.keys(req.query))
+      if (key !== 'day') throw invalid(`unknown parameter "${key}" (allowed: day)`);
+    const day = req.query.day;
+    let start: Date;
+    if (day === undefined) {
+      start = new Date();
+      start.setHours(0, 0, 0, 0);
+    } else {
+      const match = typeof day === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(day) : null;
+      start = match
+        ? new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]))
+        : new Date(Number.NaN);
+      if (!match || start.getDate() !== Number(match[3]))
+        throw invalid(
+          `day: must be a date as YYYY-MM-DD, e.g. 2026-03-01 (got ${JSON.stringify(day).slice(0, 40)})`,
+        );
+    }
+    // The appliance's local day: midnight to midnight (23 or 25 hours across a clock change).
+    const end = new Date(start);
+    end.setDate(end.getDate() + 1);
+    const stats = events.dayStats(start.getTime(), end.getTime());
+    const disk = await statfs(path.dirname(events.snapshotsDir)).catch(() => null);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({
+      ...stats,
+      diskFreeMB: disk ? Math.round((disk.bavail * disk.bsize) / 1024 / 1024) : null,
+    });
   });
 
   // The audit log: who did what, from where (admins; it names staff and their actions).

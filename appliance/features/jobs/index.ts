@@ -57,6 +57,7 @@ export function jobsFeature(options: JobsOptions = {}): Feature & {
   const jobs = new Map<string, Job>();
   const tasks: ScheduledTask[] = [];
   let ctx: FeatureContext | null = null;
+  let offSettings: (() => void) | null = null;
 
   const define = (name: string, run: () => Promise<string>): Job => {
     const job: Job = { name, running: false, runs: 0, skipped: 0, last: null, run };
@@ -102,7 +103,15 @@ export function jobsFeature(options: JobsOptions = {}): Feature & {
     start(context) {
       ctx = context;
       const events = context.stores.events;
-      const { retention } = context.config;
+      // Days and the disk floor follow the settings page from the next run; the schedule needs a restart.
+      let retention = context.config.retention;
+      offSettings = context.bus.on(
+        'settings.changed',
+        (event) => {
+          retention = event.retention;
+        },
+        { name: 'jobs.settings' },
+      );
       const removeSnapshots = async (files: readonly string[]) => {
         let removed = 0;
         for (const file of files) {
@@ -148,6 +157,7 @@ export function jobsFeature(options: JobsOptions = {}): Feature & {
       );
     },
     async stop() {
+      offSettings?.();
       for (const task of tasks.splice(0)) await task.destroy();
       // Let a run in progress finish: it holds the store.
       for (let i = 0; i < 100 && [...jobs.values()].some((job) => job.running); i++)

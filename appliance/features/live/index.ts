@@ -1,6 +1,7 @@
 /**
  * The staff live feed: WS /ws/live (staff session) pushes JSON messages as things happen —
- *   {type:'hello', user, unit, status}              on connect
+ *   {type:'hello', user, unit, screening, status}   on connect (screening: the decision settings)
+ *   {type:'settings', unit, screening}              an admin changed the site settings
  *   {type:'status', status}                         every STATUS_INTERVAL_MS: cameras, reference, uplink, open alerts
  *   {type:'screening', event}                       each person's new/update/end (no image data)
  *   {type:'alert', alert}                           a person needs a secondary check
@@ -43,6 +44,11 @@ export function liveStatus(ctx: FeatureContext, persons: ReadonlyMap<string, Tra
   };
 }
 
+/** The decision settings staff see beside the live picture. */
+function screeningShown(s: FeatureContext['config']['screening']) {
+  return { mode: s.mode, thresholdC: s.thresholdC, retestBandC: s.retestBandC, deltaC: s.relative.deltaC };
+}
+
 export function liveFeature(): Feature {
   let wss: WebSocketServer | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -73,11 +79,27 @@ export function liveFeature(): Feature {
         server.handleUpgrade(req, socket, head, (ws) => {
           ws.on('error', () => ws.terminate());
           ws.send(
-            JSON.stringify({ type: 'hello', user, unit: ctx.config.screening.unit, status: liveStatus(ctx) }),
+            JSON.stringify({
+              type: 'hello',
+              user,
+              unit: screening.unit,
+              screening: screeningShown(screening),
+              status: liveStatus(ctx),
+            }),
           );
         });
       });
+      // The decision settings in force, shown to staff (what "elevated" means right now).
+      let screening = ctx.config.screening;
       unsubscribe.push(
+        ctx.bus.on(
+          'settings.changed',
+          (event) => {
+            screening = event.screening;
+            broadcast({ type: 'settings', unit: screening.unit, screening: screeningShown(screening) });
+          },
+          { name: 'live.settings' },
+        ),
         // Constant work (keeps a reference to a few small objects); queued, never on the frame path.
         ctx.bus.on(
           'frame',

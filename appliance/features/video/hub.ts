@@ -38,13 +38,18 @@ export interface VideoStats {
 
 export class VideoHub {
   readonly #bus: EventBus;
-  readonly #unit: 'C' | 'F';
+  #unit: 'C' | 'F';
   readonly #viewers = new Set<Viewer>();
   #unsubscribe: (() => void) | null = null;
   readonly #stats: VideoStats = { viewers: 0, encoded: 0, sent: 0, skippedSlowViewer: 0, lastEncodeMs: null };
 
   constructor(bus: EventBus, unit: 'C' | 'F') {
     this.#bus = bus;
+    this.#unit = unit;
+  }
+
+  /** The unit of the colour scale from the next frame on (a settings change). */
+  setUnit(unit: 'C' | 'F'): void {
     this.#unit = unit;
   }
 

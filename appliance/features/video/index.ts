@@ -27,6 +27,7 @@ export function videoFeature(): Feature & { readonly hub: VideoHub | null } {
   let hub: VideoHub | null = null;
   let wss: WebSocketServer | null = null;
   const streams = new Set<() => void>();
+  let offSettings: (() => void) | null = null;
   return {
     name: 'video',
     get hub() {
@@ -35,8 +36,18 @@ export function videoFeature(): Feature & { readonly hub: VideoHub | null } {
     start(ctx) {
       if (!ctx.http) return;
       const http = ctx.http;
-      const videoHub = new VideoHub(ctx.bus, ctx.config.screening.unit);
+      let unit = ctx.config.screening.unit;
+      const videoHub = new VideoHub(ctx.bus, unit);
       hub = videoHub;
+      // °C/°F is a site setting an admin may change at any time: the scale follows from the next frame.
+      offSettings = ctx.bus.on(
+        'settings.changed',
+        (event) => {
+          unit = event.screening.unit;
+          videoHub.setUnit(unit);
+        },
+        { name: 'video.settings' },
+      );
       const choose = (cameraId: string | null, palette: string | null, range: string | null) =>
         pickStream(ctx, cameraId, palette, range);
 
@@ -79,7 +90,7 @@ export function videoFeature(): Feature & { readonly hub: VideoHub | null } {
         res.setHeader('Cache-Control', 'no-store');
         res.json({
           palettes: PALETTE_NAMES,
-          unit: ctx.config.screening.unit,
+          unit,
           cameras: ctx.cameras.map((camera) => ({
             id: camera.id,
             name: camera.name,
@@ -128,6 +139,7 @@ export function videoFeature(): Feature & { readonly hub: VideoHub | null } {
       http.api.use(router);
     },
     stop() {
+      offSettings?.();
       for (const close of [...streams]) close();
       for (const client of wss?.clients ?? []) client.terminate();
       wss?.close();
