@@ -13,8 +13,10 @@
  *   (drop-oldest, drops counted); every other event is kept until delivered, never dropped.
  *   A listener that returns a promise gets its next event only after it settles (per-listener
  *   order), so a slow network send or encoder lags behind on its own without delaying anyone.
- *   A listener that spends long synchronous stretches is given at most `SYNC_SHARE` of the main
- *   thread: after a call of d ms its next call waits d × (1/SYNC_SHARE − 1);
+ *   A listener of superseded events (frames) that spends long synchronous stretches is given at most
+ *   `SYNC_SHARE` of the main thread: after a call of d ms its next call waits d × (1/SYNC_SHARE − 1),
+ *   and it sees fewer frames. Listeners of kept events are never held back (an alert must not wait);
+
  * - `inline` delivery runs the listener inside `emit`, on the frame path. Only for constant work
  *   (copying a few numbers, reading a small region of the frame); its time is measured and shown.
  */
@@ -206,7 +208,10 @@ export class EventBus {
     const started = performance.now();
     const result = this.#call(s, event);
     const syncMs = performance.now() - started;
-    if (syncMs >= THROTTLE_FROM_MS) s.notBefore = Date.now() + syncMs * (1 / SYNC_SHARE - 1);
+    // Only listeners of superseded events (frames) are held back: they then see fewer frames. Events
+    // kept until delivered (screening, alerts, commits) are few, and a delay would hold back an alert.
+    if (syncMs >= THROTTLE_FROM_MS && s.capacity !== Number.POSITIVE_INFINITY)
+      s.notBefore = Date.now() + syncMs * (1 / SYNC_SHARE - 1);
     if (result instanceof Promise) {
       s.inFlight = true;
       result
