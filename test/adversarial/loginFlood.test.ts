@@ -13,7 +13,8 @@ import { type Appliance, startAppliance } from '../../appliance/main.ts';
 import { tempDir, waitFor } from '../helpers/tempDir.ts';
 
 const CLIENTS = 50;
-const WINDOW_MS = 8_000;
+/** The issue asks for 10 s of flood, measured against 10 s of quiet. */
+const WINDOW_MS = 10_000;
 const CLIENT_SCRIPT = fileURLToPath(new URL('./loginFloodClients.mjs', import.meta.url));
 
 interface FloodResult {
