@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import cron from 'node-cron';
 import { readRecording } from '../camera/recording.ts';
+import type { Rotation } from '../camera/rotate.ts';
 import { parseSourceUri } from '../camera/sources.ts';
 import { parseVisibleSourceUri } from '../camera/visibleSource.ts';
 import type { CameraProfile } from '../core/cameraProfile.ts';
@@ -46,6 +47,11 @@ export interface CameraConfig {
   /** The visible stream of a bi-spectrum camera (its profile has `visible`). */
   visibleSource?: string;
   reference?: Partial<ReferenceConfig>;
+  /**
+   * Clockwise rotation of the mounted camera (0, 90, 180, 270): frames are turned upright right after
+   * capture, and every region of this camera (blackbody, exclusion zones) is in upright coordinates.
+   */
+  rotate?: Rotation;
 }
 
 export interface ApplianceConfig {
