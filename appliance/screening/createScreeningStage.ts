@@ -35,6 +35,9 @@ export function createScreeningStage(options: CreateScreeningStageOptions): Scre
     model: options.model ?? loadSkinCoreModel(),
     faceSource: options.faceSource ?? null,
     detectFaces: thermalDetector(profile),
+    excludeZones: (options.config.cameras.find((c) => c.id === options.cameraId)?.exclude ?? []).map(
+      (z): Box => [z.x, z.y, z.width, z.height],
+    ),
     measure:
       options.measure ??
       ((frame, face, faces) =>
