@@ -55,6 +55,7 @@ import {
   type Reason,
   sampleQuality,
 } from './decisionRules.ts';
+import { measurementResolution } from './measure.ts';
 import { currentPrompts, nextPersonState } from './personState.ts';
 
 export type ScreeningConfig = ApplianceConfig['screening'];
@@ -445,6 +446,8 @@ export class ScreeningStage implements FrameStage {
       firstSeq: state.firstSeq,
       lastSeq: state.lastSeq,
     };
+    if (reading?.pixelsAcrossFace !== undefined && decision.skinC !== null)
+      event.resolution = measurementResolution(reading.pixelsAcrossFace);
     if (kind === 'end') {
       const last = state.trackBoxes.at(-1);
       if (last && last[0] !== state.lastSeq) state.trackBoxes.push([state.lastSeq, ...roundBox(state.box)]);

@@ -308,6 +308,8 @@ describe('ScreeningStage', () => {
     expect(ends).toHaveLength(1);
     expect(ends[0].decision).toBe('normal');
     expect(events.some((e) => e.alert)).toBe(false);
+    // The reading states its resolution: 50 px faces, ≈ 3.6 px on the canthus, no small-face note.
+    expect(ends[0].resolution).toEqual({ pixelsAcrossFace: 50, canthusPx: 3.6, windowPx: 3, note: null });
   });
 
   it('new → update … → end with one id; a fever alerts exactly once and stays elevated', () => {
