@@ -77,6 +77,11 @@ export interface TrackerUpdate {
  * where the face was before the jump, and continues the track from there.
  */
 const RECENT_OBSERVATIONS = 3;
+/**
+ * The last observation counts as a jump of the detector's box when its centre moved more than this
+ * many face widths from the one before (walking moves a face ≈ 0.1–0.3 widths a frame).
+ */
+const JUMP_FACE_WIDTHS = 0.5;
 /** Cost added to a pairing made through an earlier observation rather than the prediction. */
 const EARLIER_OBSERVATION_PENALTY = 0.25;
 /** The gate for a pairing through an earlier observation, as a share of the usual one (stricter). */
@@ -225,12 +230,20 @@ export class PersonTracker {
    */
   #pairCost(track: Track, predicted: Box, detection: Box): number {
     let best = this.#pairCostTo(track, predicted, detection, 1);
+    if (!this.#lastJumped(track)) return best;
     for (const earlier of this.#earlier.get(track) ?? []) {
       const cost = this.#pairCostTo(track, earlier.box, detection, EARLIER_OBSERVATION_GATE, earlier.box);
       if (cost !== FORBIDDEN && (best === FORBIDDEN || cost + EARLIER_OBSERVATION_PENALTY < best))
         best = cost + EARLIER_OBSERVATION_PENALTY;
     }
     return best;
+  }
+
+  /** Whether the track's last observation jumped away from the one before (see JUMP_FACE_WIDTHS). */
+  #lastJumped(track: Track): boolean {
+    const before = this.#earlier.get(track)?.at(-1);
+    if (!before) return false;
+    return centreGap(before.box, track.box) > JUMP_FACE_WIDTHS * Math.max(before.box[2], track.box[2]);
   }
 
   #pairCostTo(track: Track, predicted: Box, detection: Box, gateShare: number, sizeFrom = track.box): number {
@@ -263,7 +276,9 @@ export class PersonTracker {
     // was a jump of the detector's box (its velocity is then forgotten, not smoothed in).
     const earlier = this.#earlier.get(track) ?? [];
     const last: Observation = { box: track.box, at: track.lastSeenAt, velocity: track.velocity };
-    const from = [...earlier, last].reduce((a, b) => (centreGap(b.box, box) < centreGap(a.box, box) ? b : a));
+    const from = this.#lastJumped(track)
+      ? [...earlier, last].reduce((a, b) => (centreGap(b.box, box) < centreGap(a.box, box) ? b : a))
+      : last;
     if (from !== last) track.velocity = from.velocity;
     earlier.push(last);
     if (earlier.length > RECENT_OBSERVATIONS) earlier.shift();
