@@ -157,10 +157,10 @@ describe('PersonTracker', () => {
     // A person leaves to the right; a second person appears where the first stood two frames before,
     // at a different size: another person, not the first one coming back.
     const tracker = new PersonTracker({ cameraId: 'k' });
-    let t = 0;
-    for (const cx of [60, 62, 64, 66]) tracker.update((t += 114), [face(cx, 40, 40)]);
-    tracker.update((t += 114), [face(90, 40, 40)]);
-    const next = tracker.update((t += 114), [face(110, 40, 40), face(64, 40, 24)]);
+    const times = [1, 2, 3, 4, 5, 6].map((k) => 114 * k);
+    [60, 62, 64, 66].forEach((cx, i) => tracker.update(times[i], [face(cx, 40, 40)]));
+    tracker.update(times[4], [face(90, 40, 40)]);
+    const next = tracker.update(times[5], [face(110, 40, 40), face(64, 40, 24)]);
     expect(next.tracks[0].personId).toBe('k-1');
     expect(next.tracks[1].personId).toBeNull();
   });
