@@ -158,7 +158,7 @@ describe('PersonTracker', () => {
     // at a different size: another person, not the first one coming back.
     const tracker = new PersonTracker({ cameraId: 'k' });
     const times = [1, 2, 3, 4, 5, 6].map((k) => 114 * k);
-    [60, 62, 64, 66].forEach((cx, i) => tracker.update(times[i], [face(cx, 40, 40)]));
+    for (const [i, cx] of [60, 62, 64, 66].entries()) tracker.update(times[i], [face(cx, 40, 40)]);
     tracker.update(times[4], [face(90, 40, 40)]);
     const next = tracker.update(times[5], [face(110, 40, 40), face(64, 40, 24)]);
     expect(next.tracks[0].personId).toBe('k-1');
