@@ -80,7 +80,7 @@ export function readRegion(
   options: RegionReadingOptions = {},
 ): RegionReading | null {
   checkFrame(celsius, width, height);
-  const { erodeFraction, trimFraction, farFromMedianC } = { ...READING_DEFAULTS, ...options };
+  const { erodeFraction } = { ...READING_DEFAULTS, ...options };
   const inner = interiorOf(region, erodeFraction);
   const x0 = Math.max(0, inner.x);
   const y0 = Math.max(0, inner.y);
@@ -94,6 +94,70 @@ export function readRegion(
       if (Number.isFinite(v)) values.push(v);
     }
   }
+  return summarise(values, options);
+}
+
+/**
+ * A circular blackbody (the feverscreen kiosks' heated disc, ≈ 12 px across on a Lepton): centre and
+ * radius in the thermal image's pixels (pixel centres at x + 0.5; cx, cy may be fractional).
+ */
+export interface DiscRegion {
+  cx: number;
+  cy: number;
+  r: number;
+}
+
+/** The smallest pixel rectangle holding the whole disc (for the UI and to exclude it from detection). */
+export function discBounds(disc: DiscRegion): Region {
+  const x = Math.floor(disc.cx - disc.r);
+  const y = Math.floor(disc.cy - disc.r);
+  return { x, y, width: Math.ceil(disc.cx + disc.r) - x, height: Math.ceil(disc.cy + disc.r) - y };
+}
+
+/**
+ * The disc's interior radius: the rim blurs into the housing over a pixel or two, so as for a
+ * rectangle `erodeFraction` of the diameter is left out on each side (a 6 px radius reads the pixels
+ * within 3.6 px: ≈ 40 pixels, none on the rim). At least one pixel's radius remains.
+ */
+export function discInteriorRadius(disc: DiscRegion, erodeFraction: number): number {
+  return Math.max(0.75, disc.r * (1 - 2 * erodeFraction));
+}
+
+/**
+ * Robust reading of a disc: the pixels whose centres lie within the interior radius, with the same
+ * trimmed mean, noise, spread and far fraction as a rectangle. Null when the disc is off the frame.
+ */
+export function readDisc(
+  celsius: Float32Array,
+  width: number,
+  height: number,
+  disc: DiscRegion,
+  options: RegionReadingOptions = {},
+): RegionReading | null {
+  checkFrame(celsius, width, height);
+  if (![disc.cx, disc.cy, disc.r].every(Number.isFinite) || disc.r <= 0) {
+    throw new RangeError(`a disc needs a finite centre and a positive radius, got ${JSON.stringify(disc)}`);
+  }
+  const { erodeFraction } = { ...READING_DEFAULTS, ...options };
+  const ri = discInteriorRadius(disc, erodeFraction);
+  const values: number[] = [];
+  const y0 = Math.max(0, Math.floor(disc.cy - ri));
+  const y1 = Math.min(height - 1, Math.ceil(disc.cy + ri));
+  const x0 = Math.max(0, Math.floor(disc.cx - ri));
+  const x1 = Math.min(width - 1, Math.ceil(disc.cx + ri));
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      if ((x + 0.5 - disc.cx) ** 2 + (y + 0.5 - disc.cy) ** 2 > ri * ri) continue;
+      const v = celsius[y * width + x];
+      if (Number.isFinite(v)) values.push(v);
+    }
+  }
+  return summarise(values, options);
+}
+
+/** Trimmed mean, SD, 10–90 % spread and far fraction of a reference's interior pixels. */
+function summarise(values: number[], options: RegionReadingOptions): RegionReading | null {
+  const { trimFraction, farFromMedianC } = { ...READING_DEFAULTS, ...options };
   if (values.length === 0) return null;
   const sorted = Float64Array.from(values).sort();
   const n = sorted.length;

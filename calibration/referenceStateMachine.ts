@@ -27,12 +27,15 @@ export interface ReferenceState {
 
 import {
   correctEmissivity,
+  type DiscRegion,
+  discBounds,
   type FindBlackbodyOptions,
   findBlackbodyRegion,
   type OffsetFilterOptions,
   ReferenceOffsetFilter,
   type Region,
   type RegionReadingOptions,
+  readDisc,
   readRegion,
   twoPointGain,
 } from './reference.ts';
@@ -394,8 +397,13 @@ export class ReferenceStateMachine {
 }
 
 export interface ReferenceTrackerOptions extends ReferenceStateMachineOptions {
-  /** Configured blackbody region; when absent it is searched with `findBlackbodyRegion`. */
+  /** Configured blackbody region; when absent (and no disc) it is searched with `findBlackbodyRegion`. */
   region?: Region | null;
+  /**
+   * A circular blackbody (centre, radius), read from its interior. It wins over `region`; the
+   * tracker's `region` is then the disc's bounding box (what the UI draws and detection excludes).
+   */
+  disc?: DiscRegion | null;
   /** Emissivity of the blackbody's surface (≥ 0.98 class; 0.97 for cheaper sources). */
   blackbodyEmissivity?: number;
   /** Temperature of what the blackbody reflects (the room), °C. */
@@ -465,7 +473,7 @@ export class ReferenceTracker {
     this.#options = options;
     this.#machine = new ReferenceStateMachine(options);
     this.#filter = new ReferenceOffsetFilter(options.offsetFilter);
-    this.#region = options.region ?? null;
+    this.#region = options.disc ? discBounds(options.disc) : (options.region ?? null);
     const secondary = options.secondary;
     if (secondary) {
       if (!Number.isFinite(secondary.setpointC)) {
@@ -484,15 +492,19 @@ export class ReferenceTracker {
     const flatField = frame.flatField === true;
     if (
       !o.region &&
+      !o.disc &&
       !flatField &&
       (this.#region === null || ['missing', 'moved'].includes(this.#machine.state))
     ) {
       this.#region = findBlackbodyRegion(frame.celsius, frame.width, frame.height, o.setpointC, o.find);
     }
-    const raw =
-      this.#region && !flatField
-        ? readRegion(frame.celsius, frame.width, frame.height, this.#region, o.reading)
-        : null;
+    const raw = flatField
+      ? null
+      : o.disc
+        ? readDisc(frame.celsius, frame.width, frame.height, o.disc, o.reading)
+        : this.#region
+          ? readRegion(frame.celsius, frame.width, frame.height, this.#region, o.reading)
+          : null;
     const reflectedC = frame.reflectedC ?? o.reflectedC ?? 22;
     const measuredC =
       raw === null ? null : correctEmissivity(raw.readingC, o.blackbodyEmissivity ?? 1, reflectedC);

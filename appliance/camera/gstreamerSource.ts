@@ -12,6 +12,7 @@
 import type { CameraState } from '../core/events.ts';
 import type { RawFrame } from '../core/types.ts';
 import { type GstAppSink, type GstBusMessage, type GstPipeline, gstreamer } from './gstreamerBinding.ts';
+import type { RecordedFrameTime } from './recording.ts';
 
 export interface GstSourceOptions {
   cameraId: string;
@@ -33,6 +34,14 @@ export interface GstSourceOptions {
    * (recordings, so a fast replay keeps the recorded timing).
    */
   timestamps?: 'arrival' | 'frame-rate';
+  /**
+   * Recordings with frames.jsonl: each frame's time after the first and its flat-field flag. Frame
+   * times are then the first frame's arrival plus the recorded offset (a flat-field gap stays a gap),
+   * and `flatField` comes from the recording.
+   */
+  frameTimes?: readonly RecordedFrameTime[];
+  /** With `frameTimes`: `realtime` delivers each frame at its recorded offset; `fast` at once. */
+  pace?: 'realtime' | 'fast';
   /** Checked before each (re)start; returns why the source cannot start now, or null. */
   precheck?: () => string | null;
   /** No frame for this long means the source stalled (default: 10 s, or 30 frame intervals). */
@@ -85,6 +94,8 @@ export class GstFrameSource {
   #generation = 0;
   #stopped = false;
   #retryTimer: NodeJS.Timeout | null = null;
+  /** A pulled frame waiting for its recorded time (realtime replay with frame times). */
+  #paceTimer: NodeJS.Timeout | null = null;
   #watchdog: NodeJS.Timeout | null = null;
   #backoffMs: number;
   #startedAt = 0;
@@ -145,6 +156,8 @@ export class GstFrameSource {
     this.#stopped = true;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     if (this.#watchdog) clearInterval(this.#watchdog);
+    if (this.#paceTimer) clearTimeout(this.#paceTimer);
+    this.#paceTimer = null;
     this.#retryTimer = null;
     this.#watchdog = null;
     if (this.#playing) this.#stopPipeline();
@@ -246,9 +259,31 @@ export class GstFrameSource {
         this.#onStreamStopped();
         return;
       }
+      const waitMs = this.#paceDelayMs();
+      if (waitMs > 0) {
+        // Hold the frame (and further pulls) until its recorded time.
+        this.#pullPending = true;
+        this.#paceTimer = setTimeout(() => {
+          this.#paceTimer = null;
+          this.#pullPending = false;
+          if (generation !== this.#generation || !this.#playing) return;
+          this.#deliver(buffer);
+          this.#pullNext();
+        }, waitMs);
+        return;
+      }
       this.#deliver(buffer);
       this.#pullNext();
     });
+  }
+
+  /** How long the next frame must wait for its recorded time (realtime replays with frame times). */
+  #paceDelayMs(): number {
+    const times = this.#options.frameTimes;
+    if (this.#options.pace !== 'realtime' || !times || this.#firstFrameAt === null) return 0;
+    const recorded = times[this.#seq];
+    if (!recorded) return 0;
+    return this.#firstFrameAt + recorded.offsetMs - this.#now();
   }
 
   #deliver(buffer: Buffer): void {
@@ -272,8 +307,10 @@ export class GstFrameSource {
     }
     this.#firstFrameAt ??= now;
     const seq = this.#seq++;
-    const capturedAt =
-      this.#options.timestamps === 'frame-rate'
+    const recorded = this.#options.frameTimes?.[seq];
+    const capturedAt = recorded
+      ? this.#firstFrameAt + Math.round(recorded.offsetMs)
+      : this.#options.timestamps === 'frame-rate'
         ? this.#firstFrameAt + Math.round((seq * 1000) / this.#options.fps)
         : now;
     const { width, height } = this.#options;
@@ -286,6 +323,7 @@ export class GstFrameSource {
     const data = new Uint16Array(this.#frameBytes / 2);
     new Uint8Array(data.buffer).set(buffer);
     const frame: RawFrame = { cameraId: this.cameraId, seq, capturedAt, width, height, data };
+    if (recorded) frame.flatField = recorded.flatField;
     for (const listener of this.#frameListeners) listener(frame);
   }
 
@@ -313,7 +351,8 @@ export class GstFrameSource {
   }
 
   #checkStall(): void {
-    if (!this.#playing) return;
+    // A frame held for its recorded time (a long gap in a recording) is not a stall.
+    if (!this.#playing || this.#paceTimer) return;
     const since = this.#stats.lastFrameAt ?? this.#startedAt;
     const silentMs = this.#now() - Math.max(since, this.#startedAt);
     if (silentMs > this.#stallTimeoutMs()) {

@@ -3,6 +3,8 @@
  *   frames.y16      raw frames, uint16 little-endian, row-major, one after another
  *   recording.json  what the frames are (profile, width, height, fps, frame count)
  *   truth.jsonl     for simulations: one line per person with the ground truth
+ *   frames.jsonl    optional (CPTV imports): one line per frame, when it was taken and whether it lies
+ *                   in a flat-field event; replay then follows these times instead of a constant rate
  * A recording is written under temporary names and renamed into place when complete, so an
  * interrupted write never leaves something that looks like a finished recording.
  */
@@ -39,6 +41,69 @@ export interface RecordingMeta {
 export const FRAMES_FILE = 'frames.y16';
 export const META_FILE = 'recording.json';
 export const TRUTH_FILE = 'truth.jsonl';
+export const FRAME_TIMES_FILE = 'frames.jsonl';
+/** A frames.jsonl line longer than this is not one of ours: refused before parsing. */
+const MAX_FRAME_LINE = 4096;
+
+/** One frame's recorded timing, relative to the recording's first frame. */
+export interface RecordedFrameTime {
+  /** ms after the first frame (0 for the first); never decreasing. */
+  offsetMs: number;
+  /** The sensor was in (or just after) a flat-field correction: no reading may come from it. */
+  flatField: boolean;
+}
+
+/**
+ * The per-frame times of a recording (frames.jsonl), or null when it has none. Checked whole before a
+ * replay starts: one line per frame, each with a finite `capturedAt` (ms) that never goes back. A file
+ * that does not match the frames is refused (a replay at wrong times would measure wrong durations).
+ */
+export function readFrameTimes(dir: string, frameCount: number): RecordedFrameTime[] | null {
+  const file = path.join(dir, FRAME_TIMES_FILE);
+  if (!existsSync(file)) return null;
+  const lines = readFileSync(file, 'utf8').split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  if (lines.length !== frameCount) {
+    throw new CanthusError(
+      `recording ${dir}: ${file} has ${lines.length} line(s) but ${META_FILE} describes ${frameCount} frames (one line per frame is needed; remove ${FRAME_TIMES_FILE} to replay at the constant frame rate)`,
+    );
+  }
+  const times: RecordedFrameTime[] = [];
+  let first = 0;
+  let previous = Number.NEGATIVE_INFINITY;
+  for (const [index, line] of lines.entries()) {
+    const where = `${file} line ${index + 1}`;
+    if (line.length > MAX_FRAME_LINE)
+      throw new CanthusError(`${where}: ${line.length} characters (allowed: at most ${MAX_FRAME_LINE})`);
+    let value: { capturedAt?: unknown; flatField?: unknown };
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      throw new CanthusError(`${where} is not valid JSON: ${(error as Error).message}`);
+    }
+    const capturedAt = value?.capturedAt;
+    if (typeof capturedAt !== 'number' || !Number.isFinite(capturedAt)) {
+      throw new CanthusError(
+        `${where}: "capturedAt" must be a time in ms, got ${JSON.stringify(capturedAt)?.slice(0, 40)}`,
+      );
+    }
+    if (capturedAt < previous) {
+      throw new CanthusError(
+        `${where}: "capturedAt" ${capturedAt} goes back in time (previous frame ${previous})`,
+      );
+    }
+    const flatField = value.flatField ?? false;
+    if (typeof flatField !== 'boolean') {
+      throw new CanthusError(
+        `${where}: "flatField" must be true or false, got ${JSON.stringify(flatField)?.slice(0, 40)}`,
+      );
+    }
+    if (index === 0) first = capturedAt;
+    previous = capturedAt;
+    times.push({ offsetMs: capturedAt - first, flatField });
+  }
+  return times;
+}
 
 /** Reads and checks a recording's description against its frame file. */
 export function readRecording(dir: string): {

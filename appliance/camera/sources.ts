@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import type { CameraProfile } from '../core/cameraProfile.ts';
 import { CanthusError } from '../core/errors.ts';
 import { GstFrameSource } from './gstreamerSource.ts';
-import { readRecording } from './recording.ts';
+import { readFrameTimes, readRecording } from './recording.ts';
 import { type SceneOptions, SimulatedEntrance } from './simulator/scene.ts';
 
 export type SourceSpec =
@@ -159,7 +159,10 @@ export function createSource(cameraId: string, spec: SourceSpec, profile: Camera
           `recording ${spec.dir} is ${meta.width}×${meta.height} (profile "${meta.profile}") but camera "${cameraId}" uses profile "${profile.id}" (${width}×${height}); choose the recording's profile`,
         );
       }
-      const realtime = spec.pace === 'realtime';
+      const frameTimes = readFrameTimes(spec.dir, meta.frameCount);
+      // With recorded frame times the source paces the frames itself (gaps stay gaps); GStreamer's
+      // clock only knows the constant rate.
+      const realtime = spec.pace === 'realtime' && frameTimes === null;
       // Fast replays (headless analysis) process every frame: the sink blocks instead of dropping.
       const sinkOptions = realtime
         ? 'sync=true max-buffers=1 drop=false'
@@ -172,6 +175,8 @@ export function createSource(cameraId: string, spec: SourceSpec, profile: Camera
         fps: meta.fps,
         live: false,
         timestamps: 'frame-rate',
+        frameTimes: frameTimes ?? undefined,
+        pace: spec.pace,
       });
       return pipelineSource(cameraId, profile, gst, meta.frameCount);
     }

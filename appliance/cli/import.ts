@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { META_FILE, RecordingWriter, writeAtomically } from '../camera/recording.ts';
+import { FRAME_TIMES_FILE, META_FILE, RecordingWriter, writeAtomically } from '../camera/recording.ts';
 import { CanthusError } from '../core/errors.ts';
 import {
   AFTER_FFC_MS,
@@ -23,7 +23,7 @@ import {
 } from '../thermalFiles/index.ts';
 import { Progress, type ProgressOptions } from './progress.ts';
 
-export const FRAME_TIMES_FILE = 'frames.jsonl';
+export { FRAME_TIMES_FILE };
 export const CPTV_HEADER_FILE = 'cptv.json';
 
 /** One line of frames.jsonl. */

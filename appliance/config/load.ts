@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import cron from 'node-cron';
 import { readRecording } from '../camera/recording.ts';
+import type { Rotation } from '../camera/rotate.ts';
 import { parseSourceUri } from '../camera/sources.ts';
 import { parseVisibleSourceUri } from '../camera/visibleSource.ts';
 import type { CameraProfile } from '../core/cameraProfile.ts';
@@ -22,6 +23,11 @@ export interface ReferenceConfig {
   setpointC: number;
   emissivity: number;
   region: { x: number; y: number; width: number; height: number } | null;
+  /**
+   * A circular blackbody (centre, radius in upright thermal pixels), read from its interior; instead
+   * of `region` (a camera's disc replaces the appliance-wide region).
+   */
+  disc?: { cx: number; cy: number; r: number } | null;
   warmupS: number;
   stableForS: number;
   maxDriftCPerMin: number;
@@ -47,6 +53,16 @@ export interface CameraConfig {
   /** The visible stream of a bi-spectrum camera (its profile has `visible`). */
   visibleSource?: string;
   reference?: Partial<ReferenceConfig>;
+  /**
+   * Clockwise rotation of the mounted camera (0, 90, 180, 270): frames are turned upright right after
+   * capture, and every region of this camera (blackbody, exclusion zones) is in upright coordinates.
+   */
+  rotate?: Rotation;
+  /**
+   * Zones (upright thermal pixels) that are never faces: heaters, lamps, a screen, a door frame in the
+   * sun. The reference itself (region or disc, with its housing) is excluded without being listed.
+   */
+  exclude?: { x: number; y: number; width: number; height: number }[];
 }
 
 export interface ApplianceConfig {
@@ -288,6 +304,7 @@ export function checkConfig(
   const config = merged as unknown as ApplianceConfig;
 
   checkSecondaryReferences(config, source);
+  checkReferenceShapes(config, source);
   if (!cron.validate(config.retention.schedule)) {
     throw new CanthusError(
       `invalid configuration (${source}):\n  /retention/schedule: "${config.retention.schedule}" is not a cron expression (five fields: minute hour day-of-month month day-of-week, e.g. "17 3 * * *")`,
@@ -341,7 +358,27 @@ export function checkConfig(
 
 /** A camera's blackbody settings: the appliance-wide ones with the camera's own on top. */
 export function cameraReference(config: ApplianceConfig, camera: CameraConfig): ReferenceConfig {
-  return { ...config.reference, ...(camera.reference ?? {}) };
+  const own = camera.reference ?? {};
+  const merged = { ...config.reference, ...own };
+  // A camera's own disc replaces the appliance-wide region (and its own region the appliance-wide disc).
+  if (own.disc && own.region === undefined) merged.region = null;
+  if (own.region && own.disc === undefined) merged.disc = null;
+  return merged;
+}
+
+/** A reference is a rectangle or a disc, not both: said at start rather than one silently ignored. */
+function checkReferenceShapes(config: ApplianceConfig, source: string): void {
+  const check = (reference: Partial<ReferenceConfig>, field: string) => {
+    if (reference.region && reference.disc) {
+      throw new CanthusError(
+        `invalid configuration (${source}):\n  ${field}/disc: ${JSON.stringify(reference.disc)} given together with region ${JSON.stringify(reference.region)} (allowed: one of region or disc; set the other to null)`,
+      );
+    }
+  };
+  check(config.reference, '/reference');
+  for (const [index, camera] of config.cameras.entries()) {
+    check(camera.reference ?? {}, `/cameras/${index}/reference`);
+  }
 }
 
 /** The second set point must be far enough from the primary's, appliance-wide and per camera. */
@@ -399,5 +436,7 @@ export function referenceWithCalibration(
 ): ReferenceConfig {
   if (!record) return reference;
   const { region, setpointC, emissivity } = record.values;
-  return { ...reference, region: { ...region }, setpointC, emissivity };
+  // A committed calibration names the region it measured: that rectangle is read from then on, in
+  // place of a configured disc.
+  return { ...reference, region: { ...region }, disc: null, setpointC, emissivity };
 }

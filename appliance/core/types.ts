@@ -168,6 +168,11 @@ export interface ScreeningEvent {
   /** Frame numbers of the person's first and last detection. */
   firstSeq: number;
   lastSeq: number;
+  /**
+   * With a reading: how finely it resolved the face and the canthus (pixels across each, the read
+   * window, and a note when the face is small enough that the canthus may read low).
+   */
+  resolution?: { pixelsAcrossFace: number; canthusPx: number; windowPx: number; note: string | null };
   /** `end` only: where the person was, about once a second: [frame seq, x, y, width, height]. */
   trackBoxes?: [number, ...Box][];
   /** `end` and alerting events: the person's best frame so far, for snapshots. */

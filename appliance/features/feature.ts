@@ -21,6 +21,9 @@ export interface CameraHandle {
   readonly id: string;
   readonly name: string;
   readonly profile: CameraProfile;
+  /** Frame size after the camera's rotation (absent: the profile's native size). */
+  readonly frameWidth?: number;
+  readonly frameHeight?: number;
   health(): CameraHealth;
 }
 

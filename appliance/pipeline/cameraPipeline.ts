@@ -201,6 +201,7 @@ function createTracker(r: ReferenceConfig): ReferenceTracker {
   return new ReferenceTracker({
     setpointC: r.setpointC,
     region: r.region,
+    disc: r.disc ?? null,
     blackbodyEmissivity: r.emissivity,
     warmupMs: r.warmupS * 1000,
     stableForMs: r.stableForS * 1000,

@@ -3,6 +3,7 @@
  * its face source, the screening stage and the frame pipeline, joined by the one-frame slot; its
  * counters and its health. Committed calibrations and registrations reach it over the bus.
  */
+import { type Rotation, rotatedSize, rotateFrame } from '../camera/rotate.ts';
 import type { CameraSource } from '../camera/sources.ts';
 import { createSource, parseSourceUri, redactSource } from '../camera/sources.ts';
 import {
@@ -42,6 +43,11 @@ export class CameraRuntime {
   readonly id: string;
   readonly name: string;
   readonly profile: CameraProfile;
+  /** Clockwise rotation applied right after capture (camera setting `rotate`). */
+  readonly rotate: Rotation;
+  /** The size of the frames after rotation: what detection, snapshots and the UI see. */
+  readonly frameWidth: number;
+  readonly frameHeight: number;
   readonly source: CameraSource;
   readonly pipeline: CameraPipeline;
   readonly visible: VisibleCapture | null;
@@ -61,6 +67,12 @@ export class CameraRuntime {
     this.name = camera.name ?? camera.id;
     this.profile = profile;
     this.#config = camera;
+    this.rotate = camera.rotate ?? 0;
+    ({ width: this.frameWidth, height: this.frameHeight } = rotatedSize(
+      profile.width,
+      profile.height,
+      this.rotate,
+    ));
     const spec = parseSourceUri(camera.source);
     this.source = createSource(camera.id, spec, profile);
     this.visible = camera.visibleSource
@@ -136,8 +148,11 @@ export class CameraRuntime {
       (frame) => this.pipeline.process(frame),
       () => this.skipped.add(Date.now()),
     );
-    this.source.gst.onFrame((frame) => {
+    const rotate = this.rotate;
+    this.source.gst.onFrame((captured) => {
       this.framesIn.add(Date.now());
+      // Upright before anything reads the frame: radiometry, the reference, detection, snapshots, UI.
+      const frame = rotateFrame(captured, rotate);
       this.visible?.attach(frame);
       if (processNow) this.pipeline.process(frame);
       else slot.offer(frame);

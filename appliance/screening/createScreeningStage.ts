@@ -37,6 +37,9 @@ export function createScreeningStage(options: CreateScreeningStageOptions): Scre
     faceSource: options.faceSource ?? null,
     timer: options.timer ?? null,
     detectFaces: thermalDetector(profile),
+    excludeZones: (options.config.cameras.find((c) => c.id === options.cameraId)?.exclude ?? []).map(
+      (z): Box => [z.x, z.y, z.width, z.height],
+    ),
     measure:
       options.measure ??
       ((frame, face, faces) =>

@@ -74,6 +74,8 @@ export interface PersonReading {
   at: number;
   /** The calibration in force for the window's newest frame (null: the configuration's). */
   calibrationId: string | null;
+  /** Median pixels across the face over the window's frames (the measurement's resolution). */
+  pixelsAcrossFace?: number;
 }
 
 /** A sample counts for the reading only when nothing is wrong with it. */
@@ -123,6 +125,7 @@ export function personReading(
     referenceOffsetC: median(window.map((s) => s.referenceOffsetC)),
     at: Math.max(...window.map((s) => s.at)),
     calibrationId: window.reduce((newest, s) => (s.at > newest.at ? s : newest)).calibrationId ?? null,
+    pixelsAcrossFace: median(window.map((s) => s.pixelsAcrossFace)),
   };
 }
 

@@ -352,3 +352,36 @@ export function measureFace(frame: MeasureFrame, face: Face, ctx: MeasureContext
     reasons,
   };
 }
+
+/**
+ * The inner-canthus region is about 1 cm across on a face about 14 cm wide: the share of the face's
+ * pixels that fall on it. At 29–37 px across (Lepton kiosks at their mark) that is ≈ 2–2.6 px.
+ */
+export const CANTHUS_FACE_SHARE = 1 / 14;
+/** The canthus is read as the peak of a 3×3 mean (`canthusValue`): this window, in pixels. */
+export const CANTHUS_WINDOW_PX = 3;
+
+export interface MeasurementResolution {
+  /** Median pixels across the face over the frames the reading comes from. */
+  pixelsAcrossFace: number;
+  /** Estimated pixels across the inner canthus (≈ 1 cm of a ≈ 14 cm face). */
+  canthusPx: number;
+  /** Side of the window the canthus value is read from, px. */
+  windowPx: number;
+  /** What the size means for the reading; null when the canthus fills the window. */
+  note: string | null;
+}
+
+/**
+ * How finely a reading resolved the canthus, stated with each reading. Below a canthus as wide as
+ * the read window the window also holds cooler skin and the lens blur spreads the peak, so the value
+ * can read low; it is NOT corrected upward (nothing here changes a reading), only said.
+ */
+export function measurementResolution(pixelsAcrossFace: number): MeasurementResolution {
+  const canthusPx = Math.round(pixelsAcrossFace * CANTHUS_FACE_SHARE * 10) / 10;
+  const note =
+    canthusPx < CANTHUS_WINDOW_PX
+      ? `small face: ${Math.round(pixelsAcrossFace)} px across, ≈ ${canthusPx} px on the inner canthus, read in a ${CANTHUS_WINDOW_PX}×${CANTHUS_WINDOW_PX} px window: the peak may read low (not corrected)`
+      : null;
+  return { pixelsAcrossFace: Math.round(pixelsAcrossFace), canthusPx, windowPx: CANTHUS_WINDOW_PX, note };
+}

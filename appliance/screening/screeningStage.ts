@@ -56,6 +56,7 @@ import {
   type Reason,
   sampleQuality,
 } from './decisionRules.ts';
+import { measurementResolution } from './measure.ts';
 import { currentPrompts, nextPersonState } from './personState.ts';
 
 export type ScreeningConfig = ApplianceConfig['screening'];
@@ -74,6 +75,11 @@ export interface ScreeningStageOptions {
   model: SkinCoreModel;
   /** Faces of a frame, not inside `exclude` (the thermal detector). */
   detectFaces: (frame: ThermalFrame, exclude: Box[]) => Face[];
+  /**
+   * Configured zones that are never faces (camera `exclude`). Unlike the reference they get no
+   * housing margin: a face is dropped when its centre, or a quarter of its box, lies in a zone.
+   */
+  excludeZones?: Box[];
   /** Faces from elsewhere first (bi-spectrum cameras); `detectFaces` when it answers null. */
   faceSource?: FaceSource | null;
   /** One face's measurement with quality flags; `faces` are all faces of the frame. */
@@ -183,7 +189,9 @@ export class ScreeningStage implements FrameStage {
     const region = frame.referenceRegion;
     const exclude: Box[] = region ? [[region.x, region.y, region.width, region.height]] : [];
     const t0 = timer ? performance.now() : 0;
-    const faces = this.#faceSource?.(frame, exclude) ?? this.#o.detectFaces(frame, exclude);
+    const found = this.#faceSource?.(frame, exclude) ?? this.#o.detectFaces(frame, exclude);
+    const zones = this.#o.excludeZones ?? [];
+    const faces = zones.length ? found.filter((face) => !inExcludeZone(face.box, zones)) : found;
     const t1 = timer ? performance.now() : 0;
     const measurements = faces.map((face) => this.#o.measure(frame, face, faces));
     if (timer) {
@@ -480,6 +488,8 @@ export class ScreeningStage implements FrameStage {
       firstSeq: state.firstSeq,
       lastSeq: state.lastSeq,
     };
+    if (reading?.pixelsAcrossFace !== undefined && decision.skinC !== null)
+      event.resolution = measurementResolution(reading.pixelsAcrossFace);
     if (kind === 'end') {
       const last = state.trackBoxes.at(-1);
       if (last && last[0] !== state.lastSeq) state.trackBoxes.push([state.lastSeq, ...roundBox(state.box)]);
@@ -534,4 +544,18 @@ function roundBox(box: Box): Box {
 
 function round2(value: number | null): number | null {
   return value === null ? null : Math.round(value * 100) / 100;
+}
+
+/** A face box whose centre, or a quarter of whose area, lies in a configured exclusion zone. */
+export function inExcludeZone(box: Box, zones: readonly Box[]): boolean {
+  const [x, y, w, h] = box;
+  const cx = x + w / 2;
+  const cy = y + h / 2;
+  for (const [zx, zy, zw, zh] of zones) {
+    if (cx >= zx && cx < zx + zw && cy >= zy && cy < zy + zh) return true;
+    const ix = Math.min(x + w, zx + zw) - Math.max(x, zx);
+    const iy = Math.min(y + h, zy + zh) - Math.max(y, zy);
+    if (ix > 0 && iy > 0 && ix * iy >= 0.25 * w * h) return true;
+  }
+  return false;
 }

@@ -11,6 +11,9 @@
  *   first, then tentative tracks.
  * - A track becomes a person (gets its `personId`) after a few detections, so a single spurious
  *   detection never becomes a screening event.
+ * - Box jumps: a track remembers its last few observations; a detection that continues an earlier one
+ *   (the detector boxed a chin or head-and-torso for a frame) pairs with it at a small penalty and a
+ *   stricter gate, and the track continues from there, so one odd box does not split a person in two.
  * - Misses: a person survives unseen frames up to `endAfterUnseenMs`. Frames frozen by a flat-field
  *   correction do not count as unseen time (the person did not leave, the sensor was blind), so an FFC
  *   neither ends nor splits a track; the prediction still moves on over the frozen time.
@@ -68,6 +71,28 @@ export interface TrackerUpdate {
   ended: Track[];
 }
 
+/**
+ * Observations a track remembers besides its last one. A detector box that jumps for one frame (a chin,
+ * a hand, head and torso together) must not end the person: the next frame's face is also compared with
+ * where the face was before the jump, and continues the track from there.
+ */
+const RECENT_OBSERVATIONS = 3;
+/**
+ * The last observation counts as a jump of the detector's box when its centre moved more than this
+ * many face widths from the one before (walking moves a face ≈ 0.1–0.3 widths a frame).
+ */
+const JUMP_FACE_WIDTHS = 0.5;
+/** Cost added to a pairing made through an earlier observation rather than the prediction. */
+const EARLIER_OBSERVATION_PENALTY = 0.25;
+/** The gate for a pairing through an earlier observation, as a share of the usual one (stricter). */
+const EARLIER_OBSERVATION_GATE = 0.6;
+
+interface Observation {
+  box: Box;
+  at: number;
+  velocity: Track['velocity'];
+}
+
 /** How much a new velocity observation moves the estimate (exponential smoothing). */
 const VELOCITY_SMOOTHING = 0.5;
 /** Largest believable change of face width, in widths per second. */
@@ -80,6 +105,8 @@ export class PersonTracker {
   #nextPersonNumber = 1;
   #lastFrameAt: number | null = null;
   #imageWidth = Number.POSITIVE_INFINITY;
+  /** Each track's observations before its last one, newest last (see RECENT_OBSERVATIONS). */
+  readonly #earlier = new WeakMap<Track, Observation[]>();
 
   constructor(options: PersonTrackerOptions) {
     this.#o = { ...TRACKER_DEFAULTS, ...options };
@@ -197,7 +224,29 @@ export class PersonTracker {
     return (x <= 0.5 && track.velocity.x < 0) || (x + w >= this.#imageWidth - 0.5 && track.velocity.x > 0);
   }
 
+  /**
+   * The pairing cost through the prediction, or — when cheaper — through one of the track's earlier
+   * observations (a one-frame jump of the detector's box), with a penalty and a stricter gate.
+   */
   #pairCost(track: Track, predicted: Box, detection: Box): number {
+    let best = this.#pairCostTo(track, predicted, detection, 1);
+    if (!this.#lastJumped(track)) return best;
+    for (const earlier of this.#earlier.get(track) ?? []) {
+      const cost = this.#pairCostTo(track, earlier.box, detection, EARLIER_OBSERVATION_GATE, earlier.box);
+      if (cost !== FORBIDDEN && (best === FORBIDDEN || cost + EARLIER_OBSERVATION_PENALTY < best))
+        best = cost + EARLIER_OBSERVATION_PENALTY;
+    }
+    return best;
+  }
+
+  /** Whether the track's last observation jumped away from the one before (see JUMP_FACE_WIDTHS). */
+  #lastJumped(track: Track): boolean {
+    const before = this.#earlier.get(track)?.at(-1);
+    if (!before) return false;
+    return centreGap(before.box, track.box) > JUMP_FACE_WIDTHS * Math.max(before.box[2], track.box[2]);
+  }
+
+  #pairCostTo(track: Track, predicted: Box, detection: Box, gateShare: number, sizeFrom = track.box): number {
     const [px, py, pw, ph] = predicted;
     const [dx, dy, dw, dh] = detection;
     // A face entering or leaving at the left or right edge is cut: its width shrinks while its
@@ -206,26 +255,37 @@ export class PersonTracker {
     // ratio. A real face does not change size by more than `maxSizeRatio` between frames; an entering
     // (far, small) face where a leaving (near, large) one was is another person.
     const cut = (box: Box) => box[0] <= 0.5 || box[0] + box[2] >= this.#imageWidth - 0.5;
-    const byHeight = cut(detection) || cut(track.box);
+    const byHeight = cut(detection) || cut(sizeFrom);
     const size = (box: Box) => (byHeight ? box[3] : box[2]);
     const ratio = (a: number, b: number) => Math.max(a / b, b / a);
     const sizeRatio = Math.min(
       ratio(size(detection), size(predicted)),
-      ratio(size(detection), size(track.box)),
+      ratio(size(detection), size(sizeFrom)),
     );
     if (!(sizeRatio <= this.#o.maxSizeRatio)) return FORBIDDEN;
     const centreDistance =
       Math.hypot(dx + dw / 2 - (px + pw / 2), dy + dh / 2 - (py + ph / 2)) / Math.max(pw, dw);
     // The longer a person is unseen, the less certain the prediction: widen the gate with time.
-    const gate = this.#o.maxCentreDistanceFaceWidths * (1 + track.unseenMs / 1000);
+    const gate = gateShare * this.#o.maxCentreDistanceFaceWidths * (1 + track.unseenMs / 1000);
     if (centreDistance > gate) return FORBIDDEN;
     return centreDistance + 0.5 * Math.log(sizeRatio) + 0.5 * (1 - iou(predicted, detection));
   }
 
   #observe(track: Track, box: Box, at: number): void {
-    const dt = at - track.lastSeenAt;
+    // Continue from the observation the box continues: the last one, or an earlier one when the last
+    // was a jump of the detector's box (its velocity is then forgotten, not smoothed in).
+    const earlier = this.#earlier.get(track) ?? [];
+    const last: Observation = { box: track.box, at: track.lastSeenAt, velocity: track.velocity };
+    const from = this.#lastJumped(track)
+      ? [...earlier, last].reduce((a, b) => (centreGap(b.box, box) < centreGap(a.box, box) ? b : a))
+      : last;
+    if (from !== last) track.velocity = from.velocity;
+    earlier.push(last);
+    if (earlier.length > RECENT_OBSERVATIONS) earlier.shift();
+    this.#earlier.set(track, earlier);
+    const dt = at - from.at;
     if (dt > 0) {
-      const [x, y, w, h] = track.box;
+      const [x, y, w, h] = from.box;
       const observed = {
         x: (box[0] + box[2] / 2 - (x + w / 2)) / dt,
         y: (box[1] + box[3] / 2 - (y + h / 2)) / dt,
@@ -247,6 +307,11 @@ export class PersonTracker {
     track.hits++;
     track.unseenMs = 0;
   }
+}
+
+/** Distance between two boxes' centres, px. */
+function centreGap(a: Box, b: Box): number {
+  return Math.hypot(a[0] + a[2] / 2 - (b[0] + b[2] / 2), a[1] + a[3] / 2 - (b[1] + b[3] / 2));
 }
 
 /** Intersection over union of two boxes. */

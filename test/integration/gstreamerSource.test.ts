@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, truncateSync } from 'node:fs';
+import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +59,68 @@ describe('GStreamer recording source', () => {
     // Frame times follow the recorded rate, not the replay speed.
     expect(frames[24].capturedAt - frames[0].capturedAt).toBe(Math.round((24 * 1000) / 8.7));
     expect(source.gst.stats()).toMatchObject({ state: 'ended', framesIn: 25 });
+  });
+
+  /** frames.jsonl as `canthus import` writes it: offsets (ms) from 2021-03-22, flat-field flags. */
+  function writeFrameTimes(dir: string, offsets: number[], flatField: number[] = []): void {
+    const start = Date.UTC(2021, 2, 22, 11, 28, 50);
+    const lines = offsets.map((ms, frame) =>
+      JSON.stringify({
+        frame,
+        capturedAt: start + ms,
+        timeOnMs: ms,
+        lastFfcMs: 0,
+        flatField: flatField.includes(frame),
+      }),
+    );
+    writeFileSync(path.join(dir, 'frames.jsonl'), `${lines.join('\n')}\n`);
+  }
+
+  it('follows frames.jsonl: recorded intervals, the flat-field gap kept as a gap, flat-field flags', async () => {
+    const dir = path.join(root, 'timed-fast');
+    writePatternRecording(dir, 5);
+    // 114 ms apart, then a 2.1 s flat-field gap (frames 3–4 flagged), as the kiosk clips are.
+    writeFrameTimes(dir, [0, 114, 228, 2328, 2442], [3, 4]);
+    const { source, frames, states } = collect(`recording:${dir}?pace=fast`);
+    source.start();
+    await waitFor(() => states.some((s) => s.startsWith('ended')), 15_000, 'end of recording');
+    await source.stop();
+    expect(frames).toHaveLength(5);
+    const steps = frames.slice(1).map((f, i) => f.capturedAt - frames[i].capturedAt);
+    // Not the constant 1000 / 8.7 = 115 ms of recording.json.
+    expect(steps).toEqual([114, 114, 2100, 114]);
+    expect(frames.map((f) => f.flatField)).toEqual([false, false, false, true, true]);
+  });
+
+  it('with pace=realtime delivers frames at their recorded times: a gap in the recording is a pause', async () => {
+    const dir = path.join(root, 'timed-realtime');
+    writePatternRecording(dir, 4);
+    writeFrameTimes(dir, [0, 100, 1600, 1700]);
+    const { source, frames, states } = collect(`recording:${dir}?pace=realtime`);
+    const arrivals: number[] = [];
+    source.gst.onFrame(() => arrivals.push(Date.now()));
+    source.start();
+    await waitFor(() => states.some((s) => s.startsWith('ended')), 15_000, 'end of recording');
+    await source.stop();
+    expect(frames).toHaveLength(4);
+    expect(frames[2].capturedAt - frames[1].capturedAt).toBe(1500);
+    // The 1.5 s gap is waited for (a constant-rate replay would deliver the frame after ≈ 115 ms).
+    expect(arrivals[2] - arrivals[1]).toBeGreaterThanOrEqual(1400);
+    expect(arrivals[3] - arrivals[0]).toBeGreaterThanOrEqual(1600);
+  });
+
+  it('refuses frames.jsonl whose line count does not match the frames, naming the file', () => {
+    const dir = path.join(root, 'timed-short');
+    writePatternRecording(dir, 4);
+    writeFrameTimes(dir, [0, 114, 228]);
+    expect(() => createSource('cam', parseSourceUri(`recording:${dir}`), lepton)).toThrow(
+      /frames\.jsonl has 3 line\(s\) but recording\.json describes 4 frames/,
+    );
+    expect(() => createSource('cam', parseSourceUri(`recording:${dir}`), lepton)).toThrow(dir);
+    writeFrameTimes(dir, [0, 114, 100, 300]);
+    expect(() => createSource('cam', parseSourceUri(`recording:${dir}`), lepton)).toThrow(
+      /frames\.jsonl line 3: "capturedAt" .* goes back in time/,
+    );
   });
 
   it('refuses a truncated recording and says how much is there', () => {

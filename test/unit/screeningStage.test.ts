@@ -208,7 +208,11 @@ interface ScriptedFrame {
   flatField?: boolean;
 }
 
-function runStage(frames: ScriptedFrame[], screening: ScreeningConfig = SCREENING): ScreeningEvent[] {
+function runStage(
+  frames: ScriptedFrame[],
+  screening: ScreeningConfig = SCREENING,
+  excludeZones: Box[] = [],
+): ScreeningEvent[] {
   const bus = new EventBus();
   const events: ScreeningEvent[] = [];
   bus.on('screening', (event) => events.push(event), { name: 'test', delivery: 'inline' });
@@ -219,6 +223,7 @@ function runStage(frames: ScriptedFrame[], screening: ScreeningConfig = SCREENIN
     bus,
     screening,
     model: MODEL,
+    excludeZones,
     detectFaces: (_frame, exclude) => {
       expect(exclude).toEqual([[200, 50, 20, 20]]);
       return current.faces.map(
@@ -289,6 +294,24 @@ function walkIn(
 const emptyFrames = (n: number): ScriptedFrame[] => Array.from({ length: n }, () => ({ faces: [] }));
 
 describe('ScreeningStage', () => {
+  it('never makes a person of a face in a configured exclusion zone (a heater that looks like a head)', () => {
+    // A warm, face-like heater at (150, 120) in every frame, beside a person walking in.
+    const heater: ScriptedFace = { box: [150, 120, 44, 56], canthusC: 38.2 };
+    const frames = [...walkIn(35.8, 30), ...emptyFrames(20)].map((f) => ({
+      ...f,
+      faces: [...f.faces, heater],
+    }));
+    const withoutZone = runStage(frames);
+    expect(new Set(withoutZone.filter((e) => e.kind === 'end').map((e) => e.personId)).size).toBe(2);
+    const events = runStage(frames, SCREENING, [[140, 110, 70, 80]]);
+    const ends = events.filter((e) => e.kind === 'end');
+    expect(ends).toHaveLength(1);
+    expect(ends[0].decision).toBe('normal');
+    expect(events.some((e) => e.alert)).toBe(false);
+    // The reading states its resolution: 50 px faces, ≈ 3.6 px on the canthus, no small-face note.
+    expect(ends[0].resolution).toEqual({ pixelsAcrossFace: 50, canthusPx: 3.6, windowPx: 3, note: null });
+  });
+
   it('new → update … → end with one id; a fever alerts exactly once and stays elevated', () => {
     const events = runStage([...walkIn(37.0, 30), ...emptyFrames(20)]);
     expect(events[0].kind).toBe('new');

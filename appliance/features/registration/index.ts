@@ -22,7 +22,10 @@ export function registrationFeature(): Feature & { readonly service: Registratio
           ctx.cameras.map((camera) => [
             camera.id,
             {
-              thermal: { width: camera.profile.width, height: camera.profile.height },
+              thermal: {
+                width: camera.frameWidth ?? camera.profile.width,
+                height: camera.frameHeight ?? camera.profile.height,
+              },
               visible: camera.profile.visible
                 ? { width: camera.profile.visible.width, height: camera.profile.visible.height }
                 : null,

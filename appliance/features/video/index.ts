@@ -94,8 +94,9 @@ export function videoFeature(): Feature & { readonly hub: VideoHub | null } {
           cameras: ctx.cameras.map((camera) => ({
             id: camera.id,
             name: camera.name,
-            width: camera.profile.width,
-            height: camera.profile.height,
+            // Upright size (a camera turned 90° shows height × width).
+            width: camera.frameWidth ?? camera.profile.width,
+            height: camera.frameHeight ?? camera.profile.height,
             bispectrum: camera.profile.visible !== null,
           })),
         });
