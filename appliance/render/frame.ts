@@ -8,8 +8,8 @@
  * 256×192), `encode` is the asynchronous part (sharp runs on the libuv pool, off the main thread).
  */
 import sharp from 'sharp';
-import type { Decision, ReferenceState, Region, TrackView } from '../../core/types.ts';
-import { PALETTES } from '../../thermalFiles/palettes.ts';
+import type { Decision, ReferenceState, Region, TrackView } from '../core/types.ts';
+import { PALETTES } from '../thermalFiles/palettes.ts';
 
 export const PALETTE_NAMES = ['iron', 'white-hot', 'rainbow'] as const;
 export type PaletteName = (typeof PALETTE_NAMES)[number];
