@@ -197,3 +197,20 @@ export async function encode(
     .jpeg({ quality, mozjpeg: false })
     .toBuffer();
 }
+
+/** A visible-light RGB frame → JPEG at most `maxWidth` wide (sharp, off the main thread). */
+export async function encodeRgb(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  maxWidth: number,
+  quality: number,
+): Promise<Buffer> {
+  const scaled = Math.min(width, maxWidth);
+  return sharp(Buffer.from(rgb.buffer, rgb.byteOffset, width * height * 3), {
+    raw: { width, height, channels: 3 },
+  })
+    .resize(scaled, Math.max(1, Math.round((height * scaled) / width)))
+    .jpeg({ quality, mozjpeg: false })
+    .toBuffer();
+}

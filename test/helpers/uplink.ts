@@ -179,6 +179,7 @@ export function uplinkSchemas(): (schema: string, value: unknown) => string | nu
 export function schemaFor(type: string): string {
   if (type.startsWith('canthus.screening.')) return 'screening';
   if (type === 'canthus.alert') return 'alert';
+  if (type === 'canthus.snapshot') return 'snapshot';
   if (type === 'canthus.health') return 'health';
   if (type === 'canthus.reference.state') return 'reference';
   return 'committed';
