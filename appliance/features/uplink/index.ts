@@ -300,6 +300,9 @@ export function uplinkFeature(): Feature {
       unsubscribe.push(
         context.bus.on('screening', nudge, { name: 'uplink.screening' }),
         context.bus.on('alert', () => d.nudge(0), { name: 'uplink.alert' }),
+        // The bus events come before the store's commit; this comes after it: an alert leaves
+        // at once, not at the next poll (the 1 s alert promise of docs/uplink.md).
+        context.stores.events.onOutbox((topic) => d.nudge(topic === 'alert' ? 0 : 20)),
         context.bus.on(
           'screening',
           (event) => {

@@ -76,6 +76,9 @@ export class MqttTransport implements Transport {
       clean: true,
       keepalive: mqtt.keepaliveS,
       reconnectPeriod: mqtt.reconnectMs,
+      // Keep trying after a refused CONNACK (bad credentials): once the centre fixes the account,
+      // the box recovers by itself and sends its backlog, without a visit to the site.
+      reconnectOnConnackError: true,
       connectTimeout: 10_000,
       username: mqtt.username,
       password: mqtt.passwordFile

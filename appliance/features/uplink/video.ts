@@ -238,7 +238,8 @@ export class UplinkPictures {
     if (now < session.nextDue) return undefined;
     session.nextDue = Math.max(session.nextDue + session.intervalMs, now);
     // Short of budget: step the quality down, and skip this frame; the next due one tries again.
-    if (this.#budget.available() < session.estimate) {
+    // A frame bigger than a whole second of budget goes when the bucket is full (then owes it).
+    if (this.#budget.available() < Math.min(session.estimate, this.#budget.bytesPerS)) {
       session.skippedBudget++;
       if (session.quality > this.#options.minQuality) {
         const lower = Math.max(this.#options.minQuality, session.quality - 10);
