@@ -252,8 +252,10 @@ function isRefusal(error: Error & { code?: number | string }): boolean {
 }
 
 function describeMqttError(error: Error & { code?: number | string }): string {
-  if (error.code === 134) return 'the broker refused the user name or password (MQTT reason 134)';
-  if (error.code === 135) return 'the broker refused this client: not authorized (MQTT reason 135)';
+  if (error.code === 134)
+    return 'the broker refused the user name or password (MQTT reason 134): check uplink.mqtt.username and password';
+  if (error.code === 135)
+    return 'the broker refused this client: not authorized (MQTT reason 135): check uplink.mqtt.username, password and the broker ACL';
   if (typeof error.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(error.code))
     return `the broker's TLS certificate does not verify (${error.code}): check uplink.mqtt.caFile`;
   return error.message || String(error.code);
