@@ -49,6 +49,9 @@ export class Broker {
     readonly port: number,
     lines: string[] = [`listener ${port} 127.0.0.1`, 'allow_anonymous true'],
   ) {
+    // Started as root, mosquitto drops to its own user and then cannot write its persistence file
+    // into the test's 0700 folder: sessions (and what waits in them) would not survive a restart.
+    if (process.getuid?.() === 0 && !lines.includes('user root')) lines = ['user root', ...lines];
     this.url = `mqtt://127.0.0.1:${port}`;
     mkdirSync(dir, { recursive: true });
     this.#conf = path.join(dir, 'mosquitto.conf');

@@ -17,9 +17,6 @@ import { startAppliance } from '../../appliance/main.ts';
 import { tempDir, waitFor } from '../helpers/tempDir.ts';
 import { Broker, runAppliance, storedEvents, writeConfig } from '../helpers/uplink.ts';
 
-/** Running as root, mosquitto would drop to its own user and fail to read the test's 0700 files. */
-const AS_ROOT = process.getuid?.() === 0 ? ['user root'] : [];
-
 let dir: string;
 let recording: string;
 
@@ -126,7 +123,6 @@ describe('a broker that refuses the credentials', () => {
   beforeAll(async () => {
     execFileSync('mosquitto_passwd', ['-b', '-c', passwords(), 'centre', 'centre-password']);
     broker = await Broker.custom(path.join(dir, 'broker-auth'), 0, ([port]) => [
-      ...AS_ROOT,
       `listener ${port} 127.0.0.1`,
       'allow_anonymous false',
       `password_file ${passwords()}`,
@@ -224,7 +220,6 @@ describe('a TLS broker whose certificate does not verify', () => {
     broker = await Broker.custom(path.join(dir, 'broker-tls'), 1, ([plain, tls]) => {
       tlsPort = tls;
       return [
-        ...AS_ROOT,
         'allow_anonymous true',
         `listener ${plain} 127.0.0.1`,
         `listener ${tls} 127.0.0.1`,

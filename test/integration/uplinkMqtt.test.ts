@@ -187,7 +187,14 @@ describe('the MQTT uplink', () => {
         () => new Set(screeningIds(events(receiver, 'box-outage'))).size >= stored.screening.length,
         15_000,
         'every screening event at the receiver after the outage',
-      );
+      ).catch((error: Error) => {
+        // Name what is missing: an outage test that only says "timed out" cannot be diagnosed.
+        const got = new Set(screeningIds(events(receiver, 'box-outage')));
+        const missing = stored.screening.filter((id) => !got.has(id));
+        throw new Error(
+          `${error.message}: ${missing.length} of ${stored.screening.length} missing (${missing.join(', ')}); receiver ${JSON.stringify(receiver.stats())}`,
+        );
+      });
       const received = events(receiver, 'box-outage');
       expect(screeningIds(received).sort()).toEqual(stored.screening);
       expect(alertIds(received).sort()).toEqual(stored.alerts);
