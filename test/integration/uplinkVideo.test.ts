@@ -159,7 +159,7 @@ describe('video on request under a throttled uplink budget', () => {
     const started = await request('video/start', { durationS: 1 }, 'corr-short');
     expect(started).toMatchObject({ ok: true });
     const video = () =>
-      (appliance!.featureStates().find((f) => f.name === 'uplink')?.detail as { video: { active: boolean } })
+      (appliance!.featureStates().find((f) => f.name === 'uplink')!.detail as { video: { active: boolean } })
         .video;
     expect(video().active).toBe(true);
     await waitFor(() => video().active === false, 3000, 'video stopped after its duration');
