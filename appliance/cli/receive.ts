@@ -43,6 +43,14 @@ export interface ReceivedLine {
   applianceId: string | null;
   /** `availability` lines carry `online`/`offline`; envelope lines carry the envelope. */
   availability?: string;
+  /** Video frames (binary JPEG on `…/video/<cameraId>`): what arrived, not the picture. */
+  video?: {
+    cameraId: string;
+    bytes: number;
+    seq: number | null;
+    capturedAt: string | null;
+    quality: number | null;
+  };
   envelope?: Envelope;
 }
 
@@ -63,7 +71,7 @@ export interface Receiver {
   stop(): Promise<void>;
 }
 
-const EVENT_TOPICS = new Set(['screening', 'alert', 'calibration', 'registration']);
+const EVENT_TOPICS = new Set(['screening', 'alert', 'snapshot', 'calibration', 'registration']);
 const MAX_BODY_BYTES = 1 << 20;
 
 export async function startReceiver(options: ReceiverOptions): Promise<Receiver> {
@@ -151,11 +159,31 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       });
     });
     c.on('error', (error) => report(`broker: ${error.message}`));
-    c.on('message', (topic: string, payload: Buffer, _packet: IPublishPacket) => {
+    c.on('message', (topic: string, payload: Buffer, packet: IPublishPacket) => {
       const parts = topic.split('/');
       const applianceId = parts[1] ?? null;
       const rest = parts.slice(2).join('/');
       if (rest.startsWith('request/')) return;
+      if (rest.startsWith('video/')) {
+        // Frames are not deduplicated or kept (QoS 0, live only): one line says what came.
+        const user = (packet.properties?.userProperties ?? {}) as Record<string, string | string[]>;
+        const one = (key: string) => (typeof user[key] === 'string' ? (user[key] as string) : null);
+        const number = (key: string) => (one(key) === null ? null : Number(one(key)));
+        write({
+          receivedAt: new Date().toISOString(),
+          via: 'mqtt',
+          topic,
+          applianceId,
+          video: {
+            cameraId: rest.slice('video/'.length),
+            bytes: payload.length,
+            seq: number('seq'),
+            capturedAt: one('captured-at'),
+            quality: number('quality'),
+          },
+        });
+        return;
+      }
       if (rest === 'availability') {
         write({
           receivedAt: new Date().toISOString(),

@@ -108,6 +108,12 @@ export interface UplinkConfig {
   retryMaxMs: number;
   flushOnStopMs: number;
   maxRequestBytes: number;
+  /** A picture with each alert (docs/uplink.md): none, the thermal crop, or also the visible frame. */
+  snapshot: 'off' | 'thermal' | 'thermal+visible';
+  /** Uplink budget, bytes/s (token bucket): video on request spends only what events leave. */
+  budgetBytesPerS: number;
+  /** Video on request: frames/s and JPEG quality at most, and how long a request may run. */
+  video: { fps: number; quality: number; minQuality: number; maxDurationS: number };
 }
 
 /** Sign-in, TLS and request limits (firmware-config/config.schema.json, docs/security.md). */

@@ -8,11 +8,17 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 export const SPEC_VERSION = '1.0';
 
 /** Outbox topics and the envelope `type` each becomes. */
-export type OutboxTopic = 'screening' | 'alert' | 'calibration' | 'registration';
-export const OUTBOX_TOPICS: readonly OutboxTopic[] = ['screening', 'alert', 'calibration', 'registration'];
+export type OutboxTopic = 'screening' | 'alert' | 'snapshot' | 'calibration' | 'registration';
+export const OUTBOX_TOPICS: readonly OutboxTopic[] = [
+  'screening',
+  'alert',
+  'snapshot',
+  'calibration',
+  'registration',
+];
 
 /** The commands an appliance answers on `…/request/<name>`. */
-export const COMMANDS = ['ping', 'health', 'events'] as const;
+export const COMMANDS = ['ping', 'health', 'events', 'snapshot', 'video/start', 'video/stop'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export interface Envelope<T = unknown> {
@@ -41,16 +47,18 @@ export function topics(prefix: string, applianceId: string) {
     health: `${base}/health`,
     event: (topic: OutboxTopic) => `${base}/${topic}`,
     reference: (cameraId: string) => `${base}/reference/${cameraId}`,
+    video: (cameraId: string) => `${base}/video/${cameraId}`,
     requests: `${base}/request/#`,
     requestPrefix: `${base}/request/`,
     response: (name: string) => `${base}/response/${name}`,
   };
 }
 
-/** Envelope `id` of an outbox row. An alert shares its event id with the screening event that
- * raised it, so its envelope id gets a suffix: `source` + `id` stay unique, as CloudEvents wants. */
+/** Envelope `id` of an outbox row. An alert (and its snapshot) shares its event id with the
+ * screening event that raised it, so its envelope id gets a suffix: `source` + `id` stay unique, as
+ * CloudEvents wants. */
 export function envelopeId(topic: string, id: string): string {
-  return topic === 'alert' ? `${id}-alert` : id;
+  return topic === 'alert' ? `${id}-alert` : topic === 'snapshot' ? `${id}-snapshot` : id;
 }
 
 /** Builds the envelope of an outbox row (payload as stored: JSON text). */
@@ -82,6 +90,16 @@ export function outboxEnvelope(
         datacontenttype: 'application/json',
         subject: String(payload.personId),
         data: { screeningEventId: row.id, screening: payload },
+      };
+    case 'snapshot':
+      // Stored ready to send (images already base64): see the uplink feature's snapshots.
+      return {
+        ...base,
+        type: 'canthus.snapshot',
+        time: new Date(at).toISOString(),
+        datacontenttype: 'application/json',
+        subject: String(payload.personId),
+        data: payload,
       };
     default: {
       const committed = typeof payload.committedAt === 'string' ? payload.committedAt : null;

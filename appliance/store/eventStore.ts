@@ -267,6 +267,8 @@ export class EventStore {
   readonly file: string;
   readonly snapshotsDir: string;
   readonly #db: Database.Database;
+  /** Told after each commit that added outbox rows (the uplink sends at once instead of polling). */
+  readonly #outboxListeners = new Set<(topic: string) => void>();
   /** Open persons of this run: tracker person id → row id. */
   readonly #rows = new Map<string, string>();
   readonly #statements: ReturnType<EventStore['prepare']>;
@@ -485,7 +487,9 @@ export class EventStore {
       }
       return row;
     });
-    return write();
+    const row = write();
+    this.#outboxWritten(event.alert ? 'alert' : 'screening');
+    return row;
   }
 
   /** Points the person's row at its snapshot files (written before). */
@@ -540,6 +544,21 @@ export class EventStore {
   /** Any event the uplink should carry (calibration changes …), by its event id. */
   recordOutbox(topic: string, id: string, payload: unknown): void {
     this.#statements.insertOutbox.run(topic, id, JSON.stringify(payload), Date.now());
+    this.#outboxWritten(topic);
+  }
+
+  /** Calls `listener` after every commit that added outbox rows; returns the function that stops it. */
+  onOutbox(listener: (topic: string) => void): () => void {
+    this.#outboxListeners.add(listener);
+    return () => this.#outboxListeners.delete(listener);
+  }
+
+  #outboxWritten(topic: string): void {
+    // A listener's failure must not undo or fail the write that already committed.
+    for (const listener of this.#outboxListeners)
+      try {
+        listener(topic);
+      } catch {}
   }
 
   /**

@@ -47,20 +47,19 @@ export class Broker {
   private constructor(
     readonly dir: string,
     readonly port: number,
+    lines: string[] = [`listener ${port} 127.0.0.1`, 'allow_anonymous true'],
   ) {
+    // Started as root, mosquitto drops to its own user and then cannot write its persistence file
+    // into the test's 0700 folder: sessions (and what waits in them) would not survive a restart.
+    if (process.getuid?.() === 0 && !lines.includes('user root')) lines = ['user root', ...lines];
     this.url = `mqtt://127.0.0.1:${port}`;
     mkdirSync(dir, { recursive: true });
     this.#conf = path.join(dir, 'mosquitto.conf');
     writeFileSync(
       this.#conf,
-      [
-        `listener ${port} 127.0.0.1`,
-        'allow_anonymous true',
-        'persistence true',
-        `persistence_location ${dir}/`,
-        'max_queued_messages 100000',
-        '',
-      ].join('\n'),
+      [...lines, 'persistence true', `persistence_location ${dir}/`, 'max_queued_messages 100000', ''].join(
+        '\n',
+      ),
     );
   }
 
@@ -68,6 +67,27 @@ export class Broker {
     const broker = new Broker(dir, await freePort());
     await broker.start();
     return broker;
+  }
+
+  /**
+   * A broker with its own listener lines (TLS, passwords): `lines(ports)` gets `extraPorts` + 1
+   * free ports; the first is `url`'s (put a plain listener on it for the test's receiver).
+   */
+  static async custom(
+    dir: string,
+    extraPorts: number,
+    lines: (ports: number[]) => string[],
+  ): Promise<Broker> {
+    const ports = [await freePort()];
+    for (let i = 0; i < extraPorts; i++) ports.push(await freePort());
+    const broker = new Broker(dir, ports[0], lines(ports));
+    await broker.start();
+    return broker;
+  }
+
+  /** SIGHUP: mosquitto reloads its configuration, password file included. */
+  reload(): void {
+    this.#child?.kill('SIGHUP');
   }
 
   async start(): Promise<void> {
@@ -179,6 +199,7 @@ export function uplinkSchemas(): (schema: string, value: unknown) => string | nu
 export function schemaFor(type: string): string {
   if (type.startsWith('canthus.screening.')) return 'screening';
   if (type === 'canthus.alert') return 'alert';
+  if (type === 'canthus.snapshot') return 'snapshot';
   if (type === 'canthus.health') return 'health';
   if (type === 'canthus.reference.state') return 'reference';
   return 'committed';

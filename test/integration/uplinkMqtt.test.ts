@@ -89,6 +89,15 @@ function expectPerPersonOrder(received: Envelope[]): void {
   }
 }
 
+interface SnapshotData {
+  alertId: string;
+  screeningEventId: string;
+  thermal: { data: string; width: number; height: number };
+  visible: unknown;
+}
+const snapshotsOf = (received: Envelope[]) =>
+  received.filter((e) => e.type === 'canthus.snapshot').map((e) => e.data as SnapshotData);
+
 function expectSchemas(received: Envelope[]): void {
   const check = uplinkSchemas();
   for (const envelope of received) {
@@ -117,6 +126,27 @@ describe('the MQTT uplink', () => {
       expect(screeningIds(received).sort()).toEqual(stored.screening);
       expect(alertIds(received).sort()).toEqual(stored.alerts);
       expect(stored.alerts.length, 'the recording should raise at least one alert').toBeGreaterThan(0);
+      // Every alert has its picture (default uplink.snapshot = thermal), referenced by the alert id,
+      // a real JPEG, and no visible image.
+      await waitFor(
+        () => snapshotsOf(events(receiver, 'box-delivery')).length >= stored.alerts.length,
+        10_000,
+        'a snapshot for every alert',
+      );
+      const pictures = snapshotsOf(events(receiver, 'box-delivery'));
+      expect(pictures.map((p) => p.screeningEventId).sort()).toEqual(stored.alerts);
+      const alertEnvelopeIds = new Set(
+        events(receiver, 'box-delivery')
+          .filter((e) => e.type === 'canthus.alert')
+          .map((e) => e.id),
+      );
+      for (const picture of pictures) {
+        expect(alertEnvelopeIds.has(picture.alertId), `snapshot of ${picture.alertId} names no alert`).toBe(
+          true,
+        );
+        expect(Buffer.from(picture.thermal.data, 'base64').subarray(0, 2).toString('hex')).toBe('ffd8');
+        expect(picture.visible).toBeNull();
+      }
       expect(receiver.stats().gaps).toEqual([]);
       expect(received.filter((e) => e.historical)).toEqual([]);
       expectPerPersonOrder(received);
@@ -159,7 +189,14 @@ describe('the MQTT uplink', () => {
         // takes a while; the wait ends as soon as everything is there.
         45_000,
         'every screening event at the receiver after the outage',
-      );
+      ).catch((error: Error) => {
+        // Name what is missing: an outage test that only says "timed out" cannot be diagnosed.
+        const got = new Set(screeningIds(events(receiver, 'box-outage')));
+        const missing = stored.screening.filter((id) => !got.has(id));
+        throw new Error(
+          `${error.message}: ${missing.length} of ${stored.screening.length} missing (${missing.join(', ')}); receiver ${JSON.stringify(receiver.stats())}`,
+        );
+      });
       const received = events(receiver, 'box-outage');
       expect(screeningIds(received).sort()).toEqual(stored.screening);
       expect(alertIds(received).sort()).toEqual(stored.alerts);

@@ -86,8 +86,13 @@ describe('the webhook uplink', () => {
       secret: SECRET,
       report: () => {},
     });
-    const failUntil = Date.now() + 6000;
-    const endpoint = await flakyEndpoint(() => (Date.now() < failUntil ? 500 : null), receiver);
+    // 500 for 6 s from the first request (not from now: on a loaded machine the appliance may take
+    // longer than that to start, and the test would then never see a failure).
+    let failUntil: number | null = null;
+    const endpoint = await flakyEndpoint(() => {
+      failUntil ??= Date.now() + 6000;
+      return Date.now() < failUntil ? 500 : null;
+    }, receiver);
     try {
       const data = path.join(dir, 'flaky');
       writeConfig(data, webhookConfig('box-webhook', endpoint.url));

@@ -156,20 +156,40 @@ describe('remote commands', () => {
     applianceId: 'box',
     health: () => ({ status: 'ok' }),
     replaySince: (_from: number, limit: number) => Math.min(5, limit),
+    cameraIds: ['cam-1'],
+    video: { maxDurationS: 60, fps: 2 },
+    snapshot: async () => null,
+    videoStart: (cameraId: string, durationS: number, fps: number) => ({ cameraId, durationS, fps }),
+    videoStop: () => ({ stopped: true }),
   };
   const run = (name: string, payload: string) => handleCommand(name, Buffer.from(payload), ctx);
 
-  it('answers with the correlation id, and errors for what cannot be served', () => {
-    expect(run('ping', '{"correlationId":"x"}').body).toMatchObject({ ok: true, correlationId: 'x' });
-    expect(run('events', '{"since":"2024-01-01T00:00:00Z","limit":5}').body).toMatchObject({
+  it('answers with the correlation id, and errors for what cannot be served', async () => {
+    expect((await run('ping', '{"correlationId":"x"}')).body).toMatchObject({ ok: true, correlationId: 'x' });
+    expect((await run('events', '{"since":"2024-01-01T00:00:00Z","limit":5}')).body).toMatchObject({
       ok: true,
       result: { replaying: 5, truncated: true },
     });
-    expect(run('events', '{"limit":0,"since":"2024-01-01T00:00:00Z"}').body.error?.code).toBe('bad-argument');
-    expect(run('ping', '[1]').body.error?.code).toBe('malformed');
-    expect(run('ping', 'x'.repeat(101)).body.error?.code).toBe('too-large');
-    expect(run('video/start', '{}').body.error?.code).toBe('unknown-command');
-    expect(run('video/start', '{}').name).toBe('video/start');
-    expect(run('a/+/#', '{}').name).toBe('invalid');
+    expect((await run('events', '{"limit":0,"since":"2024-01-01T00:00:00Z"}')).body.error?.code).toBe(
+      'bad-argument',
+    );
+    expect((await run('ping', '[1]')).body.error?.code).toBe('malformed');
+    expect((await run('ping', 'x'.repeat(101))).body.error?.code).toBe('too-large');
+    expect((await run('video/rewind', '{}')).body.error?.code).toBe('unknown-command');
+    expect((await run('video/rewind', '{}')).name).toBe('video/rewind');
+    expect((await run('a/+/#', '{}')).name).toBe('invalid');
+  });
+
+  it('checks video and snapshot arguments against the configuration', async () => {
+    expect((await run('video/start', '{}')).body).toMatchObject({
+      ok: true,
+      result: { cameraId: 'cam-1', durationS: 60, fps: 2 },
+    });
+    expect((await run('video/start', '{"durationS":61}')).body.error?.code).toBe('bad-argument');
+    expect((await run('video/start', '{"fps":3}')).body.error?.code).toBe('bad-argument');
+    expect((await run('video/start', '{"cameraId":"cam-9"}')).body.error?.message).toContain('cam-1');
+    expect((await run('video/stop', '{}')).body).toMatchObject({ ok: true, result: { stopped: true } });
+    // No frame within the wait: an error the centre can show, not a hang.
+    expect((await run('snapshot', '{}')).body.error?.code).toBe('unavailable');
   });
 });

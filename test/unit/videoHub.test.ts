@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../appliance/core/eventBus.ts';
 import type { ReferenceState, ThermalFrame } from '../../appliance/core/types.ts';
 import { VideoHub, type Viewer } from '../../appliance/features/video/hub.ts';
-import { autoRange, colorize, overlaySvg } from '../../appliance/features/video/render.ts';
+import { autoRange, colorize, overlaySvg } from '../../appliance/render/frame.ts';
 
 const reference: ReferenceState = {
   state: 'stable',

@@ -12,7 +12,10 @@ export interface CommandResponse {
     correlationId: string | null;
     ok: boolean;
     result?: unknown;
-    error?: { code: 'too-large' | 'malformed' | 'unknown-command' | 'bad-argument'; message: string };
+    error?: {
+      code: 'too-large' | 'malformed' | 'unknown-command' | 'bad-argument' | 'unavailable';
+      message: string;
+    };
   };
 }
 
@@ -22,12 +25,22 @@ export interface CommandContext {
   health(): unknown;
   /** Queues outbox rows since `fromMs` for a replay; returns how many (at most `limit`). */
   replaySince(fromMs: number, limit: number): number;
+  cameraIds: readonly string[];
+  video: { maxDurationS: number; fps: number };
+  /** One rendered picture of the camera's next frame; null when no frame comes. */
+  snapshot(cameraId: string): Promise<unknown | null>;
+  videoStart(cameraId: string, durationS: number, fps: number): unknown;
+  videoStop(): unknown;
 }
 
 const NAME = /^[A-Za-z0-9_-]{1,32}(\/[A-Za-z0-9_-]{1,32})?$/;
 const MAX_REPLAY = 10_000;
 
-export function handleCommand(name: string, payload: Buffer, ctx: CommandContext): CommandResponse {
+export async function handleCommand(
+  name: string,
+  payload: Buffer,
+  ctx: CommandContext,
+): Promise<CommandResponse> {
   const topicName = NAME.test(name) ? name : 'invalid';
   const fail = (
     code: NonNullable<CommandResponse['body']['error']>['code'],
@@ -89,5 +102,39 @@ export function handleCommand(name: string, payload: Buffer, ctx: CommandContext
       const count = ctx.replaySince(fromMs, limit);
       return ok({ since: new Date(fromMs).toISOString(), replaying: count, truncated: count === limit });
     }
+    case 'snapshot':
+    case 'video/start': {
+      const camera = request.cameraId ?? ctx.cameraIds[0];
+      if (typeof camera !== 'string' || !ctx.cameraIds.includes(camera))
+        return fail(
+          'bad-argument',
+          `"cameraId" must be one of ${ctx.cameraIds.join(', ') || '(no camera)'}, got ${JSON.stringify(camera)}`,
+          correlationId,
+        );
+      if (name === 'snapshot') {
+        const picture = await ctx.snapshot(camera);
+        return picture
+          ? ok(picture)
+          : fail('unavailable', `camera ${camera} delivered no frame in time (offline?)`, correlationId);
+      }
+      const max = ctx.video.maxDurationS;
+      const durationS = request.durationS ?? max;
+      if (typeof durationS !== 'number' || !(durationS > 0) || durationS > max)
+        return fail(
+          'bad-argument',
+          `"durationS" must be a number of seconds in (0, ${max}], got ${JSON.stringify(durationS)}`,
+          correlationId,
+        );
+      const fps = request.fps ?? ctx.video.fps;
+      if (typeof fps !== 'number' || !(fps > 0) || fps > ctx.video.fps)
+        return fail(
+          'bad-argument',
+          `"fps" must be a number in (0, ${ctx.video.fps}], got ${JSON.stringify(fps)}`,
+          correlationId,
+        );
+      return ok(ctx.videoStart(camera, durationS, fps));
+    }
+    case 'video/stop':
+      return ok(ctx.videoStop());
   }
 }

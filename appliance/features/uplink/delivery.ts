@@ -254,7 +254,8 @@ export class OutboxDelivery {
 
 /** Events that must stay in order share a key: a person's, or a camera's calibration/registration. */
 function orderingKey(row: OutboxRow): string {
-  if (row.topic === 'alert') return `alert/${row.id}`;
+  // An alert and its snapshot wait for nobody (the snapshot is not parsed: it is large).
+  if (row.topic === 'alert' || row.topic === 'snapshot') return `${row.topic}/${row.id}`;
   try {
     const payload = JSON.parse(row.payload) as { cameraId?: string; personId?: string };
     return row.topic === 'screening'

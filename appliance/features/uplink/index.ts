@@ -1,20 +1,28 @@
 /**
  * The command-centre uplink (docs/uplink.md): delivers the SQLite outbox (screening events, alerts,
  * calibration and registration commits, written by the event store in the same transaction as the
- * event) over MQTT 5 or signed webhooks, publishes availability, health and reference states, and
- * answers remote commands. Disabled unless configured: nothing leaves the box by default.
+ * event; alert snapshots, written here once rendered) over MQTT 5 or signed webhooks, publishes
+ * availability, health and reference states, answers remote commands, and streams video on
+ * request under the uplink budget. Disabled unless configured: nothing leaves the box by default.
  */
 import type { UplinkConfig } from '../../config/load.ts';
 import type { EventBusMap } from '../../core/events.ts';
+import type { ScreeningEvent } from '../../core/types.ts';
 import { SPEC_VERSION } from '../../core/uplink.ts';
 import type { Feature, FeatureContext } from '../feature.ts';
+import { UplinkBudget } from './budget.ts';
 import { handleCommand } from './commands.ts';
 import { OutboxDelivery } from './delivery.ts';
 import { type MqttRequest, MqttTransport } from './mqttTransport.ts';
+import { renderCrop, UplinkPictures } from './video.ts';
 import { WebhookTransport } from './webhookTransport.ts';
 
 /** How often the outbox bound and the retention of sent rows are enforced. */
 const TRIM_INTERVAL_MS = 30_000;
+/** How long the `snapshot` command and an alert's visible picture wait for the next frame. */
+const FRAME_WAIT_MS = 2000;
+/** JPEG quality of alert snapshots: small pictures, read by a person, sent once. */
+const SNAPSHOT_QUALITY = 80;
 
 export function uplinkFeature(): Feature {
   let ctx: FeatureContext | null = null;
@@ -22,6 +30,11 @@ export function uplinkFeature(): Feature {
   let mqtt: MqttTransport | null = null;
   let webhook: WebhookTransport | null = null;
   let delivery: OutboxDelivery | null = null;
+  let budget: UplinkBudget | null = null;
+  let pictures: UplinkPictures | null = null;
+  /** Alert snapshots being rendered: a clean stop waits for them (bounded) before the last drain. */
+  const rendering = new Set<Promise<void>>();
+  const snapshots = { written: 0, failed: 0 };
   const timers: NodeJS.Timeout[] = [];
   const unsubscribe: (() => void)[] = [];
   const references = new Map<string, EventBusMap['reference.state']>();
@@ -60,6 +73,9 @@ export function uplinkFeature(): Feature {
       replayQueued: own.replayQueued,
       trimmed: { ...trimmed },
       requests: { ...requests },
+      snapshots: { mode: config.snapshot, ...snapshots },
+      budget: budget?.health() ?? null,
+      video: pictures?.health() ?? null,
       problem: problems.length > 0 ? problems.join('; ') : null,
     };
   };
@@ -139,11 +155,13 @@ export function uplinkFeature(): Feature {
     });
   };
 
-  const onRequest = (request: MqttRequest) => {
-    if (!ctx || !mqtt || !delivery) return;
+  const onRequest = async (request: MqttRequest) => {
+    if (!ctx || !mqtt || !delivery || !pictures || !config) return;
     const c = ctx;
     const d = delivery;
-    const response = handleCommand(request.name, request.payload, {
+    const p = pictures;
+    const m = mqtt;
+    const response = await handleCommand(request.name, request.payload, {
       maxRequestBytes: config!.maxRequestBytes,
       applianceId: c.config.applianceId,
       health: () => healthMessage().data,
@@ -152,6 +170,15 @@ export function uplinkFeature(): Feature {
         d.replay(rows);
         return rows.length;
       },
+      cameraIds: c.cameras.map((camera) => camera.id),
+      video: { maxDurationS: config.video.maxDurationS, fps: config.video.fps },
+      snapshot: (cameraId) => p.snapshot(cameraId, FRAME_WAIT_MS, config!.video.quality),
+      videoStart: (cameraId, durationS, fps) => ({
+        cameraId,
+        topic: m.topics.video(cameraId),
+        ...p.startVideo(cameraId, durationS, fps),
+      }),
+      videoStop: () => p.stopVideo('requested'),
     });
     if (response.body.ok) requests.answered++;
     else {
@@ -161,9 +188,46 @@ export function uplinkFeature(): Feature {
         'uplink request refused',
       );
     }
-    void mqtt.publish(mqtt.topics.response(response.name), JSON.stringify(response.body), {
+    void m.publish(m.topics.response(response.name), JSON.stringify(response.body), {
       correlationData: request.correlationData,
     });
+  };
+
+  /**
+   * The alert's picture (uplink.snapshot): rendered off the frame path, then written to the outbox
+   * as its own row, so it is delivered (and retried) like the alert, which never waits for it.
+   * Not in the alert's transaction: a crash while rendering loses the picture, never the alert.
+   */
+  const writeSnapshot = async (event: ScreeningEvent) => {
+    const c = ctx!;
+    const mode = config!.snapshot;
+    const crop = event.crop!;
+    try {
+      const thermal = await renderCrop(crop, SNAPSHOT_QUALITY);
+      const visible =
+        mode === 'thermal+visible'
+          ? await pictures!.nextVisible(event.cameraId, FRAME_WAIT_MS, SNAPSHOT_QUALITY)
+          : null;
+      c.stores.events.recordOutbox('snapshot', event.id, {
+        alertId: `${event.id}-alert`,
+        screeningEventId: event.id,
+        personId: event.personId,
+        cameraId: event.cameraId,
+        at: event.at,
+        capturedAt: new Date(crop.capturedAt).toISOString(),
+        mode,
+        thermal,
+        visible,
+      });
+      snapshots.written++;
+      delivery?.nudge(0);
+    } catch (error) {
+      snapshots.failed++;
+      c.log.warn(
+        { event: event.id, error: (error as Error).message },
+        'uplink: the alert snapshot could not be written (the alert itself is sent)',
+      );
+    }
   };
 
   const trim = () => {
@@ -197,27 +261,58 @@ export function uplinkFeature(): Feature {
         retryInitialMs: config.retryInitialMs,
         retryMaxMs: config.retryMaxMs,
       };
+      const b = new UplinkBudget(config.budgetBytesPerS);
+      budget = b;
       if (config.transport === 'mqtt') {
-        mqtt = new MqttTransport(config, context.config.applianceId, context.log, {
-          onConnect: () => {
-            delivery?.resetInFlight();
-            publishHealth();
-            for (const event of references.values()) publishReference(event);
+        mqtt = new MqttTransport(
+          config,
+          context.config.applianceId,
+          context.log,
+          {
+            onConnect: () => {
+              delivery?.resetInFlight();
+              publishHealth();
+              for (const event of references.values()) publishReference(event);
+            },
+            onDisconnect: () => delivery?.resetInFlight(),
+            onRequest: (request) => void onRequest(request),
           },
-          onDisconnect: () => delivery?.resetInFlight(),
-          onRequest,
-        });
+          b,
+        );
         delivery = new OutboxDelivery(context.stores.events, mqtt, deliveryOptions, context.log);
       } else {
-        webhook = new WebhookTransport(config);
+        webhook = new WebhookTransport(config, b);
         delivery = new OutboxDelivery(context.stores.events, webhook, deliveryOptions, context.log);
       }
+      const m = mqtt;
+      pictures = new UplinkPictures({
+        bus: context.bus,
+        budget: b,
+        options: config.video,
+        unit: context.config.screening.unit,
+        log: context.log,
+        // Video is MQTT only (a webhook per frame would be absurd); the command is MQTT only too.
+        send: (frame) => m?.publishVideo(frame) ?? false,
+      });
       trim();
       const d = delivery;
       const nudge = () => d.nudge(20);
       unsubscribe.push(
         context.bus.on('screening', nudge, { name: 'uplink.screening' }),
         context.bus.on('alert', () => d.nudge(0), { name: 'uplink.alert' }),
+        // The bus events come before the store's commit; this comes after it: an alert leaves
+        // at once, not at the next poll (the 1 s alert promise of docs/uplink.md).
+        context.stores.events.onOutbox((topic) => d.nudge(topic === 'alert' ? 0 : 20)),
+        context.bus.on(
+          'screening',
+          (event) => {
+            if (config?.snapshot === 'off' || !event.alert || !event.crop) return;
+            const job = writeSnapshot(event);
+            rendering.add(job);
+            void job.finally(() => rendering.delete(job));
+          },
+          { name: 'uplink.snapshot' },
+        ),
         context.bus.on('calibration.committed', nudge, { name: 'uplink.calibration' }),
         context.bus.on('registration.committed', nudge, { name: 'uplink.registration' }),
         context.bus.on(
@@ -244,6 +339,9 @@ export function uplinkFeature(): Feature {
     async stop() {
       for (const off of unsubscribe.splice(0)) off();
       for (const timer of timers.splice(0)) clearInterval(timer);
+      pictures?.close();
+      if (rendering.size > 0)
+        await Promise.race([Promise.allSettled([...rendering]), new Promise((r) => setTimeout(r, 3000))]);
       if (delivery && config) {
         // Give the last events (a batch run's final `end`s) a bounded chance to leave; whatever
         // stays is in the outbox and goes at the next start.
@@ -261,6 +359,7 @@ export function uplinkFeature(): Feature {
       mqtt = null;
       webhook = null;
       delivery = null;
+      pictures = null;
     },
     health,
   };

@@ -11,7 +11,14 @@ import { CanthusError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { type Envelope, type OutboxTopic, topics } from '../../core/uplink.ts';
 import type { OutboxRow } from '../../store/eventStore.ts';
+import type { UplinkBudget } from './budget.ts';
 import type { SendResult, Transport } from './delivery.ts';
+
+/**
+ * A video frame is skipped while the socket still holds more than this unsent: on a slow link the
+ * frames would queue in front of the next alert (the budget is an estimate; this is the fact).
+ */
+const VIDEO_MAX_BUFFERED_BYTES = 32 * 1024;
 
 /** A broker that never acknowledges within this long is treated as a failed send. */
 const PUBACK_TIMEOUT_MS = 30_000;
@@ -35,6 +42,7 @@ export class MqttTransport implements Transport {
   readonly #options: IClientOptions;
   readonly #url: string;
   readonly #log: Logger;
+  readonly #budget: UplinkBudget | null;
 
   constructor(
     config: UplinkConfig,
@@ -45,8 +53,10 @@ export class MqttTransport implements Transport {
       onDisconnect: () => void;
       onRequest: (request: MqttRequest) => void;
     },
+    budget: UplinkBudget | null = null,
   ) {
     this.#log = log;
+    this.#budget = budget;
     this.#url = config.mqtt.url!;
     this.topics = topics(config.mqtt.topicPrefix, applianceId);
     const mqtt = config.mqtt;
@@ -66,6 +76,9 @@ export class MqttTransport implements Transport {
       clean: true,
       keepalive: mqtt.keepaliveS,
       reconnectPeriod: mqtt.reconnectMs,
+      // Keep trying after a refused CONNACK (bad credentials): once the centre fixes the account,
+      // the box recovers by itself and sends its backlog, without a visit to the site.
+      reconnectOnConnackError: true,
       connectTimeout: 10_000,
       username: mqtt.username,
       password: mqtt.passwordFile
@@ -143,6 +156,8 @@ export class MqttTransport implements Transport {
     const client = this.#client;
     if (!client || !this.ready())
       return Promise.resolve({ ok: false, permanent: false, error: 'not connected' });
+    // Everything but video spends the budget without waiting for it (see budget.ts).
+    this.#budget?.spend(Buffer.byteLength(body) + topic.length);
     return new Promise((resolve) => {
       const timer = setTimeout(
         () => resolve({ ok: false, permanent: false, error: `no PUBACK within ${PUBACK_TIMEOUT_MS} ms` }),
@@ -166,6 +181,36 @@ export class MqttTransport implements Transport {
         },
       );
     });
+  }
+
+  /**
+   * One video frame, QoS 0 (fire and forget: a retried old frame would only compete with alerts),
+   * binary JPEG with its camera, frame number, capture time and quality as user properties.
+   * False when not connected or the socket is still busy with earlier bytes.
+   */
+  publishVideo(frame: {
+    cameraId: string;
+    seq: number;
+    capturedAt: number;
+    quality: number;
+    jpeg: Buffer;
+  }): boolean {
+    const client = this.#client;
+    if (!client || !this.ready()) return false;
+    const stream = client.stream as { writableLength?: number } | undefined;
+    if ((stream?.writableLength ?? 0) > VIDEO_MAX_BUFFERED_BYTES) return false;
+    client.publish(this.topics.video(frame.cameraId), frame.jpeg, {
+      qos: 0,
+      properties: {
+        contentType: 'image/jpeg',
+        userProperties: {
+          seq: String(frame.seq),
+          'captured-at': new Date(frame.capturedAt).toISOString(),
+          quality: String(frame.quality),
+        },
+      },
+    });
+    return true;
   }
 
   health() {
@@ -207,8 +252,10 @@ function isRefusal(error: Error & { code?: number | string }): boolean {
 }
 
 function describeMqttError(error: Error & { code?: number | string }): string {
-  if (error.code === 134) return 'the broker refused the user name or password (MQTT reason 134)';
-  if (error.code === 135) return 'the broker refused this client: not authorized (MQTT reason 135)';
+  if (error.code === 134)
+    return 'the broker refused the user name or password (MQTT reason 134): check uplink.mqtt.username and password';
+  if (error.code === 135)
+    return 'the broker refused this client: not authorized (MQTT reason 135): check uplink.mqtt.username, password and the broker ACL';
   if (typeof error.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(error.code))
     return `the broker's TLS certificate does not verify (${error.code}): check uplink.mqtt.caFile`;
   return error.message || String(error.code);

@@ -12,6 +12,7 @@ import type { UplinkConfig } from '../../config/load.ts';
 import { CanthusError } from '../../core/errors.ts';
 import { type Envelope, signWebhook } from '../../core/uplink.ts';
 import { VERSION } from '../../core/version.ts';
+import type { UplinkBudget } from './budget.ts';
 import type { SendResult, Transport } from './delivery.ts';
 
 export class WebhookTransport implements Transport {
@@ -24,7 +25,10 @@ export class WebhookTransport implements Transport {
   #down = false;
   #lastStatus: number | null = null;
 
-  constructor(config: UplinkConfig) {
+  readonly #budget: UplinkBudget | null;
+
+  constructor(config: UplinkConfig, budget: UplinkBudget | null = null) {
+    this.#budget = budget;
     const webhook = config.webhook;
     this.#url = new URL(webhook.url!);
     const read = (file: string, what: string) => {
@@ -57,6 +61,7 @@ export class WebhookTransport implements Transport {
   async send(_row: unknown, envelope: Envelope): Promise<SendResult> {
     const body = JSON.stringify(envelope);
     const timestamp = Math.floor(Date.now() / 1000);
+    this.#budget?.spend(Buffer.byteLength(body));
     const result = await this.#post(body, {
       'content-type': 'application/json',
       'user-agent': `canthus/${VERSION}`,

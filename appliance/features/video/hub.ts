@@ -14,7 +14,7 @@
  */
 import type { EventBus } from '../../core/eventBus.ts';
 import type { EventBusMap } from '../../core/events.ts';
-import { colorize, encode, outputScale, overlaySvg, type PaletteName } from './render.ts';
+import { colorize, encode, outputScale, overlaySvg, type PaletteName } from '../../render/frame.ts';
 
 export interface Viewer {
   readonly cameraId: string;

@@ -12,9 +12,9 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { ServiceError } from '../../core/errors.ts';
 import { requireRole } from '../../http/guards.ts';
 import { authorizeUpgrade, refuseUpgrade, upgradeQuery } from '../../http/websocket.ts';
+import { PALETTE_NAMES, type PaletteName } from '../../render/frame.ts';
 import type { Feature, FeatureContext } from '../feature.ts';
 import { VideoHub } from './hub.ts';
-import { PALETTE_NAMES, type PaletteName } from './render.ts';
 
 /**
  * A viewer with more than this still to send skips frames. About two frames at 512×384: enough to

@@ -8,8 +8,8 @@
  * 256×192), `encode` is the asynchronous part (sharp runs on the libuv pool, off the main thread).
  */
 import sharp from 'sharp';
-import type { Decision, ReferenceState, Region, TrackView } from '../../core/types.ts';
-import { PALETTES } from '../../thermalFiles/palettes.ts';
+import type { Decision, ReferenceState, Region, TrackView } from '../core/types.ts';
+import { PALETTES } from '../thermalFiles/palettes.ts';
 
 export const PALETTE_NAMES = ['iron', 'white-hot', 'rainbow'] as const;
 export type PaletteName = (typeof PALETTE_NAMES)[number];
@@ -194,6 +194,23 @@ export async function encode(
   return sharp(frame.rgb, { raw: { width: frame.width, height: frame.height, channels: 3 } })
     .resize(frame.width * scale, frame.height * scale, { kernel: 'cubic' })
     .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+    .jpeg({ quality, mozjpeg: false })
+    .toBuffer();
+}
+
+/** A visible-light RGB frame → JPEG at most `maxWidth` wide (sharp, off the main thread). */
+export async function encodeRgb(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  maxWidth: number,
+  quality: number,
+): Promise<Buffer> {
+  const scaled = Math.min(width, maxWidth);
+  return sharp(Buffer.from(rgb.buffer, rgb.byteOffset, width * height * 3), {
+    raw: { width, height, channels: 3 },
+  })
+    .resize(scaled, Math.max(1, Math.round((height * scaled) / width)))
     .jpeg({ quality, mozjpeg: false })
     .toBuffer();
 }
