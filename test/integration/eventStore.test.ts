@@ -173,17 +173,17 @@ describe('the event store when the appliance is killed', () => {
   const dir = tempDir('canthus-eventstore-kill-');
   let recording = '';
   beforeAll(() => {
-    // Long enough that a kill 1.5–3 s into the stored events lands in the middle of the replay (≈ 9 s).
+    // Ten persons: dozens of stored events, so a kill after the 15th lands in the middle.
     recording = simulate(dir, 45, 10).recording;
   });
 
   /**
-   * `canthus run --headless` on the recording, SIGKILLed `killAfterMs` after its first stored
+   * `canthus run --headless` on the recording, SIGKILLed right after its `killAfterEvents`-th stored
    * event. Returns the event ids it acknowledged (logged after each commit).
    */
   function runAndKill(
     data: string,
-    killAfterMs: number,
+    killAfterEvents: number,
   ): Promise<{ acknowledged: string[]; signal: string | null; stderr: string }> {
     return new Promise((resolve, reject) => {
       const child = spawn(
@@ -206,7 +206,6 @@ describe('the event store when the appliance is killed', () => {
       const acknowledged: string[] = [];
       let stderr = '';
       let pending = '';
-      let killer: NodeJS.Timeout | null = null;
       // Never a hang: whatever happens, the child is gone after 20 s.
       const bound = setTimeout(() => child.kill('SIGKILL'), 20_000);
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
@@ -219,13 +218,12 @@ describe('the event store when the appliance is killed', () => {
           const entry = JSON.parse(line) as { msg?: string; event?: string };
           if (entry.msg !== 'screening event stored' || typeof entry.event !== 'string') continue;
           acknowledged.push(entry.event);
-          killer ??= setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+          if (acknowledged.length === killAfterEvents) child.kill('SIGKILL');
         }
       });
       child.on('error', reject);
       child.on('close', (_code, signal) => {
         clearTimeout(bound);
-        if (killer) clearTimeout(killer);
         resolve({ acknowledged, signal, stderr: stderr.slice(-2000) });
       });
     });
@@ -234,7 +232,9 @@ describe('the event store when the appliance is killed', () => {
   it('keeps every acknowledged event and a sound database through five SIGKILLs mid-burst', async () => {
     for (let i = 0; i < 5; i++) {
       const data = path.join(dir, `data-${i}`);
-      const { acknowledged, signal, stderr } = await runAndKill(data, 1500 + i * 350);
+      // In the middle of the burst: right after the 3rd, 6th, … 15th stored event (a replay at full
+      // speed stores dozens; a time after the first one is too late on a fast, idle machine).
+      const { acknowledged, signal, stderr } = await runAndKill(data, 3 + 3 * i);
       expect(signal, `run ${i} ended on its own:\n${stderr}`).toBe('SIGKILL');
       expect(acknowledged.length, `run ${i}`).toBeGreaterThan(0);
       const db = new Database(path.join(data, EVENTS_DB), { readonly: true, fileMustExist: true });

@@ -13,6 +13,8 @@ import { writeSnapshot } from './snapshots.ts';
 export function eventStoreFeature(): Feature {
   const unsubscribe: (() => void)[] = [];
   let counts: () => Record<string, number> = () => ({});
+  const snapshots = new Set<Promise<void>>();
+  let stopped = false;
   return {
     name: 'eventStore',
     start(ctx) {
@@ -27,12 +29,20 @@ export function eventStoreFeature(): Feature {
       unsubscribe.push(
         ctx.bus.on(
           'screening',
-          async (event) => {
+          (event) => {
             const row = events.recordScreening(event);
             ctx.log.debug({ event: event.id, kind: event.kind, person: row }, 'screening event stored');
+            // The snapshot is encoded off the main thread while the next events are stored: an
+            // alert never waits for the previous person's JPEG. The row points at the files once
+            // they are whole.
             if (event.crop && (event.kind === 'end' || event.alert)) {
-              const files = await writeSnapshot(events.snapshotsDir, row, event.crop);
-              events.setSnapshot(row, files.thermal, files.image);
+              const writing = writeSnapshot(events.snapshotsDir, row, event.crop)
+                .then((files) => {
+                  if (!stopped) events.setSnapshot(row, files.thermal, files.image);
+                })
+                .catch((error) => ctx.log.error({ err: error, person: row }, 'snapshot not written'))
+                .finally(() => snapshots.delete(writing));
+              snapshots.add(writing);
             }
           },
           { name: 'eventStore.screening' },
@@ -51,8 +61,11 @@ export function eventStoreFeature(): Feature {
       );
       ctx.http?.api.use(eventRoutes(events, ctx.config.applianceId));
     },
-    stop() {
+    async stop() {
       for (const off of unsubscribe.splice(0)) off();
+      // Snapshots still being written finish before the store closes.
+      await Promise.allSettled([...snapshots]);
+      stopped = true;
     },
     health() {
       return counts();

@@ -9,17 +9,7 @@ import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { ThermalCrop } from '../../core/types.ts';
-
-/** Ironbow-like ramp (black → purple → red → orange → yellow → white), for people. */
-const IRON: readonly [number, number, number][] = [
-  [0, 0, 0],
-  [60, 0, 110],
-  [170, 0, 130],
-  [230, 70, 20],
-  [255, 170, 0],
-  [255, 240, 120],
-  [255, 255, 255],
-];
+import { colorize } from '../../render/frame.ts';
 
 export async function writeSnapshot(
   dir: string,
@@ -37,19 +27,10 @@ export async function writeSnapshot(
     .toColourspace('grey16')
     .png()
     .toBuffer();
-  // Colour range: the crop's 2nd–99.5th percentiles, so one hot pixel does not wash out the face.
-  const sorted = Float32Array.from(celsius).sort();
-  const lo = sorted[Math.floor(sorted.length * 0.02)];
-  const hi = Math.max(lo + 1, sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.995))]);
-  const rgb = Buffer.alloc(width * height * 3);
-  for (let i = 0; i < celsius.length; i++) {
-    const t = Math.min(1, Math.max(0, (celsius[i] - lo) / (hi - lo))) * (IRON.length - 1);
-    const k = Math.min(IRON.length - 2, Math.floor(t));
-    const f = t - k;
-    for (let c = 0; c < 3; c++) rgb[i * 3 + c] = Math.round(IRON[k][c] * (1 - f) + IRON[k + 1][c] * f);
-  }
+  // The person's image as staff see it live: the same iron palette and auto range as the video.
+  const colored = colorize(celsius, width, height, 'iron');
   const scale = Math.max(1, Math.round(240 / Math.max(width, height)));
-  const jpeg = await sharp(rgb, { raw: { width, height, channels: 3 } })
+  const jpeg = await sharp(colored.rgb, { raw: { width, height, channels: 3 } })
     .resize(width * scale, height * scale, { kernel: 'nearest' })
     .jpeg({ quality: 85 })
     .toBuffer();
