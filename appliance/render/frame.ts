@@ -162,9 +162,11 @@ export function overlaySvg(
   const barTop = font + 8;
   const barH = height - 2 * (font + 8);
   const stops: string[] = [];
+  // Stop offsets must increase down the bar (SVG ignores a stop before the previous one): hot at
+  // the top, cold at the bottom.
   for (let i = 0; i <= 8; i++) {
-    const k = Math.round((i / 8) * 255) * 3;
-    stops.push(`<stop offset="${1 - i / 8}" stop-color="rgb(${ramp[k]},${ramp[k + 1]},${ramp[k + 2]})"/>`);
+    const k = Math.round((1 - i / 8) * 255) * 3;
+    stops.push(`<stop offset="${i / 8}" stop-color="rgb(${ramp[k]},${ramp[k + 1]},${ramp[k + 2]})"/>`);
   }
   parts.push(
     `<defs><linearGradient id="scale" x1="0" y1="0" x2="0" y2="1">${stops.join('')}</linearGradient></defs>`,
