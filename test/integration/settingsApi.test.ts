@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../appliance/config/load.ts';
 import { type Appliance, startAppliance } from '../../appliance/main.ts';
+import { addUser, setUpAdmin } from '../helpers/signIn.ts';
 import { tempDir, waitFor } from '../helpers/tempDir.ts';
 
 const PASSWORD = 'entrance keeper 1';
@@ -36,22 +37,8 @@ describe('settings API', () => {
     loaded.config.server.host = '127.0.0.1';
     appliance = await startAppliance({ loaded });
     port = appliance.port;
-    const token = readFileSync(path.join(dataDir, 'setup-token'), 'utf8').trim();
-    const setup = await request(appliance.server!)
-      .post('/api/setup')
-      .send({ token, username: 'admin', password: PASSWORD })
-      .expect(201);
-    admin = String(setup.headers['set-cookie'][0]).split(';')[0];
-    await request(appliance.server!)
-      .post('/api/users')
-      .set('Cookie', admin)
-      .send({ username: 'staff-1', password: STAFF_PASSWORD, role: 'staff' })
-      .expect(201);
-    const login = await request(appliance.server!)
-      .post('/api/login')
-      .send({ username: 'staff-1', password: STAFF_PASSWORD })
-      .expect(200);
-    staff = String(login.headers['set-cookie'][0]).split(';')[0];
+    admin = await setUpAdmin(appliance, dataDir, PASSWORD);
+    staff = await addUser(appliance, admin, { username: 'staff-1', password: STAFF_PASSWORD, role: 'staff' });
   });
   afterAll(async () => {
     await appliance?.stop();

@@ -1,9 +1,3 @@
-/**
- * Today's statistics for the health page: EventStore.dayStats aggregates readings (0.1 °C bins)
- * and persons per hour inside the day only; GET /api/stats/today checks the session and the query.
- */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import request from 'supertest';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +5,7 @@ import { loadConfig } from '../../appliance/config/load.ts';
 import type { ScreeningEvent } from '../../appliance/core/types.ts';
 import { type Appliance, startAppliance } from '../../appliance/main.ts';
 import { EventStore } from '../../appliance/store/eventStore.ts';
+import { setUpAdmin } from '../helpers/signIn.ts';
 import { tempDir } from '../helpers/tempDir.ts';
 
 const HOUR = 3_600_000;
@@ -75,12 +70,7 @@ describe('GET /api/stats/today', () => {
     const loaded = loadConfig({ dataDir, port: 0, source: 'simulator:?seed=4' });
     loaded.config.server.host = '127.0.0.1';
     appliance = await startAppliance({ loaded });
-    const token = readFileSync(path.join(dataDir, 'setup-token'), 'utf8').trim();
-    const setup = await request(appliance.server!)
-      .post('/api/setup')
-      .send({ token, username: 'admin', password: 'entrance keeper 1' })
-      .expect(201);
-    admin = String(setup.headers['set-cookie'][0]).split(';')[0];
+    admin = await setUpAdmin(appliance, dataDir, 'entrance keeper 1');
   });
   afterAll(async () => {
     await appliance?.stop();

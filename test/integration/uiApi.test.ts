@@ -1,10 +1,4 @@
-/**
- * The UI's API on the running appliance (simulated entrance): auth and validation of every new
- * route and WebSocket, live video frames, the staff and visitor feeds, alert acknowledgement.
- */
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import request from 'supertest';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +6,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../../appliance/config/load.ts';
 import type { ScreeningEvent } from '../../appliance/core/types.ts';
 import { type Appliance, startAppliance } from '../../appliance/main.ts';
+import { addUser, setUpAdmin } from '../helpers/signIn.ts';
 import { tempDir, waitFor } from '../helpers/tempDir.ts';
 
 const PASSWORD = 'entrance keeper 1';
@@ -82,22 +77,12 @@ describe('UI API: video, live feeds, alerts', () => {
     appliance = await startAppliance({ loaded });
     base = `http://127.0.0.1:${appliance.port}`;
     ws = `ws://127.0.0.1:${appliance.port}`;
-    const token = readFileSync(path.join(dataDir, 'setup-token'), 'utf8').trim();
-    const setup = await request(appliance.server!)
-      .post('/api/setup')
-      .send({ token, username: 'admin', password: PASSWORD })
-      .expect(201);
-    adminCookie = String(setup.headers['set-cookie'][0]).split(';')[0];
-    await request(appliance.server!)
-      .post('/api/users')
-      .set('Cookie', adminCookie)
-      .send({ username: 'staff-1', password: STAFF_PASSWORD, role: 'staff' })
-      .expect(201);
-    const login = await request(appliance.server!)
-      .post('/api/login')
-      .send({ username: 'staff-1', password: STAFF_PASSWORD })
-      .expect(200);
-    staffCookie = String(login.headers['set-cookie'][0]).split(';')[0];
+    adminCookie = await setUpAdmin(appliance, dataDir, PASSWORD);
+    staffCookie = await addUser(appliance, adminCookie, {
+      username: 'staff-1',
+      password: STAFF_PASSWORD,
+      role: 'staff',
+    });
     staff = request.agent(appliance.server!);
     staff.set('Cookie', staffCookie);
   });

@@ -1,17 +1,10 @@
-/**
- * A bounded loopback load test of the live video: 20 WebSocket viewers of one camera for 8 s (two
- * windows of 4 s between idle ones), one of which never reads its socket. The pipeline's processed frames per second stay within 10 % of
- * what they are with no viewer, and every fast viewer keeps receiving frames.
- */
-import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import path from 'node:path';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../../appliance/config/load.ts';
 import type { VideoStats } from '../../appliance/features/video/hub.ts';
 import { type Appliance, startAppliance } from '../../appliance/main.ts';
+import { setUpAdmin } from '../helpers/signIn.ts';
 import { tempDir, waitFor } from '../helpers/tempDir.ts';
 
 const VIEWERS = 20;
@@ -26,12 +19,7 @@ describe('live video under 20 viewers', () => {
     const loaded = loadConfig({ dataDir, port: 0, source: 'simulator:?seed=4' });
     loaded.config.server.host = '127.0.0.1';
     appliance = await startAppliance({ loaded });
-    const token = readFileSync(path.join(dataDir, 'setup-token'), 'utf8').trim();
-    const setup = await request(appliance.server!)
-      .post('/api/setup')
-      .send({ token, username: 'admin', password: 'load test keeper' })
-      .expect(201);
-    cookie = String(setup.headers['set-cookie'][0]).split(';')[0];
+    cookie = await setUpAdmin(appliance, dataDir, 'load test keeper');
     await waitFor(() => appliance.health().cameras[0].totals.processed > 20, 20_000, 'the camera running');
   });
   afterAll(async () => {
