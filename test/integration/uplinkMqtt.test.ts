@@ -323,10 +323,14 @@ describe('remote commands over MQTT', () => {
     appliance = await startAppliance({ loaded: loadConfig({ dataDir: data }), headless: true });
     await appliance.finished;
     await appliance.bus.drain();
+    // Delivered, and no alert picture still being drawn (its outbox row would come after).
     await waitFor(
-      () =>
-        (appliance.featureStates().find((f) => f.name === 'uplink')?.detail as { backlog?: number })
-          ?.backlog === 0,
+      () => {
+        const detail = appliance.featureStates().find((f) => f.name === 'uplink')?.detail as
+          | { backlog?: number; snapshots?: { rendering?: number } }
+          | undefined;
+        return detail?.backlog === 0 && detail.snapshots?.rendering === 0;
+      },
       10_000,
       'the outbox delivered',
     );

@@ -73,7 +73,8 @@ export function uplinkFeature(): Feature {
       replayQueued: own.replayQueued,
       trimmed: { ...trimmed },
       requests: { ...requests },
-      snapshots: { mode: config.snapshot, ...snapshots },
+      // `rendering`: alert pictures still being drawn; their outbox rows come once they are done.
+      snapshots: { mode: config.snapshot, ...snapshots, rendering: rendering.size },
       budget: budget?.health() ?? null,
       video: pictures?.health() ?? null,
       problem: problems.length > 0 ? problems.join('; ') : null,
