@@ -82,9 +82,12 @@ export interface ApplianceConfig {
 
 export type VisitorConfig = VisitorSettings;
 
+export type UplinkTransportName = 'mqtt' | 'webhook';
+
 export interface UplinkConfig {
   enabled: boolean;
-  transport: 'mqtt' | 'webhook';
+  /** One transport, or both at once (each event delivered once on each; docs/uplink.md). */
+  transport: UplinkTransportName | UplinkTransportName[];
   mqtt: {
     url?: string;
     clientId?: string;
@@ -412,6 +415,11 @@ function checkSecondaryReferences(config: ApplianceConfig, source: string): void
   }
 }
 
+/** The configured uplink transports as a list (`transport` is one name or several). */
+export function uplinkTransports(uplink: Pick<UplinkConfig, 'transport'>): UplinkTransportName[] {
+  return Array.isArray(uplink.transport) ? [...uplink.transport] : [uplink.transport];
+}
+
 /** An enabled uplink needs where to send, and a webhook its secret: said before anything starts. */
 function checkUplink(config: ApplianceConfig, source: string): void {
   const uplink = config.uplink;
@@ -419,13 +427,17 @@ function checkUplink(config: ApplianceConfig, source: string): void {
   const fail = (field: string, message: string) => {
     throw new CanthusError(`invalid configuration (${source}):\n  ${field}: ${message}`);
   };
-  if (uplink.transport === 'mqtt') {
+  const transports = uplinkTransports(uplink);
+  if (transports.length === 0)
+    fail('/uplink/transport', 'empty: name "mqtt", "webhook", or both as ["mqtt", "webhook"]');
+  if (transports.includes('mqtt')) {
     if (!uplink.mqtt?.url) fail('/uplink/mqtt/url', 'missing: the uplink is enabled with transport "mqtt"');
     if (uplink.mqtt.password && uplink.mqtt.passwordFile)
       fail('/uplink/mqtt/password', 'give password or passwordFile, not both');
     if (Boolean(uplink.mqtt.certFile) !== Boolean(uplink.mqtt.keyFile))
       fail('/uplink/mqtt/certFile', 'a client certificate needs its key (certFile and keyFile together)');
-  } else {
+  }
+  if (transports.includes('webhook')) {
     if (!uplink.webhook?.url)
       fail('/uplink/webhook/url', 'missing: the uplink is enabled with transport "webhook"');
     if (!uplink.webhook.secret && !uplink.webhook.secretFile)

@@ -20,10 +20,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { decodeTime, ulid } from 'ulid';
 import { CanthusError } from '../core/errors.ts';
 import type { Decision, ScreeningEvent } from '../core/types.ts';
 
 export const EVENTS_DB = 'events.sqlite';
+/** Why a person left open by a crash was closed at the next start (their `end` event says it). */
+export const INTERRUPTED_REASON = 'screening interrupted: the appliance stopped before the person left';
 export const SNAPSHOTS_DIR = 'snapshots';
 
 /** Each entry moves the schema from version i to i + 1. Never edit a shipped one: add another. */
@@ -112,6 +115,21 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE outbox ADD COLUMN last_error TEXT;
   CREATE INDEX outbox_unsent_alerts ON outbox (id) WHERE sent_at IS NULL AND topic = 'alert';
   `,
+  // Several transports at once (MQTT for the command centre, a webhook for a simple integration):
+  // which of them already settled a row (acknowledged, or parked for that transport). A row is
+  // marked sent (or parked) on the outbox itself only once every configured transport settled it;
+  // then its entries here go, so this table holds only rows some transport still owes.
+  `
+  CREATE TABLE outbox_acks (
+    topic TEXT NOT NULL,
+    id TEXT NOT NULL,
+    transport TEXT NOT NULL,          -- mqtt, webhook
+    settled_at INTEGER NOT NULL,
+    parked_error TEXT,                -- not null: this transport's receiver refused the row for good
+    PRIMARY KEY (topic, id, transport),
+    FOREIGN KEY (topic, id) REFERENCES outbox (topic, id) ON DELETE CASCADE
+  );
+  `,
 ];
 
 /** An outbox row as the uplink reads it. */
@@ -122,6 +140,9 @@ export interface OutboxRow {
   createdAt: number;
   attempts: number;
 }
+
+/** How one transport settled an outbox row: the receiver acknowledged it, or refused it for good. */
+export type OutboxOutcome = { sent: true } | { sent: false; parkedError: string };
 
 /** What the bounded outbox did to stay within its size. */
 export interface OutboxTrim {
@@ -375,6 +396,25 @@ export class EventStore {
       park: db.prepare(
         'UPDATE outbox SET parked_at = ?, attempts = attempts + 1, last_error = ? WHERE topic = ? AND id = ? AND sent_at IS NULL',
       ),
+      // The same two reads for one transport of several: rows it has not settled yet.
+      unsentAlertsFor: db.prepare(`SELECT topic, id, payload, created_at AS createdAt, attempts FROM outbox o
+        WHERE sent_at IS NULL AND topic = 'alert' AND parked_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM outbox_acks k WHERE k.topic = o.topic AND k.id = o.id AND k.transport = ?)
+        ORDER BY id LIMIT ?`),
+      unsentOthersFor: db.prepare(`SELECT topic, id, payload, created_at AS createdAt, attempts FROM outbox o
+        WHERE sent_at IS NULL AND topic <> 'alert' AND parked_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM outbox_acks k WHERE k.topic = o.topic AND k.id = o.id AND k.transport = ?)
+        ORDER BY id LIMIT ?`),
+      insertAck: db.prepare(
+        'INSERT OR REPLACE INTO outbox_acks (topic, id, transport, settled_at, parked_error) VALUES (?, ?, ?, ?, ?)',
+      ),
+      acksOf: db.prepare(
+        'SELECT transport, parked_error AS parkedError FROM outbox_acks WHERE topic = ? AND id = ?',
+      ),
+      deleteAcks: db.prepare('DELETE FROM outbox_acks WHERE topic = ? AND id = ?'),
+      backlogFor: db.prepare(`SELECT count(*) AS unsent, min(created_at) AS oldest FROM outbox o
+        WHERE sent_at IS NULL AND parked_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM outbox_acks k WHERE k.topic = o.topic AND k.id = o.id AND k.transport = ?)`),
       outboxStats: db.prepare(`SELECT
         count(*) FILTER (WHERE sent_at IS NULL AND parked_at IS NULL) AS unsent,
         min(created_at) FILTER (WHERE sent_at IS NULL AND parked_at IS NULL) AS oldest,
@@ -402,21 +442,69 @@ export class EventStore {
         ORDER BY o.id LIMIT ?)`),
       pruneSent: db.prepare('DELETE FROM outbox WHERE sent_at IS NOT NULL AND created_at < ?'),
       personById: db.prepare(`${SELECT_PERSON} WHERE p.id = ?`),
+      openPersons: db.prepare(`SELECT p.id, p.decision, p.last_event_id AS lastEventId, p.last_at AS lastAt,
+        e.payload FROM persons p LEFT JOIN screening_events e ON e.id = p.last_event_id WHERE p.final = 0`),
+      closePerson: db.prepare(
+        `UPDATE persons SET final = 1, state = 'invalid', decision = @decision, reason_codes = @reasonCodes,
+         reasons = @reasons, last_event_id = @eventId WHERE id = @id`,
+      ),
       interrupted: db.prepare(
         `UPDATE persons SET final = 1, state = 'invalid', decision = CASE WHEN decision = 'elevated' THEN 'elevated' ELSE 'invalid' END,
          reason_codes = json_insert(reason_codes, '$[#]', 'measure-again'),
-         reasons = json_insert(reasons, '$[#]', 'screening interrupted: the appliance stopped before the person left')
+         reasons = json_insert(reasons, '$[#]', '${INTERRUPTED_REASON}')
          WHERE final = 0`,
       ),
     };
   }
 
   /**
-   * Persons left open by an earlier run (it stopped or crashed while they were in view) get their
-   * verdict now: no reading can follow. Returns how many.
+   * Persons left open by an earlier run (it crashed or was killed while they were in view) get
+   * their verdict now, as an `end` event like any other: stored with the person, and in the outbox
+   * in the same transaction, so the command centre closes them too. No reading can follow: the
+   * decision becomes `invalid` (an `elevated` one stays elevated: its alert was raised and sent).
+   * The event's id is made now, so it sorts after the person's earlier events (per-person order);
+   * its `at` is when the person was last seen. Returns how many persons were closed.
    */
   closeInterrupted(): number {
-    return this.#statements.interrupted.run().changes;
+    return this.#db.transaction((): number => {
+      const open = this.#statements.openPersons.all() as {
+        id: string;
+        decision: Decision;
+        lastEventId: string;
+        lastAt: number;
+        payload: string | null;
+      }[];
+      let closed = 0;
+      for (const person of open) {
+        if (person.payload === null) continue;
+        const last = JSON.parse(person.payload) as ScreeningEvent;
+        const decision: Decision = person.decision === 'elevated' ? 'elevated' : 'invalid';
+        const end: ScreeningEvent = {
+          ...last,
+          id: ulid(Math.max(Date.now(), decodeTime(person.lastEventId) + 1)),
+          kind: 'end',
+          at: person.lastAt,
+          state: 'invalid',
+          prompts: [],
+          decision,
+          reasonCodes: [...last.reasonCodes, 'measure-again'],
+          reasons: [...last.reasons, INTERRUPTED_REASON],
+          alert: false,
+        };
+        this.#statements.insertEvent.run(end.id, person.id, 'end', end.at, decision, JSON.stringify(end));
+        this.#statements.closePerson.run({
+          id: person.id,
+          decision,
+          reasonCodes: JSON.stringify(end.reasonCodes),
+          reasons: JSON.stringify(end.reasons),
+          eventId: end.id,
+        });
+        this.#statements.insertOutbox.run('screening', end.id, JSON.stringify(end), Date.now());
+        closed++;
+      }
+      // A person without a readable last event (not written by this code) is closed all the same.
+      return closed + this.#statements.interrupted.run().changes;
+    })();
   }
 
   /**
@@ -565,10 +653,54 @@ export class EventStore {
    * Unsent, unparked outbox rows in delivery order: alerts first, then everything else by event id
    * (ULIDs sort by creation, so one person's events come in the order they happened).
    */
-  unsentOutbox(limit: number): OutboxRow[] {
-    const alerts = this.#statements.unsentAlerts.all(limit) as OutboxRow[];
+  unsentOutbox(limit: number, transport?: string): OutboxRow[] {
+    const s = this.#statements;
+    const read = (statement: Database.Statement, n: number) =>
+      (transport === undefined ? statement.all(n) : statement.all(transport, n)) as OutboxRow[];
+    const alerts = read(transport === undefined ? s.unsentAlerts : s.unsentAlertsFor, limit);
     if (alerts.length >= limit) return alerts;
-    return [...alerts, ...(this.#statements.unsentOthers.all(limit - alerts.length) as OutboxRow[])];
+    return [
+      ...alerts,
+      ...read(transport === undefined ? s.unsentOthers : s.unsentOthersFor, limit - alerts.length),
+    ];
+  }
+
+  /**
+   * `transport`, one of the configured `transports`, settled the row: its receiver acknowledged it
+   * or refused it for good. With one transport that marks the row sent (or parked) at once. With
+   * several, the row stays unsent for the others, and is marked sent only when every one of them
+   * acknowledged it — parked if any refused it for good (the others still delivered it).
+   */
+  settleOutbox(
+    topic: string,
+    id: string,
+    transport: string,
+    transports: readonly string[],
+    outcome: OutboxOutcome,
+    at = Date.now(),
+  ): void {
+    const parkedError = outcome.sent ? null : outcome.parkedError;
+    if (transports.length <= 1) {
+      if (parkedError === null) this.markOutboxSent(topic, id, at);
+      else this.parkOutbox(topic, id, parkedError, at);
+      return;
+    }
+    this.#db.transaction(() => {
+      const s = this.#statements;
+      s.insertAck.run(topic, id, transport, at, parkedError);
+      const acks = s.acksOf.all(topic, id) as { transport: string; parkedError: string | null }[];
+      if (!transports.every((t) => acks.some((a) => a.transport === t))) return;
+      const refused = acks.find((a) => transports.includes(a.transport) && a.parkedError !== null);
+      if (refused) this.parkOutbox(topic, id, `${refused.transport}: ${refused.parkedError}`, at);
+      else this.markOutboxSent(topic, id, at);
+      s.deleteAcks.run(topic, id);
+    })();
+  }
+
+  /** Rows `transport` still owes (not settled by it), and since when the oldest waits. */
+  outboxBacklog(transport: string): { unsent: number; oldestUnsentAt: number | null } {
+    const row = this.#statements.backlogFor.get(transport) as { unsent: number; oldest: number | null };
+    return { unsent: row.unsent, oldestUnsentAt: row.oldest };
   }
 
   /** The receiver acknowledged the row (PUBACK, webhook 2xx): it is not sent again. */

@@ -1,10 +1,10 @@
 import request from 'supertest';
-import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../appliance/config/load.ts';
 import type { ScreeningEvent } from '../../appliance/core/types.ts';
 import { type Appliance, startAppliance } from '../../appliance/main.ts';
 import { EventStore } from '../../appliance/store/eventStore.ts';
+import { screeningEvent } from '../helpers/screeningEvent.ts';
 import { setUpAdmin } from '../helpers/signIn.ts';
 import { tempDir } from '../helpers/tempDir.ts';
 
@@ -12,30 +12,15 @@ const HOUR = 3_600_000;
 
 /** A person's final screening event at `at` with `coreC`. */
 function person(at: number, coreC: number | null, decision: ScreeningEvent['decision']): ScreeningEvent {
-  return {
-    id: ulid(at),
-    at,
-    kind: 'end',
+  return screeningEvent({
     personId: String(at),
-    state: 'measured',
-    prompts: [],
+    at,
+    decision,
     skinC: coreC === null ? null : coreC - 1,
     estimatedCoreC: coreC,
-    decision,
-    reasonCodes: [],
-    reasons: [],
-    calibration: { referenceState: 'stable', offsetC: 0, gain: 1, calibrationId: null },
-    applianceId: 'test',
-    cameraId: 'entrance-1',
-    box: [10, 10, 40, 50],
-    unit: 'C',
     display: coreC === null ? null : `${coreC} °C`,
     alert: false,
-    goodFrames: 5,
-    mode: 'absolute',
-    firstSeq: 1,
-    lastSeq: 9,
-  } as ScreeningEvent;
+  });
 }
 
 describe('EventStore.dayStats', () => {

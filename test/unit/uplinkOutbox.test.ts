@@ -9,35 +9,20 @@ import { outboxEnvelope, signWebhook, verifyWebhook } from '../../appliance/core
 import { handleCommand } from '../../appliance/features/uplink/commands.ts';
 import { backoffMs } from '../../appliance/features/uplink/delivery.ts';
 import { EventStore } from '../../appliance/store/eventStore.ts';
+import { screeningEvent } from '../helpers/screeningEvent.ts';
 import { tempDir } from '../helpers/tempDir.ts';
 
 let seq = 0;
+/** The next event (1 ms after the last: ids sort in the order the events are made). */
 function event(personId: string, kind: ScreeningEvent['kind'], alert = false): ScreeningEvent {
   seq++;
-  return {
-    id: `01J${String(seq).padStart(23, '0')}`,
-    kind,
+  return screeningEvent({
     personId,
     at: 1_700_000_000_000 + seq,
-    state: kind === 'end' ? 'left' : 'measuring',
-    prompts: [],
-    skinC: 36,
-    estimatedCoreC: alert ? 38.2 : 37,
+    kind,
     decision: alert ? 'elevated' : 'normal',
-    reasonCodes: [],
-    reasons: [],
-    calibration: { referenceState: 'stable', offsetC: 0.1, gain: 1, calibrationId: null },
     applianceId: 'box',
-    cameraId: 'entrance-1',
-    box: [1, 2, 3, 4],
-    unit: 'C',
-    display: null,
-    alert,
-    goodFrames: 3,
-    mode: 'absolute',
-    firstSeq: 1,
-    lastSeq: 2,
-  };
+  });
 }
 
 describe('the outbox in the event store', () => {
@@ -92,6 +77,107 @@ describe('the outbox in the event store', () => {
         .map((r) => r.topic)
         .sort(),
     ).toEqual(['alert', 'screening']);
+    store.close();
+  });
+});
+
+describe('the outbox with two transports (MQTT and a webhook at once)', () => {
+  const both = ['mqtt', 'webhook'];
+
+  it('keeps a row for the transport that has not acknowledged it, and marks it sent once both did', () => {
+    const store = EventStore.open(tempDir());
+    const first = event('p1', 'new');
+    const second = event('p1', 'end');
+    store.recordScreening(first);
+    store.recordScreening(second);
+    store.settleOutbox('screening', first.id, 'mqtt', both, { sent: true });
+    // MQTT is past it; the webhook still owes it, so the outbox still holds it as unsent.
+    expect(store.unsentOutbox(10, 'mqtt').map((r) => r.id)).toEqual([second.id]);
+    expect(store.unsentOutbox(10, 'webhook').map((r) => r.id)).toEqual([first.id, second.id]);
+    expect(store.outboxStats().unsent).toBe(2);
+    expect(store.outboxBacklog('mqtt').unsent).toBe(1);
+    expect(store.outboxBacklog('webhook').unsent).toBe(2);
+    // The same acknowledgement again (a retry's PUBACK) changes nothing.
+    store.settleOutbox('screening', first.id, 'mqtt', both, { sent: true });
+    expect(store.outboxStats().unsent).toBe(2);
+    store.settleOutbox('screening', first.id, 'webhook', both, { sent: true });
+    expect(store.outboxStats().unsent).toBe(1);
+    expect(store.unsentOutbox(10, 'webhook').map((r) => r.id)).toEqual([second.id]);
+    store.close();
+  });
+
+  it('parks a row one receiver refused for good once the other delivered it', () => {
+    const store = EventStore.open(tempDir());
+    const e = event('p2', 'end');
+    store.recordScreening(e);
+    store.settleOutbox('screening', e.id, 'webhook', both, { sent: false, parkedError: 'HTTP 422' });
+    // Refused by the webhook, still owed to MQTT: not parked yet, MQTT still sends it.
+    expect(store.unsentOutbox(10, 'mqtt').map((r) => r.id)).toEqual([e.id]);
+    expect(store.outboxStats()).toMatchObject({ unsent: 1, parked: 0 });
+    store.settleOutbox('screening', e.id, 'mqtt', both, { sent: true });
+    expect(store.outboxStats()).toMatchObject({ unsent: 0, parked: 1, lastParkedError: 'webhook: HTTP 422' });
+    store.close();
+  });
+
+  it('with one transport, settles a row at once', () => {
+    const store = EventStore.open(tempDir());
+    const e = event('p3', 'end');
+    store.recordScreening(e);
+    store.settleOutbox('screening', e.id, 'mqtt', ['mqtt'], { sent: true });
+    expect(store.outboxStats().unsent).toBe(0);
+    store.close();
+  });
+});
+
+describe('persons left open by a crash', () => {
+  it('are closed at the next start with an end event in the outbox, after their earlier events', () => {
+    const data = tempDir();
+    const crashed = EventStore.open(data);
+    const seen = event('in-view', 'new');
+    const measured = event('in-view', 'update');
+    crashed.recordScreening(seen);
+    crashed.recordScreening(measured);
+    crashed.recordScreening(event('gone', 'new'));
+    crashed.recordScreening(event('gone', 'end'));
+    crashed.close(); // no `end` for "in-view": the process died
+
+    const store = EventStore.open(data);
+    expect(store.closeInterrupted()).toBe(1);
+    const rows = store.unsentOutbox(20).filter((r) => JSON.parse(r.payload).personId === 'in-view');
+    expect(rows.map((r) => JSON.parse(r.payload).kind)).toEqual(['new', 'update', 'end']);
+    expect(rows[0].id).toBe(seen.id);
+    expect(rows[1].id).toBe(measured.id);
+    const end = JSON.parse(rows[2].payload) as ScreeningEvent;
+    expect(end).toMatchObject({
+      kind: 'end',
+      personId: 'in-view',
+      decision: 'invalid',
+      state: 'invalid',
+      alert: false,
+      at: measured.at,
+    });
+    expect(end.reasonCodes).toContain('measure-again');
+    expect(end.reasons.at(-1)).toMatch(/screening interrupted/);
+    // Stored as the person's last event, like any other end.
+    const person = store.listPersons({ limit: 10 }).find((p) => p.personId === 'in-view')!;
+    expect(person).toMatchObject({ final: true, decision: 'invalid', lastEventId: end.id });
+    expect(store.closeInterrupted()).toBe(0);
+    store.close();
+  });
+
+  it('keeps an elevated decision: the alert was raised and stays', () => {
+    const data = tempDir();
+    const crashed = EventStore.open(data);
+    crashed.recordScreening(event('fever', 'new', true));
+    crashed.close();
+    const store = EventStore.open(data);
+    expect(store.closeInterrupted()).toBe(1);
+    const end = store
+      .unsentOutbox(10)
+      .filter((r) => r.topic === 'screening')
+      .map((r) => JSON.parse(r.payload) as ScreeningEvent)
+      .find((e) => e.kind === 'end');
+    expect(end).toMatchObject({ decision: 'elevated', alert: false });
     store.close();
   });
 });

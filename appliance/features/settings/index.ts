@@ -15,6 +15,7 @@ import {
   type Json,
   mergeConfig,
   readJsonFile,
+  uplinkTransports,
 } from '../../config/load.ts';
 import { CanthusError } from '../../core/errors.ts';
 import { currentUser, requireRole } from '../../http/guards.ts';
@@ -35,10 +36,12 @@ export function siteConfigFile(ctx: Pick<FeatureContext, 'config' | 'configLayer
 function uplinkShown(config: ApplianceConfig) {
   const uplink = config.uplink;
   if (!uplink) return null;
+  const transports = uplinkTransports(uplink);
   return {
     enabled: uplink.enabled,
     transport: uplink.transport,
-    url: (uplink.transport === 'mqtt' ? uplink.mqtt.url : uplink.webhook.url) ?? null,
+    url: (transports[0] === 'mqtt' ? uplink.mqtt.url : uplink.webhook.url) ?? null,
+    ...(transports.length > 1 ? { webhookUrl: uplink.webhook.url ?? null } : {}),
   };
 }
 

@@ -1,7 +1,9 @@
 /**
- * Delivers the SQLite outbox through one transport (MQTT or webhook), whichever it is:
- * - a row is marked sent only when the transport reports the receiver's acknowledgement (PUBACK,
- *   webhook 2xx); a crash before that sends it again (at-least-once; receivers dedupe on the id);
+ * Delivers the SQLite outbox through one transport (MQTT or webhook), whichever it is; with both
+ * configured, one delivery per transport, each going through the rows it has not settled yet:
+ * - a row is settled for this transport only when it reports the receiver's acknowledgement
+ *   (PUBACK, webhook 2xx), and marked sent once every configured transport settled it; a crash
+ *   before that sends it again (at-least-once; receivers dedupe on the id);
  * - alerts first; then the rest in event-id order, at most one event per person (or per camera for
  *   calibration/registration) in flight, so a retry can never overtake a later event of the same
  *   person;
@@ -12,11 +14,13 @@
  */
 import type { Logger } from '../../core/log.ts';
 import { type Envelope, outboxEnvelope } from '../../core/uplink.ts';
-import type { EventStore, OutboxRow } from '../../store/eventStore.ts';
+import type { EventStore, OutboxOutcome, OutboxRow } from '../../store/eventStore.ts';
 
 export type SendResult = { ok: true } | { ok: false; permanent: boolean; error: string };
 
 export interface Transport {
+  /** Which transport this is: the outbox records per transport what it settled. */
+  readonly name: 'mqtt' | 'webhook';
   /** Can send now (connected / not known to be down). */
   ready(): boolean;
   /** When the current connection was established; rows created before it are historical. */
@@ -26,6 +30,8 @@ export interface Transport {
 
 export interface DeliveryOptions {
   applianceId: string;
+  /** Every configured transport (this one included): a row is sent when all of them settled it. */
+  transports: readonly string[];
   maxInFlight: number;
   replayPerSecond: number;
   retryInitialMs: number;
@@ -118,7 +124,11 @@ export class OutboxDelivery {
   async drain(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (this.#inFlight.size === 0 && this.#store.outboxStats().unsent === 0 && this.#replay.length === 0)
+      if (
+        this.#inFlight.size === 0 &&
+        this.#store.outboxBacklog(this.#transport.name).unsent === 0 &&
+        this.#replay.length === 0
+      )
         return true;
       this.pump();
       await new Promise<void>((resolve) => {
@@ -152,7 +162,7 @@ export class OutboxDelivery {
     if (this.#stopped || !this.#transport.ready() || Date.now() < this.#backoffUntil) return;
     const since = this.#transport.connectedSince() ?? Date.now();
     const blocked = new Set(this.#busyKeys);
-    const rows = this.#store.unsentOutbox(WINDOW_ROWS + this.#inFlight.size);
+    const rows = this.#store.unsentOutbox(WINDOW_ROWS + this.#inFlight.size, this.#ownRows());
     for (const row of rows) {
       if (this.#inFlight.size >= this.#options.maxInFlight) return;
       const flightKey = `${row.topic}/${row.id}`;
@@ -182,7 +192,7 @@ export class OutboxDelivery {
       envelope = outboxEnvelope(this.#options.applianceId, row, historical);
     } catch (error) {
       // A row that cannot be read would block its person for ever: park it, say why.
-      this.#store.parkOutbox(row.topic, row.id, `unreadable payload: ${(error as Error).message}`);
+      this.#settleRow(row, { sent: false, parkedError: `unreadable payload: ${(error as Error).message}` });
       this.#parked++;
       return;
     }
@@ -202,11 +212,11 @@ export class OutboxDelivery {
     this.#busyKeys.delete(key);
     try {
       if (result.ok) {
-        this.#store.markOutboxSent(row.topic, row.id);
+        this.#settleRow(row, { sent: true });
         this.#sent++;
         this.#consecutiveFailures = 0;
       } else if (result.permanent) {
-        this.#store.parkOutbox(row.topic, row.id, result.error);
+        this.#settleRow(row, { sent: false, parkedError: result.error });
         this.#parked++;
         this.#lastError = result.error;
         this.#log.warn(
@@ -235,6 +245,15 @@ export class OutboxDelivery {
       return;
     }
     this.nudge(0);
+  }
+
+  /** With several transports, only the rows this one has not settled; with one, every unsent row. */
+  #ownRows(): string | undefined {
+    return this.#options.transports.length > 1 ? this.#transport.name : undefined;
+  }
+
+  #settleRow(row: OutboxRow, outcome: OutboxOutcome): void {
+    this.#store.settleOutbox(row.topic, row.id, this.#transport.name, this.#options.transports, outcome);
   }
 
   #takeToken(): boolean {

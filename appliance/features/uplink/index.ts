@@ -5,7 +5,7 @@
  * availability, health and reference states, answers remote commands, and streams video on
  * request under the uplink budget. Disabled unless configured: nothing leaves the box by default.
  */
-import type { UplinkConfig } from '../../config/load.ts';
+import { type UplinkConfig, uplinkTransports } from '../../config/load.ts';
 import type { EventBusMap } from '../../core/events.ts';
 import type { ScreeningEvent } from '../../core/types.ts';
 import { SPEC_VERSION } from '../../core/uplink.ts';
@@ -29,7 +29,14 @@ export function uplinkFeature(): Feature {
   let config: UplinkConfig | null = null;
   let mqtt: MqttTransport | null = null;
   let webhook: WebhookTransport | null = null;
-  let delivery: OutboxDelivery | null = null;
+  /** One delivery per configured transport, each settling the outbox rows for its own transport. */
+  let deliveries: { transport: MqttTransport | WebhookTransport; delivery: OutboxDelivery }[] = [];
+  /** The MQTT one: it also replays on request (commands are MQTT only). */
+  let mqttDelivery: OutboxDelivery | null = null;
+  /** Something new in the outbox: every transport looks. */
+  const nudgeAll = (delayMs: number) => {
+    for (const { delivery: d } of deliveries) d.nudge(delayMs);
+  };
   let budget: UplinkBudget | null = null;
   let pictures: UplinkPictures | null = null;
   /** Alert snapshots being rendered: a clean stop waits for them (bounded) before the last drain. */
@@ -42,17 +49,30 @@ export function uplinkFeature(): Feature {
   const requests = { answered: 0, refused: 0 };
 
   const health = () => {
-    if (!ctx || !config?.enabled || !delivery) return { enabled: false };
-    const stats = ctx.stores.events.outboxStats();
-    const own = delivery.health();
+    if (!ctx || !config?.enabled || deliveries.length === 0) return { enabled: false };
+    const store = ctx.stores.events;
+    const stats = store.outboxStats();
+    const several = deliveries.length > 1;
+    const each = deliveries.map(({ transport, delivery: d }) => ({
+      name: transport.name,
+      connection: transport.health(),
+      // With one transport its backlog is the outbox's; with several, what this one still owes.
+      backlog: several ? store.outboxBacklog(transport.name).unsent : stats.unsent,
+      ...d.health(),
+    }));
+    const sum = (key: 'inFlight' | 'sent' | 'failures' | 'replayQueued') =>
+      each.reduce((total, t) => total + t[key], 0);
     const connection = mqtt?.health() ?? webhook?.health() ?? null;
+    const webhookHealth = each.find((t) => t.name === 'webhook');
     const problems: string[] = [];
     if (mqtt && mqtt.state !== 'connected')
       problems.push(
-        `uplink ${mqtt.state} (broker ${connection && 'broker' in connection ? connection.broker : ''})${mqtt.lastError ? `: ${mqtt.lastError}` : ''}`,
+        `uplink ${mqtt.state} (broker ${mqtt.health().broker})${mqtt.lastError ? `: ${mqtt.lastError}` : ''}`,
       );
-    if (webhook && own.consecutiveFailures > 0)
-      problems.push(`webhook failing (${own.consecutiveFailures} in a row): ${own.lastError}`);
+    if (webhookHealth && webhookHealth.consecutiveFailures > 0)
+      problems.push(
+        `webhook failing (${webhookHealth.consecutiveFailures} in a row): ${webhookHealth.lastError}`,
+      );
     if (stats.parked > 0)
       problems.push(
         `${stats.parked} event(s) parked: the receiver refused them (last: ${stats.lastParkedError})`,
@@ -65,12 +85,21 @@ export function uplinkFeature(): Feature {
       oldestUnsentAgeS:
         stats.oldestUnsentAt === null ? null : Math.round((Date.now() - stats.oldestUnsentAt) / 1000),
       parked: stats.parked,
-      inFlight: own.inFlight,
-      sent: own.sent,
-      failures: own.failures,
-      lastError: own.lastError,
-      retryInMs: own.backoffMs,
-      replayQueued: own.replayQueued,
+      inFlight: sum('inFlight'),
+      sent: sum('sent'),
+      failures: sum('failures'),
+      lastError: each.find((t) => t.lastError)?.lastError ?? null,
+      retryInMs: Math.max(0, ...each.map((t) => t.backoffMs)),
+      replayQueued: sum('replayQueued'),
+      // Per transport: its connection and what it still owes (the same figures, one transport each).
+      transports: Object.fromEntries(
+        each.map(
+          ({ name, connection: c, backlog, inFlight, sent, failures, lastError, backoffMs: retry }) => [
+            name,
+            { connection: c, backlog, inFlight, sent, failures, lastError, retryInMs: retry },
+          ],
+        ),
+      ),
       trimmed: { ...trimmed },
       requests: { ...requests },
       // `rendering`: alert pictures still being drawn; their outbox rows come once they are done.
@@ -157,9 +186,9 @@ export function uplinkFeature(): Feature {
   };
 
   const onRequest = async (request: MqttRequest) => {
-    if (!ctx || !mqtt || !delivery || !pictures || !config) return;
+    if (!ctx || !mqtt || !mqttDelivery || !pictures || !config) return;
     const c = ctx;
-    const d = delivery;
+    const d = mqttDelivery;
     const p = pictures;
     const m = mqtt;
     const response = await handleCommand(request.name, request.payload, {
@@ -221,7 +250,7 @@ export function uplinkFeature(): Feature {
         visible,
       });
       snapshots.written++;
-      delivery?.nudge(0);
+      nudgeAll(0);
     } catch (error) {
       snapshots.failed++;
       c.log.warn(
@@ -255,8 +284,10 @@ export function uplinkFeature(): Feature {
         context.log.info('uplink disabled (uplink.enabled is false): nothing is sent upstream');
         return;
       }
+      const transports = uplinkTransports(config);
       const deliveryOptions = {
         applianceId: context.config.applianceId,
+        transports,
         maxInFlight: config.maxInFlight,
         replayPerSecond: config.replayPerSecond,
         retryInitialMs: config.retryInitialMs,
@@ -264,26 +295,31 @@ export function uplinkFeature(): Feature {
       };
       const b = new UplinkBudget(config.budgetBytesPerS);
       budget = b;
-      if (config.transport === 'mqtt') {
+      if (transports.includes('mqtt')) {
         mqtt = new MqttTransport(
           config,
           context.config.applianceId,
           context.log,
           {
             onConnect: () => {
-              delivery?.resetInFlight();
+              mqttDelivery?.resetInFlight();
               publishHealth();
               for (const event of references.values()) publishReference(event);
             },
-            onDisconnect: () => delivery?.resetInFlight(),
+            onDisconnect: () => mqttDelivery?.resetInFlight(),
             onRequest: (request) => void onRequest(request),
           },
           b,
         );
-        delivery = new OutboxDelivery(context.stores.events, mqtt, deliveryOptions, context.log);
-      } else {
+        mqttDelivery = new OutboxDelivery(context.stores.events, mqtt, deliveryOptions, context.log);
+        deliveries.push({ transport: mqtt, delivery: mqttDelivery });
+      }
+      if (transports.includes('webhook')) {
         webhook = new WebhookTransport(config, b);
-        delivery = new OutboxDelivery(context.stores.events, webhook, deliveryOptions, context.log);
+        deliveries.push({
+          transport: webhook,
+          delivery: new OutboxDelivery(context.stores.events, webhook, deliveryOptions, context.log),
+        });
       }
       const m = mqtt;
       pictures = new UplinkPictures({
@@ -296,14 +332,13 @@ export function uplinkFeature(): Feature {
         send: (frame) => m?.publishVideo(frame) ?? false,
       });
       trim();
-      const d = delivery;
-      const nudge = () => d.nudge(20);
+      const nudge = () => nudgeAll(20);
       unsubscribe.push(
         context.bus.on('screening', nudge, { name: 'uplink.screening' }),
-        context.bus.on('alert', () => d.nudge(0), { name: 'uplink.alert' }),
+        context.bus.on('alert', () => nudgeAll(0), { name: 'uplink.alert' }),
         // The bus events come before the store's commit; this comes after it: an alert leaves
         // at once, not at the next poll (the 1 s alert promise of docs/uplink.md).
-        context.stores.events.onOutbox((topic) => d.nudge(topic === 'alert' ? 0 : 20)),
+        context.stores.events.onOutbox((topic) => nudgeAll(topic === 'alert' ? 0 : 20)),
         context.bus.on(
           'screening',
           (event) => {
@@ -331,7 +366,7 @@ export function uplinkFeature(): Feature {
       trimTimer.unref();
       timers.push(healthTimer, trimTimer);
       mqtt?.start();
-      delivery.start();
+      for (const { delivery: d } of deliveries) d.start();
       context.log.info(
         { transport: config.transport, backlog: context.stores.events.outboxStats().unsent },
         'uplink started',
@@ -343,23 +378,24 @@ export function uplinkFeature(): Feature {
       pictures?.close();
       if (rendering.size > 0)
         await Promise.race([Promise.allSettled([...rendering]), new Promise((r) => setTimeout(r, 3000))]);
-      if (delivery && config) {
-        // Give the last events (a batch run's final `end`s) a bounded chance to leave; whatever
-        // stays is in the outbox and goes at the next start.
-        if (mqtt?.state !== 'refused') {
-          const drained = await delivery.drain(config.flushOnStopMs);
-          if (!drained)
-            ctx?.log.warn(
-              { backlog: ctx.stores.events.outboxStats().unsent },
-              'uplink stopped with events waiting: they are sent at the next start',
-            );
-        }
-        delivery.stop();
+      if (config) {
+        // Give the last events (a batch run's final `end`s) a bounded chance to leave on every
+        // transport; whatever stays is in the outbox and goes at the next start.
+        const drains = deliveries.map(({ transport, delivery: d }) =>
+          transport === mqtt && mqtt.state === 'refused' ? false : d.drain(config!.flushOnStopMs),
+        );
+        if ((await Promise.all(drains)).includes(false))
+          ctx?.log.warn(
+            { backlog: ctx.stores.events.outboxStats().unsent },
+            'uplink stopped with events waiting: they are sent at the next start',
+          );
+        for (const { delivery: d } of deliveries) d.stop();
       }
       await mqtt?.stop();
       mqtt = null;
       webhook = null;
-      delivery = null;
+      mqttDelivery = null;
+      deliveries = [];
       pictures = null;
     },
     health,

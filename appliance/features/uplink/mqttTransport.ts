@@ -32,6 +32,7 @@ export interface MqttRequest {
 }
 
 export class MqttTransport implements Transport {
+  readonly name = 'mqtt' as const;
   readonly topics: ReturnType<typeof topics>;
   #client: MqttClient | null = null;
   #state: ConnectionState = 'connecting';

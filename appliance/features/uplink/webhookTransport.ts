@@ -16,6 +16,7 @@ import type { UplinkBudget } from './budget.ts';
 import type { SendResult, Transport } from './delivery.ts';
 
 export class WebhookTransport implements Transport {
+  readonly name = 'webhook' as const;
   readonly #url: URL;
   readonly #secret: string;
   readonly #ca: Buffer | undefined;
