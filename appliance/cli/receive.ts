@@ -5,6 +5,7 @@
  * copy as one JSON line, and reports gaps (a person whose first event is not `new`, events of a
  * person out of order). Integrators use it to try the contract; the tests use it to judge delivery.
  */
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -135,7 +136,9 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     const prefix = options.prefix ?? 'canthus';
     client = connect(options.mqtt, {
       protocolVersion: 5,
-      clientId: options.clientId ?? `canthus-receive-${process.pid}-${Date.now().toString(36)}`,
+      // Unique even for two receivers started in the same millisecond by one process: a broker
+      // drops the older of two connections with one client id.
+      clientId: options.clientId ?? `canthus-receive-${process.pid}-${randomBytes(6).toString('hex')}`,
       // A persistent session: what is published while this receiver reconnects waits at the broker.
       clean: false,
       properties: { sessionExpiryInterval: 3600 },

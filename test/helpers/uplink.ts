@@ -121,12 +121,27 @@ export interface ApplianceRun {
 
 /** `canthus run --headless` as a child; killed after `limitMs` at the latest (never hangs the suite). */
 export function runAppliance(args: { data: string; source: string; limitMs?: number }): ApplianceRun {
-  const child = spawn(
-    process.execPath,
+  return spawnBounded(
     ['bin/canthus.js', 'run', '--headless', '--data', args.data, '--source', args.source],
-    // The log says what went wrong when a run fails (silent by default under the test runner).
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CANTHUS_LOG_LEVEL: 'info' } },
+    args.limitMs,
   );
+}
+
+/**
+ * Several appliances in one child process (test/helpers/fleetHost.ts), one per data folder, each
+ * with the camera of its own configuration; exits 0 once all have run their recordings and stopped.
+ */
+export function runFleetHost(dataDirs: string[], limitMs?: number): ApplianceRun {
+  return spawnBounded(['--import', 'tsx', 'test/helpers/fleetHost.ts', ...dataDirs], limitMs);
+}
+
+function spawnBounded(argv: string[], limitMs = 120_000): ApplianceRun {
+  const child = spawn(process.execPath, argv, {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // The log says what went wrong when a run fails (silent by default under the test runner).
+    env: { ...process.env, CANTHUS_LOG_LEVEL: 'info' },
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
@@ -134,7 +149,7 @@ export function runAppliance(args: { data: string; source: string; limitMs?: num
   child.stderr?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
-  const killer = setTimeout(() => child.kill('SIGKILL'), args.limitMs ?? 120_000);
+  const killer = setTimeout(() => child.kill('SIGKILL'), limitMs);
   const exited = new Promise<number | null>((resolve) =>
     // 'close', not 'exit': the output is complete only once the pipes are closed.
     child.once('close', (code) => {

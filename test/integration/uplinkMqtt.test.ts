@@ -17,6 +17,7 @@ import { tempDir, waitFor } from '../helpers/tempDir.ts';
 import {
   Broker,
   runAppliance,
+  runFleetHost,
   schemaFor,
   storedEvents,
   uplinkSchemas,
@@ -24,12 +25,21 @@ import {
 } from '../helpers/uplink.ts';
 
 const KEEPALIVE_S = 3;
+/** How long the broker is down in the outage case (the issue's 30 s). */
+const OUTAGE_S = 30;
+/** Appliances in the fleet case, and how many of them share one process (see runFleetHost). */
+const FLEET = 20;
+const PER_PROCESS = 5;
 
 let dir: string;
 let broker: Broker;
 /** ≈ 4 people, ≈ 25 s at real time; ≈ 3 s at pace=fast. */
 let recording: string;
 let shortRecording: string;
+/** 48 s of an entrance at real time: people keep coming through a 30 s outage and after it. */
+let outageRecording: string;
+/** One person with a fever, ≈ 10 s (88 frames): what each box of the fleet screens. */
+let fleetRecording: string;
 
 beforeAll(() => {
   dir = tempDir('canthus-uplink-mqtt-');
@@ -37,6 +47,10 @@ beforeAll(() => {
   shortRecording = path.join(dir, 'short');
   simulateRecording({ out: recording, profile: 'simulator', seed: 7, people: 4, feverRate: 0.5 });
   simulateRecording({ out: shortRecording, profile: 'simulator', seed: 5, people: 3, feverRate: 0.5 });
+  outageRecording = path.join(dir, 'outage-rec');
+  simulateRecording({ out: outageRecording, profile: 'simulator', seed: 7, seconds: 48, feverRate: 0.5 });
+  fleetRecording = path.join(dir, 'fleet-rec');
+  simulateRecording({ out: fleetRecording, profile: 'simulator', seed: 2, people: 1, feverRate: 1 });
 });
 
 beforeAll(async () => {
@@ -46,13 +60,13 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-function uplinkConfig(applianceId: string, extra: Record<string, unknown> = {}) {
+function uplinkConfig(applianceId: string, extra: Record<string, unknown> = {}, url = broker.url) {
   return {
     applianceId,
     uplink: {
       enabled: true,
       transport: 'mqtt',
-      mqtt: { url: broker.url, keepaliveS: KEEPALIVE_S, reconnectMs: 300 },
+      mqtt: { url, keepaliveS: KEEPALIVE_S, reconnectMs: 300 },
       flushOnStopMs: 10_000,
       replayPerSecond: 200,
       ...extra,
@@ -159,27 +173,40 @@ describe('the MQTT uplink', () => {
     }
   }, 90_000);
 
-  it('after a 10 s broker outage delivers everything produced meanwhile, flagged historical', async () => {
-    const out = path.join(dir, 'outage.jsonl');
+  // The three long cases run side by side (it.concurrent): each has its own appliance(s), data
+  // folders and receiver, and the outage its own broker, so stopping it touches no one else. Most
+  // of their time is waiting (30 s of outage, a keep-alive), which the fleet's work fills.
+  it.concurrent(`after a ${OUTAGE_S} s broker outage during an entrance delivers everything produced meanwhile, in per-person order, once, flagged historical`, async () => {
+    // Its own broker: stopping it must not disturb the tests running beside this one.
+    const own = await Broker.start(path.join(dir, 'broker-outage'));
     // A fixed client id: the receiver's session (and what is queued for it) survives the restart.
     const receiver = await startReceiver({
-      mqtt: broker.url,
-      out,
+      mqtt: own.url,
+      out: path.join(dir, 'outage.jsonl'),
       clientId: 'outage-receiver',
       report: () => {},
     });
     const data = path.join(dir, 'outage');
-    writeConfig(data, uplinkConfig('box-outage'));
-    const run = runAppliance({ data, source: `recording:${recording}` });
+    writeConfig(data, uplinkConfig('box-outage', {}, own.url));
+    const startedAt = Date.now();
+    // Real time: the entrance goes on for ≈ 10 s after the broker is back.
+    const run = runAppliance({ data, source: `recording:${outageRecording}` });
     let stoppedAt = 0;
     let restartedAt = 0;
     try {
-      await waitFor(() => screeningIds(events(receiver, 'box-outage')).length >= 1, 30_000, 'a first event');
-      await broker.stop();
+      await waitFor(
+        () => screeningIds(events(receiver, 'box-outage')).length >= 1,
+        30_000,
+        'a first event',
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}; appliance output:\n${run.output().slice(-3000)}`);
+      });
+      await own.stop();
       stoppedAt = Date.now();
-      await new Promise((resolve) => setTimeout(resolve, 10_000));
-      await broker.start();
+      await new Promise((resolve) => setTimeout(resolve, OUTAGE_S * 1000));
+      await own.start();
       restartedAt = Date.now();
+      expect(run.child.exitCode, 'the entrance must still be running when the broker comes back').toBeNull();
       expect(await run.exited, run.output()).toBe(0);
       const stored = storedEvents(data);
       expect(stored.unsent).toBe(0);
@@ -198,36 +225,52 @@ describe('the MQTT uplink', () => {
         );
       });
       const received = events(receiver, 'box-outage');
+      // Every event once after dedupe (the receiver keeps first copies only), none lost.
       expect(screeningIds(received).sort()).toEqual(stored.screening);
       expect(alertIds(received).sort()).toEqual(stored.alerts);
       expect(receiver.stats().gaps).toEqual([]);
       expectPerPersonOrder(received);
       // Produced while the broker was surely down → sent after the reconnect → historical.
-      const duringOutage = received.filter(
-        (e) =>
-          (e.type.startsWith('canthus.screening.') || e.type === 'canthus.alert') &&
-          decodeTime(e.id.replace(/-alert$/, '')) > stoppedAt + 500 &&
-          decodeTime(e.id.replace(/-alert$/, '')) < restartedAt,
+      // (Screening events and alerts: their ids are ULIDs made when the event was.)
+      const screened = received.filter(
+        (e) => e.type.startsWith('canthus.screening.') || e.type === 'canthus.alert',
       );
+      const made = (e: Envelope) => decodeTime(e.id.replace(/-alert$/, ''));
+      const duringOutage = screened.filter((e) => made(e) > stoppedAt + 500 && made(e) < restartedAt);
       expect(
-        duringOutage.length,
-        'the simulated entrance produced nothing during the outage',
-      ).toBeGreaterThan(0);
+        duringOutage.filter((e) => e.type.startsWith('canthus.screening.')).length,
+        'the simulated entrance produced too little during the outage',
+      ).toBeGreaterThanOrEqual(3);
       expect(duringOutage.filter((e) => !e.historical).map((e) => e.id)).toEqual([]);
+      // And the entrance went on after it: live events again, not flagged.
+      expect(screened.some((e) => made(e) > restartedAt + 2000 && !e.historical)).toBe(true);
+      console.info(
+        `outage test: broker down ${((restartedAt - stoppedAt) / 1000).toFixed(1)} s, ${duringOutage.length} events produced meanwhile, whole case ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
+      );
     } finally {
       run.child.kill('SIGKILL');
       await receiver.stop();
+      await own.stop();
     }
-  }, 120_000);
+  }, 150_000);
 
-  it('after SIGKILL mid-burst: offline by last will, then online again, and the deduped set equals the store', async () => {
+  it.concurrent('after SIGKILL mid-burst: offline by last will, then online again, and the deduped set equals the store — the persons cut off included', async () => {
     const out = path.join(dir, 'kill.jsonl');
     const receiver = await startReceiver({ mqtt: broker.url, out, report: () => {} });
     const data = path.join(dir, 'kill');
     writeConfig(data, uplinkConfig('box-kill'));
     try {
       const first = runAppliance({ data, source: `recording:${recording}` });
-      await waitFor(() => screeningIds(events(receiver, 'box-kill')).length >= 3, 40_000, 'three events');
+      // Mid-burst with someone in view: right after a person's `new`, with a few events before.
+      await waitFor(
+        () => {
+          const received = events(receiver, 'box-kill');
+          const last = received.at(-1);
+          return screeningIds(received).length >= 3 && last?.type === 'canthus.screening.new';
+        },
+        40_000,
+        'a person coming into view after three events',
+      );
       first.child.kill('SIGKILL');
       const killedAt = Date.now();
       await first.exited;
@@ -244,8 +287,19 @@ describe('the MQTT uplink', () => {
       );
       expect(Date.parse(offline.receivedAt) - killedAt).toBeLessThanOrEqual(KEEPALIVE_S * 1500);
 
+      const restartedAt = Date.now();
       const second = runAppliance({ data, source: `recording:${shortRecording}?pace=fast` });
       expect(await second.exited, second.output()).toBe(0);
+      // `online` again once it connected (retained, QoS 1: the receiver has it before the run ends).
+      const online = receiver.lines.find(
+        (l) =>
+          l.applianceId === 'box-kill' &&
+          l.availability === 'online' &&
+          Date.parse(l.receivedAt) >= restartedAt,
+      );
+      expect(online, `no "online" after the restart:\n${second.output().slice(-3000)}`).toBeDefined();
+      expect(Date.parse(online!.receivedAt)).toBeGreaterThan(Date.parse(offline.receivedAt));
+      expect(second.output()).toContain('persons left open by the previous run were closed');
       const stored = storedEvents(data);
       expect(stored.unsent).toBe(0);
       await waitFor(
@@ -256,7 +310,23 @@ describe('the MQTT uplink', () => {
       const received = events(receiver, 'box-kill');
       expect(screeningIds(received).sort()).toEqual(stored.screening);
       expect(alertIds(received).sort()).toEqual(stored.alerts);
+      expect(receiver.stats().gaps).toEqual([]);
       expectPerPersonOrder(received);
+      // The persons in view at the kill were closed at the restart, and their `end` came too.
+      const interrupted = received.filter(
+        (e) =>
+          e.type === 'canthus.screening.end' &&
+          (e.data as { reasons: string[] }).reasons.some((r) => r.startsWith('screening interrupted')),
+      );
+      expect(interrupted.length, 'no person was cut off by the kill').toBeGreaterThan(0);
+      for (const end of interrupted) {
+        const person = received.filter((e) => e.source === end.source && e.subject === end.subject);
+        expect(person[0].type, `${end.subject} began with its new`).toBe('canthus.screening.new');
+        expect(person.indexOf(end), `${end.subject}: its end came after its earlier events`).toBeGreaterThan(
+          0,
+        );
+      }
+      expectSchemas(interrupted);
       const availability = receiver.lines
         .filter((l) => l.applianceId === 'box-kill' && l.availability)
         .map((l) => l.availability);
@@ -265,26 +335,46 @@ describe('the MQTT uplink', () => {
       await receiver.stop();
     }
   }, 120_000);
-});
 
-describe('a small fleet on one broker', () => {
-  it('brings every event of 5 appliances (own ids and data folders) to one receiver', async () => {
+  it.concurrent(`a fleet: ${FLEET} appliances (own ids and data folders, short runs) publish to one broker and one receiver gets every event of every appliance`, async () => {
     const receiver = await startReceiver({
       mqtt: broker.url,
       out: path.join(dir, 'fleet.jsonl'),
       report: () => {},
     });
     try {
-      const boxes = ['fleet-1', 'fleet-2', 'fleet-3', 'fleet-4', 'fleet-5'];
-      const runs = boxes.map((id) => {
+      const startedAt = Date.now();
+      const boxes = Array.from({ length: FLEET }, (_, i) => `fleet-${String(i + 1).padStart(2, '0')}`);
+      // All started at once, as boxes powering up together would: each a whole appliance (its
+      // configuration, store, bus, uplink connection and last will), PER_PROCESS to a process —
+      // a Node process per box would cost ≈ 2 s of CPU each just to load.
+      const boxData = boxes.map((id) => {
         const data = path.join(dir, id);
-        writeConfig(data, uplinkConfig(id));
-        return { id, data, run: runAppliance({ data, source: `recording:${shortRecording}?pace=fast` }) };
+        writeConfig(data, {
+          // A longer keep-alive than the kill case: twenty boxes starting at once on a small test
+          // machine can keep a process busy for seconds.
+          ...uplinkConfig(id, { mqtt: { url: broker.url, keepaliveS: 15, reconnectMs: 300 } }),
+          cameras: [
+            {
+              id: 'entrance-1',
+              profile: 'simulator',
+              source: `recording:${fleetRecording}?pace=fast`,
+              reference: { warmupS: 1, stableForS: 1 },
+            },
+          ],
+        });
+        return { id, data };
       });
-      for (const { run } of runs) expect(await run.exited, run.output()).toBe(0);
-      for (const { id, data } of runs) {
+      const hosts = Array.from({ length: FLEET / PER_PROCESS }, (_, i) =>
+        runFleetHost(boxData.slice(i * PER_PROCESS, (i + 1) * PER_PROCESS).map((box) => box.data)),
+      );
+      for (const host of hosts) expect(await host.exited, host.output()).toBe(0);
+      const exitedAt = Date.now();
+      for (const { id, data } of boxData) {
         const stored = storedEvents(data);
         expect(stored.screening.length, `${id} screened nobody`).toBeGreaterThan(0);
+        expect(stored.alerts.length, `${id} raised no alert`).toBeGreaterThan(0);
+        expect(stored.unsent, `${id} left events unsent`).toBe(0);
         await waitFor(
           () => screeningIds(events(receiver, id)).length >= stored.screening.length,
           10_000,
@@ -292,13 +382,31 @@ describe('a small fleet on one broker', () => {
         );
         expect(screeningIds(events(receiver, id)).sort(), `events of ${id}`).toEqual(stored.screening);
         expect(alertIds(events(receiver, id)).sort(), `alerts of ${id}`).toEqual(stored.alerts);
+        const screening = events(receiver, id).filter((e) => e.type.startsWith('canthus.screening.'));
+        expect(new Set(screening.map((e) => e.source)), `sources of ${id}`).toEqual(
+          new Set([`${id}/entrance-1`]),
+        );
+      }
+      // Every box said it was there, and left cleanly (a box whose link dropped under the load
+      // would say so in between by its last will and come back: allowed, nothing is lost by it).
+      for (const id of boxes) {
+        const said = receiver.lines
+          .filter((l) => l.applianceId === id && l.availability)
+          .map((l) => l.availability);
+        expect([said[0], said.at(-1)], `availability of ${id}: ${said.join(', ')}`).toEqual([
+          'online',
+          'offline',
+        ]);
       }
       // Duplicates are allowed (at-least-once); the receiver drops them.
       expect(receiver.stats()).toMatchObject({ rejected: 0, gaps: [] });
+      console.info(
+        `fleet test: ${FLEET} appliances ran and exited in ${((exitedAt - startedAt) / 1000).toFixed(1)} s, ${receiver.stats().events} events received`,
+      );
     } finally {
       await receiver.stop();
     }
-  }, 120_000);
+  }, 180_000);
 });
 
 describe('remote commands over MQTT', () => {

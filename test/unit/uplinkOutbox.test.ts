@@ -3,7 +3,10 @@
  * outbox policy (alerts never dropped, updates coalesced into their end), signatures, backoff,
  * command parsing.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig, uplinkTransports } from '../../appliance/config/load.ts';
 import type { ScreeningEvent } from '../../appliance/core/types.ts';
 import { outboxEnvelope, signWebhook, verifyWebhook } from '../../appliance/core/uplink.ts';
 import { handleCommand } from '../../appliance/features/uplink/commands.ts';
@@ -179,6 +182,37 @@ describe('persons left open by a crash', () => {
       .find((e) => e.kind === 'end');
     expect(end).toMatchObject({ decision: 'elevated', alert: false });
     store.close();
+  });
+});
+
+describe('uplink configuration', () => {
+  const load = (uplink: Record<string, unknown>) => {
+    const data = tempDir();
+    writeFileSync(path.join(data, 'config.json'), JSON.stringify({ uplink }));
+    return loadConfig({ dataDir: data }).config.uplink!;
+  };
+  const mqtt = { url: 'mqtt://127.0.0.1:1883' };
+  const webhook = { url: 'http://127.0.0.1:9/hook', secret: 'a-shared-secret-of-24-chars!' };
+
+  it('publishes health every minute unless told otherwise', () => {
+    expect(load({ enabled: true, mqtt }).healthIntervalS).toBe(60);
+  });
+
+  it('takes one transport or both, and names what a transport lacks', () => {
+    expect(uplinkTransports(load({ enabled: true, mqtt }))).toEqual(['mqtt']);
+    expect(uplinkTransports(load({ enabled: true, transport: ['mqtt', 'webhook'], mqtt, webhook }))).toEqual([
+      'mqtt',
+      'webhook',
+    ]);
+    expect(() => load({ enabled: true, transport: ['mqtt', 'webhook'], mqtt })).toThrow(
+      /\/uplink\/webhook\/url: missing/,
+    );
+    expect(() => load({ enabled: true, transport: ['mqtt', 'webhook'], webhook })).toThrow(
+      /\/uplink\/mqtt\/url: missing/,
+    );
+    expect(() => load({ enabled: true, transport: [], mqtt })).toThrow(/uplink\/transport/);
+    expect(() => load({ enabled: true, transport: ['mqtt', 'mqtt'], mqtt })).toThrow(/uplink\/transport/);
+    expect(() => load({ enabled: true, transport: 'pigeon', mqtt })).toThrow(/uplink\/transport/);
   });
 });
 

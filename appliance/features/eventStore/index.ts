@@ -19,11 +19,13 @@ export function eventStoreFeature(): Feature {
     name: 'eventStore',
     start(ctx) {
       const events = ctx.stores.events;
+      // Before any listener runs: each gets an `end` event (stored, and in the outbox for the
+      // command centre) that sorts before everything this run will screen.
       const interrupted = events.closeInterrupted();
       if (interrupted > 0)
         ctx.log.warn(
           { persons: interrupted },
-          'persons left open by the previous run were closed without a reading',
+          'persons left open by the previous run were closed without a reading (an end event each, sent upstream)',
         );
       counts = () => events.counts();
       unsubscribe.push(
