@@ -116,19 +116,15 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX outbox_unsent_alerts ON outbox (id) WHERE sent_at IS NULL AND topic = 'alert';
   `,
   // Several transports at once (MQTT for the command centre, a webhook for a simple integration):
-  // which of them already settled a row (acknowledged, or parked for that transport). A row is
-  // marked sent (or parked) on the outbox itself only once every configured transport settled it;
-  // then its entries here go, so this table holds only rows some transport still owes.
+  // `acks` has one bit per transport that settled the row (acknowledged it, or refused it for good,
+  // then `refused` names which and why). The row is marked sent (or parked) only once every
+  // configured transport settled it. One partial index per transport holds exactly the rows it
+  // still owes, so a transport far ahead of the other does not walk what it already delivered.
   `
-  CREATE TABLE outbox_acks (
-    topic TEXT NOT NULL,
-    id TEXT NOT NULL,
-    transport TEXT NOT NULL,          -- mqtt, webhook
-    settled_at INTEGER NOT NULL,
-    parked_error TEXT,                -- not null: this transport's receiver refused the row for good
-    PRIMARY KEY (topic, id, transport),
-    FOREIGN KEY (topic, id) REFERENCES outbox (topic, id) ON DELETE CASCADE
-  );
+  ALTER TABLE outbox ADD COLUMN acks INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE outbox ADD COLUMN refused TEXT;
+  CREATE INDEX outbox_owed_mqtt ON outbox (id) WHERE sent_at IS NULL AND parked_at IS NULL AND (acks & 1) = 0;
+  CREATE INDEX outbox_owed_webhook ON outbox (id) WHERE sent_at IS NULL AND parked_at IS NULL AND (acks & 2) = 0;
   `,
 ];
 
@@ -155,6 +151,23 @@ export interface OutboxTrim {
 }
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The bit of each uplink transport in `outbox.acks` (and its partial index `outbox_owed_<name>`). */
+const TRANSPORT_BITS: Readonly<Record<string, number>> = { mqtt: 1, webhook: 2 };
+
+function transportBit(transport: string): number {
+  const bit = TRANSPORT_BITS[transport];
+  if (bit === undefined)
+    throw new CanthusError(
+      `unknown uplink transport "${transport}" (known: ${Object.keys(TRANSPORT_BITS).join(', ')})`,
+    );
+  return bit;
+}
+
+function owed<T>(statements: { owed: Record<string, T> }, transport: string): T {
+  transportBit(transport);
+  return statements.owed[transport];
+}
 
 /** A person as the API lists them. */
 export interface PersonRecord {
@@ -396,25 +409,31 @@ export class EventStore {
       park: db.prepare(
         'UPDATE outbox SET parked_at = ?, attempts = attempts + 1, last_error = ? WHERE topic = ? AND id = ? AND sent_at IS NULL',
       ),
-      // The same two reads for one transport of several: rows it has not settled yet.
-      unsentAlertsFor: db.prepare(`SELECT topic, id, payload, created_at AS createdAt, attempts FROM outbox o
-        WHERE sent_at IS NULL AND topic = 'alert' AND parked_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM outbox_acks k WHERE k.topic = o.topic AND k.id = o.id AND k.transport = ?)
-        ORDER BY id LIMIT ?`),
-      unsentOthersFor: db.prepare(`SELECT topic, id, payload, created_at AS createdAt, attempts FROM outbox o
-        WHERE sent_at IS NULL AND topic <> 'alert' AND parked_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM outbox_acks k WHERE k.topic = o.topic AND k.id = o.id AND k.transport = ?)
-        ORDER BY id LIMIT ?`),
-      insertAck: db.prepare(
-        'INSERT OR REPLACE INTO outbox_acks (topic, id, transport, settled_at, parked_error) VALUES (?, ?, ?, ?, ?)',
+      // The same reads for one transport of several: the rows it still owes (its partial index).
+      owed: Object.fromEntries(
+        Object.entries(TRANSPORT_BITS).map(([transport, bit]) => {
+          const owes = `sent_at IS NULL AND parked_at IS NULL AND (acks & ${bit}) = 0`;
+          const columns = 'topic, id, payload, created_at AS createdAt, attempts';
+          return [
+            transport,
+            {
+              // Unsent alerts are few: their own index, then this transport's bit.
+              alerts: db.prepare(`SELECT ${columns} FROM outbox INDEXED BY outbox_unsent_alerts
+                WHERE sent_at IS NULL AND topic = 'alert' AND ${owes} ORDER BY id LIMIT ?`),
+              others: db.prepare(`SELECT ${columns} FROM outbox INDEXED BY outbox_owed_${transport}
+                WHERE ${owes} AND topic <> 'alert' ORDER BY id LIMIT ?`),
+              backlog: db.prepare(`SELECT count(*) AS unsent, min(created_at) AS oldest
+                FROM outbox INDEXED BY outbox_owed_${transport} WHERE ${owes}`),
+            },
+          ];
+        }),
+      ) as Record<
+        string,
+        { alerts: Database.Statement; others: Database.Statement; backlog: Database.Statement }
+      >,
+      settleFor: db.prepare(
+        'UPDATE outbox SET acks = acks | ?, refused = coalesce(refused, ?) WHERE topic = ? AND id = ? RETURNING acks, refused',
       ),
-      acksOf: db.prepare(
-        'SELECT transport, parked_error AS parkedError FROM outbox_acks WHERE topic = ? AND id = ?',
-      ),
-      deleteAcks: db.prepare('DELETE FROM outbox_acks WHERE topic = ? AND id = ?'),
-      backlogFor: db.prepare(`SELECT count(*) AS unsent, min(created_at) AS oldest FROM outbox o
-        WHERE sent_at IS NULL AND parked_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM outbox_acks k WHERE k.topic = o.topic AND k.id = o.id AND k.transport = ?)`),
       outboxStats: db.prepare(`SELECT
         count(*) FILTER (WHERE sent_at IS NULL AND parked_at IS NULL) AS unsent,
         min(created_at) FILTER (WHERE sent_at IS NULL AND parked_at IS NULL) AS oldest,
@@ -655,14 +674,11 @@ export class EventStore {
    */
   unsentOutbox(limit: number, transport?: string): OutboxRow[] {
     const s = this.#statements;
-    const read = (statement: Database.Statement, n: number) =>
-      (transport === undefined ? statement.all(n) : statement.all(transport, n)) as OutboxRow[];
-    const alerts = read(transport === undefined ? s.unsentAlerts : s.unsentAlertsFor, limit);
+    const reads =
+      transport === undefined ? { alerts: s.unsentAlerts, others: s.unsentOthers } : owed(s, transport);
+    const alerts = reads.alerts.all(limit) as OutboxRow[];
     if (alerts.length >= limit) return alerts;
-    return [
-      ...alerts,
-      ...read(transport === undefined ? s.unsentOthers : s.unsentOthersFor, limit - alerts.length),
-    ];
+    return [...alerts, ...(reads.others.all(limit - alerts.length) as OutboxRow[])];
   }
 
   /**
@@ -685,21 +701,23 @@ export class EventStore {
       else this.parkOutbox(topic, id, parkedError, at);
       return;
     }
+    const all = transports.reduce((mask, t) => mask | transportBit(t), 0);
     this.#db.transaction(() => {
-      const s = this.#statements;
-      s.insertAck.run(topic, id, transport, at, parkedError);
-      const acks = s.acksOf.all(topic, id) as { transport: string; parkedError: string | null }[];
-      if (!transports.every((t) => acks.some((a) => a.transport === t))) return;
-      const refused = acks.find((a) => transports.includes(a.transport) && a.parkedError !== null);
-      if (refused) this.parkOutbox(topic, id, `${refused.transport}: ${refused.parkedError}`, at);
+      const row = this.#statements.settleFor.get(
+        transportBit(transport),
+        parkedError === null ? null : `${transport}: ${parkedError}`,
+        topic,
+        id,
+      ) as { acks: number; refused: string | null } | undefined;
+      if (!row || (row.acks & all) !== all) return;
+      if (row.refused !== null) this.parkOutbox(topic, id, row.refused, at);
       else this.markOutboxSent(topic, id, at);
-      s.deleteAcks.run(topic, id);
     })();
   }
 
   /** Rows `transport` still owes (not settled by it), and since when the oldest waits. */
   outboxBacklog(transport: string): { unsent: number; oldestUnsentAt: number | null } {
-    const row = this.#statements.backlogFor.get(transport) as { unsent: number; oldest: number | null };
+    const row = owed(this.#statements, transport).backlog.get() as { unsent: number; oldest: number | null };
     return { unsent: row.unsent, oldestUnsentAt: row.oldest };
   }
 
