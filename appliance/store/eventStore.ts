@@ -485,44 +485,54 @@ export class EventStore {
    * its `at` is when the person was last seen. Returns how many persons were closed.
    */
   closeInterrupted(): number {
+    const s = this.#statements;
+    type OpenPerson = {
+      id: string;
+      decision: Decision;
+      lastEventId: string;
+      lastAt: number;
+      payload: string | null;
+    };
+    // One savepoint per person: a person whose last event cannot be read is left to the plain
+    // close below instead of failing the start.
+    const closeOne = this.#db.transaction((person: OpenPerson) => {
+      const last = JSON.parse(person.payload!) as ScreeningEvent;
+      const decision: Decision = person.decision === 'elevated' ? 'elevated' : 'invalid';
+      const end: ScreeningEvent = {
+        ...last,
+        id: ulid(Math.max(Date.now(), decodeTime(person.lastEventId) + 1)),
+        kind: 'end',
+        at: person.lastAt,
+        state: 'invalid',
+        prompts: [],
+        decision,
+        reasonCodes: [...last.reasonCodes, 'measure-again'],
+        reasons: [...last.reasons, INTERRUPTED_REASON],
+        alert: false,
+      };
+      s.insertEvent.run(end.id, person.id, 'end', end.at, decision, JSON.stringify(end));
+      s.closePerson.run({
+        id: person.id,
+        decision,
+        reasonCodes: JSON.stringify(end.reasonCodes),
+        reasons: JSON.stringify(end.reasons),
+        eventId: end.id,
+      });
+      s.insertOutbox.run('screening', end.id, JSON.stringify(end), Date.now());
+    });
     return this.#db.transaction((): number => {
-      const open = this.#statements.openPersons.all() as {
-        id: string;
-        decision: Decision;
-        lastEventId: string;
-        lastAt: number;
-        payload: string | null;
-      }[];
       let closed = 0;
-      for (const person of open) {
+      for (const person of s.openPersons.all() as OpenPerson[]) {
         if (person.payload === null) continue;
-        const last = JSON.parse(person.payload) as ScreeningEvent;
-        const decision: Decision = person.decision === 'elevated' ? 'elevated' : 'invalid';
-        const end: ScreeningEvent = {
-          ...last,
-          id: ulid(Math.max(Date.now(), decodeTime(person.lastEventId) + 1)),
-          kind: 'end',
-          at: person.lastAt,
-          state: 'invalid',
-          prompts: [],
-          decision,
-          reasonCodes: [...last.reasonCodes, 'measure-again'],
-          reasons: [...last.reasons, INTERRUPTED_REASON],
-          alert: false,
-        };
-        this.#statements.insertEvent.run(end.id, person.id, 'end', end.at, decision, JSON.stringify(end));
-        this.#statements.closePerson.run({
-          id: person.id,
-          decision,
-          reasonCodes: JSON.stringify(end.reasonCodes),
-          reasons: JSON.stringify(end.reasons),
-          eventId: end.id,
-        });
-        this.#statements.insertOutbox.run('screening', end.id, JSON.stringify(end), Date.now());
-        closed++;
+        try {
+          closeOne(person);
+          closed++;
+        } catch {
+          // Not written by this code (no ULID, no JSON): closed below without an event.
+        }
       }
-      // A person without a readable last event (not written by this code) is closed all the same.
-      return closed + this.#statements.interrupted.run().changes;
+      // A person without a readable last event is closed all the same, without an `end` to send.
+      return closed + s.interrupted.run().changes;
     })();
   }
 

@@ -168,6 +168,18 @@ describe('persons left open by a crash', () => {
     store.close();
   });
 
+  it('closes a person whose last event it cannot read without failing the start (no end to send)', () => {
+    const data = tempDir();
+    const crashed = EventStore.open(data);
+    crashed.recordScreening({ ...event('odd', 'new'), id: 'not-a-ulid' });
+    crashed.close();
+    const store = EventStore.open(data);
+    expect(store.closeInterrupted()).toBe(1);
+    expect(store.listPersons({ limit: 10 })[0]).toMatchObject({ final: true, decision: 'invalid' });
+    expect(store.unsentOutbox(10).map((r) => JSON.parse(r.payload).kind)).toEqual(['new']);
+    store.close();
+  });
+
   it('keeps an elevated decision: the alert was raised and stays', () => {
     const data = tempDir();
     const crashed = EventStore.open(data);
