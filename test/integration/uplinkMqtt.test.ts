@@ -36,7 +36,7 @@ let broker: Broker;
 /** ≈ 4 people, ≈ 25 s at real time; ≈ 3 s at pace=fast. */
 let recording: string;
 let shortRecording: string;
-/** 48 s of an entrance at real time: people keep coming through a 30 s outage and after it. */
+/** 54 s of an entrance at real time: people keep coming through a 30 s outage and after it. */
 let outageRecording: string;
 /** One person with a fever, ≈ 10 s (88 frames): what each box of the fleet screens. */
 let fleetRecording: string;
@@ -48,7 +48,7 @@ beforeAll(() => {
   simulateRecording({ out: recording, profile: 'simulator', seed: 7, people: 4, feverRate: 0.5 });
   simulateRecording({ out: shortRecording, profile: 'simulator', seed: 5, people: 3, feverRate: 0.5 });
   outageRecording = path.join(dir, 'outage-rec');
-  simulateRecording({ out: outageRecording, profile: 'simulator', seed: 7, seconds: 48, feverRate: 0.5 });
+  simulateRecording({ out: outageRecording, profile: 'simulator', seed: 7, seconds: 54, feverRate: 0.5 });
   fleetRecording = path.join(dir, 'fleet-rec');
   simulateRecording({ out: fleetRecording, profile: 'simulator', seed: 2, people: 1, feverRate: 1 });
 });
@@ -189,7 +189,7 @@ describe('the MQTT uplink', () => {
     const data = path.join(dir, 'outage');
     writeConfig(data, uplinkConfig('box-outage', {}, own.url));
     const startedAt = Date.now();
-    // Real time: the entrance goes on for ≈ 10 s after the broker is back.
+    // Real time: the entrance goes on for ≈ 15 s after the broker is back (≈ 5 s to the first event).
     const run = runAppliance({ data, source: `recording:${outageRecording}` });
     let stoppedAt = 0;
     let restartedAt = 0;
