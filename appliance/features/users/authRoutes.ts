@@ -48,7 +48,7 @@ export function authRoutes(
       if (error instanceof ServiceError && error.kind === 'unauthenticated')
         audit(req, String(req.body.username), 'login refused');
       if (error instanceof ServiceError && error.kind === 'forbidden')
-        audit(req, String(req.body.username), 'login refused (user disabled)');
+        audit(req, String(req.body.username), 'login refused (user disabled)', String(req.body.username));
       throw error;
     }
     audit(req, user.username, 'login');
