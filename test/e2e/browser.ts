@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { EN, ZH } from '../../ui/src/catalogue.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -58,4 +59,12 @@ export async function signIn(
   await target.fill('#login input[name=password]', who.password);
   await target.click('#login button[type=submit]');
   await target.waitForURL(/index\.html$/);
+}
+
+/** English catalogue strings (4+ characters, differing from the Chinese) found in a page's text. */
+export function englishCatalogueStrings(text: string): string[] {
+  return Object.entries(EN)
+    .filter(([key, value]) => value !== ZH[key as keyof typeof ZH] && value.length >= 4)
+    .map(([, value]) => value.split(/[{]/)[0].trim())
+    .filter((value) => value.length >= 4 && text.includes(value));
 }

@@ -11,11 +11,11 @@ import { loadConfig } from '../../appliance/config/load.ts';
 import { type Appliance, startAppliance } from '../../appliance/main.ts';
 import { applyHomography } from '../../calibration/homography.ts';
 import { buildUi } from '../../scripts/build-ui.ts';
-import { EN } from '../../ui/src/catalogue.ts';
+import { EN, ZH } from '../../ui/src/catalogue.ts';
 import { markedPairs, THERMAL, TRUE_H, VISIBLE, writeBispectrumSite } from '../helpers/bispectrumScene.ts';
 import { setUpAdmin } from '../helpers/signIn.ts';
 import { tempDir, waitFor } from '../helpers/tempDir.ts';
-import { HAS_CHROMIUM, launchBrowser, shoot, signIn } from './browser.ts';
+import { englishCatalogueStrings, HAS_CHROMIUM, launchBrowser, shoot, signIn } from './browser.ts';
 
 const ADMIN = { username: 'admin', password: 'two lenses, one door' };
 
@@ -145,5 +145,15 @@ describe.skipIf(!HAS_CHROMIUM)('bi-spectrum registration and views in chromium',
     // The thermal-only camera offers no other view.
     await page.selectOption('#camera', 'lobby-1');
     await page.locator('#view-control').waitFor({ state: 'hidden' });
+  });
+
+  it('shows the registration page in Chinese without an English catalogue string', async () => {
+    await page.goto(`${base}/registration.html`);
+    await page.locator('#history tbody tr').first().waitFor();
+    await page.selectOption('#language', 'zh');
+    await page.locator('body[data-language-saved="zh-CN"]').waitFor();
+    const text = await page.locator('body').innerText();
+    expect(text).toContain(ZH['registration.title']);
+    expect(englishCatalogueStrings(text)).toEqual([]);
   });
 });
