@@ -154,7 +154,9 @@ export class VideoHub {
         continue;
       }
       if (view === 'visible') {
-        const rgb = Buffer.from(visible!.rgb.subarray(0, visible!.width * visible!.height * 3));
+        // A plain copy (memcpy): ≈ 2 ms for an HD frame, the visible view's only synchronous work.
+        const rgb = Buffer.allocUnsafe(visible!.width * visible!.height * 3);
+        rgb.set(visible!.rgb.subarray(0, rgb.length));
         const svg = visibleOverlaySvg(overlay, registration?.homography ?? null, visible!);
         jobs.push({ viewers, encode: () => encodeVisible(rgb, visible!, svg) });
         continue;

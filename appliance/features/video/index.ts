@@ -253,7 +253,8 @@ function nextStill(ctx: FeatureContext, cameraId: string, view: 'thermal' | 'vis
           const visible = thermal.visible;
           // A thermal frame without its visible partner: wait for the next one.
           if (!visible) return;
-          const rgb = Uint8Array.from(visible.rgb.subarray(0, visible.width * visible.height * 3));
+          const rgb = Buffer.allocUnsafe(visible.width * visible.height * 3);
+          rgb.set(visible.rgb.subarray(0, rgb.length));
           finish(off, encodeRgb(rgb, visible.width, visible.height, visible.width, 85));
           return;
         }
