@@ -95,6 +95,12 @@ renderPaletteOptions();
 
 // ---- video
 let frames = 0;
+let lastFrameAt = 0;
+// A picture that stopped (camera or visible stream down, a view without frames) is greyed out
+// rather than left looking live.
+setInterval(() => {
+  if (lastFrameAt > 0 && Date.now() - lastFrameAt > 3000) canvas.classList.add('off');
+}, 1000);
 let drawing = false;
 const context = canvas.getContext('2d')!;
 const rangeSelect = $<HTMLSelectElement>('range');
@@ -145,6 +151,7 @@ const video = liveSocket(
         context.drawImage(bitmap, 0, 0);
         bitmap.close();
         frames++;
+        lastFrameAt = Date.now();
         canvas.dataset.frames = String(frames);
         canvas.classList.remove('off');
       } finally {
