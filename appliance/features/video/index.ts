@@ -220,10 +220,16 @@ function visibleAllowed(ctx: FeatureContext): boolean {
   return ctx.config.uplink?.snapshot === 'thermal+visible';
 }
 
+/** A bi-spectrum camera whose visible stream is configured (`visibleSource`): its frames carry a visible partner. */
+function hasVisibleStream(ctx: FeatureContext, cameraId: string): boolean {
+  return Boolean(ctx.config.cameras.find((c) => c.id === cameraId)?.visibleSource);
+}
+
 /** The views a camera offers now: thermal always; visible and blend as the module comment says. */
 function viewsOf(ctx: FeatureContext, cameraId: string): ViewName[] {
   const camera = ctx.cameras.find((c) => c.id === cameraId);
-  if (!camera?.profile.visible || !visibleAllowed(ctx)) return ['thermal'];
+  if (!camera?.profile.visible || !hasVisibleStream(ctx, cameraId) || !visibleAllowed(ctx))
+    return ['thermal'];
   return ctx.stores.registrations.latest(cameraId) ? ['thermal', 'visible', 'blend'] : ['thermal', 'visible'];
 }
 
@@ -326,6 +332,11 @@ function pickStream(
         `view: camera "${id}" (profile "${camera.profile.id}") is thermal only: the ${wanted} view is for bi-spectrum cameras (${bispectrum.length ? `here: ${bispectrum.join(', ')}` : 'none here'}); allowed: thermal`,
       );
     }
+    if (!hasVisibleStream(ctx, id))
+      throw new ServiceError(
+        'invalid',
+        `view: camera "${id}" has no visible stream configured (cameras[].visibleSource in the site configuration); allowed: thermal`,
+      );
     if (!visibleAllowed(ctx))
       throw new ServiceError(
         'forbidden',
