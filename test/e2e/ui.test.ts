@@ -299,14 +299,16 @@ describe.skipIf(!HAS_CHROMIUM)('web UI in chromium', () => {
 
     // The only admin cannot demote themself: the server's sentence, and nothing changes.
     await page.selectOption(`#user-list tr[data-user="${ADMIN.username}"] select[name=role]`, 'staff');
-    await expect.poll(() => page.locator('#error').textContent()).toContain('is the last enabled admin');
+    await expect
+      .poll(() => page.locator('#error').textContent(), { timeout: 10_000 })
+      .toContain('is the last enabled admin');
     await expect(
       page.locator(`#user-list tr[data-user="${ADMIN.username}"] select[name=role]`).inputValue(),
     ).resolves.toBe('admin');
     // Promote, disable (sign-in refused), reset the password, remove.
     await page.selectOption('#user-list tr[data-user="porter-zhang"] select[name=role]', 'admin');
     await expect
-      .poll(() => page.locator('#result').textContent())
+      .poll(() => page.locator('#result').textContent(), { timeout: 10_000 })
       .toBe(EN['users.roleChanged'].replace('{user}', 'porter-zhang').replace('{role}', EN['role.admin']));
     await page.click('#user-list tr[data-user="porter-zhang"] button.disable');
     await page.locator('#user-list tr[data-user="porter-zhang"].disabled').waitFor();
@@ -317,7 +319,7 @@ describe.skipIf(!HAS_CHROMIUM)('web UI in chromium', () => {
     await page.click('#user-list tr[data-user="porter-zhang"] button.show-reset');
     await page.fill('#user-list tr[data-user="porter-zhang"] input[name=new-password]', 'porter');
     await page.click('#user-list tr[data-user="porter-zhang"] form.reset button[type=submit]');
-    await expect.poll(() => page.locator('#error').textContent()).toMatch(/password/);
+    await expect.poll(() => page.locator('#error').textContent(), { timeout: 10_000 }).toMatch(/password/);
     await page.click('#user-list tr[data-user="porter-zhang"] button.show-reset');
     await page.fill(
       '#user-list tr[data-user="porter-zhang"] input[name=new-password]',
@@ -325,7 +327,7 @@ describe.skipIf(!HAS_CHROMIUM)('web UI in chromium', () => {
     );
     await page.click('#user-list tr[data-user="porter-zhang"] form.reset button[type=submit]');
     await expect
-      .poll(() => page.locator('#result').textContent())
+      .poll(() => page.locator('#result').textContent(), { timeout: 10_000 })
       .toBe(EN['users.passwordDone'].replace('{user}', 'porter-zhang'));
     await shoot(page, 'users');
     const remove = page.locator('#user-list tr[data-user="porter-zhang"] button.remove');

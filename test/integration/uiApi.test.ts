@@ -138,6 +138,20 @@ describe('UI API: video, live feeds, alerts', () => {
     }
     expect(new Set(frames.map((f) => f.toString('base64'))).size).toBeGreaterThan(1);
     await waitFor(() => video().viewers === 0, 5000, 'the viewer to be gone');
+    // An encode already running when the viewer left may still finish (a loaded box takes a while):
+    // let it, then no new one may start.
+    let settled = video().encoded;
+    await waitFor(
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const now = video().encoded;
+        const same = now === settled;
+        settled = now;
+        return same || null;
+      },
+      5000,
+      'the last encode to finish',
+    );
     const after = video().encoded;
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(video().encoded).toBe(after);
