@@ -11,7 +11,17 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const PAGES = ['live', 'alerts', 'visitor', 'login', 'calibrate', 'settings', 'health', 'users'];
+export const PAGES = [
+  'live',
+  'alerts',
+  'visitor',
+  'login',
+  'calibrate',
+  'registration',
+  'settings',
+  'health',
+  'users',
+];
 
 export interface UiBuild {
   files: { file: string; bytes: number; gzipBytes: number }[];

@@ -75,3 +75,24 @@ export function authorizeUpgrade(
 export function upgradeQuery(req: IncomingMessage): URLSearchParams {
   return new URL(req.url ?? '/', 'http://localhost').searchParams;
 }
+
+/** WebSocket close code when the session behind a stream has ended (the page goes to sign-in). */
+export const SESSION_ENDED_CLOSE = 4401;
+
+/** How often an open stream checks that its session still exists. */
+export const SESSION_RECHECK_MS = 2_000;
+
+/**
+ * Ends a long-lived stream (WebSocket, MJPEG) when its session ends: the user signed out, was
+ * removed or disabled, or the session expired. The upgrade's cookie is looked up again every
+ * `SESSION_RECHECK_MS`; `close` runs once. Returns the function that stops watching.
+ */
+export function endWithSession(http: HttpMount, req: IncomingMessage, close: () => void): () => void {
+  const timer = setInterval(() => {
+    if (http.sessionUser(req)) return;
+    clearInterval(timer);
+    close();
+  }, SESSION_RECHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -8,22 +8,21 @@
  * Chinese page shows no English catalogue string. Screenshots at 1280 and 360 px go to
  * docs/screenshots/.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../appliance/config/load.ts';
 import { type Appliance, startAppliance } from '../../appliance/main.ts';
 import { buildUi } from '../../scripts/build-ui.ts';
 import { EN, ZH } from '../../ui/src/catalogue.ts';
 import { tempDir, waitFor } from '../helpers/tempDir.ts';
+import { englishCatalogueStrings, HAS_CHROMIUM, launchBrowser, shoot, signIn } from './browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
 const ADMIN = { username: 'director-wang', password: 'door keeper 2026' };
 const STAFF = { username: 'nurse-li', password: 'front door shift' };
 
-describe.skipIf(!existsSync(CHROMIUM))('web UI in chromium', () => {
+describe.skipIf(!HAS_CHROMIUM)('web UI in chromium', () => {
   const dataDir = tempDir('canthus-e2e-');
   let appliance: Appliance;
   let browser: Browser;
@@ -38,50 +37,12 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in chromium', () => {
     base = `http://127.0.0.1:${appliance.port}`;
   };
 
-  const shoot = async (target: Page, name: string) => {
-    for (const [label, width, height] of [
-      ['desktop', 1280, 860],
-      ['phone', 360, 740],
-    ] as const) {
-      await target.setViewportSize({ width, height });
-      await target.mouse.wheel(0, -20_000);
-      await target.waitForTimeout(400);
-      await target.screenshot({
-        path: path.join(SHOTS, `${name}-${label}.png`),
-        fullPage: label === 'phone',
-      });
-    }
-    await target.setViewportSize({ width: 1280, height: 860 });
-  };
-
-  const login = async (target: Page, who: { username: string; password: string }) => {
-    await target.goto(`${base}/login.html`);
-    await target.locator('#login').waitFor({ state: 'visible' });
-    await target.fill('#login input[name=username]', who.username);
-    await target.fill('#login input[name=password]', who.password);
-    await target.click('#login button[type=submit]');
-    await target.waitForURL(/index\.html$/);
-  };
+  const login = (target: Page, who: { username: string; password: string }) => signIn(target, base, who);
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     await buildUi();
     await start();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // playwright-core gives each launch a fresh profile directory of its own (a --user-data-dir).
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB' });
     page = await context.newPage();
     page.on('pageerror', (error) => console.error('page error:', error.message));
@@ -332,11 +293,62 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in chromium', () => {
     await expect.poll(() => page.locator('#error').textContent()).toMatch(/password/);
     await page.fill('#user-form input[name=password]', 'night shift porter');
     await page.click('#create');
-    await page.locator('#user-list tr[data-user="porter-zhang"]').waitFor();
-    await expect(page.locator('#user-list tr[data-user="porter-zhang"]').textContent()).resolves.toContain(
-      ADMIN.username,
+    const porter = page.locator('#user-list tr[data-user="porter-zhang"]');
+    await porter.waitFor();
+    await expect(porter.textContent()).resolves.toContain(ADMIN.username);
+
+    // The only admin cannot demote themself: the server's sentence, and nothing changes.
+    await page.selectOption(`#user-list tr[data-user="${ADMIN.username}"] select[name=role]`, 'staff');
+    await expect
+      .poll(() => page.locator('#error').textContent(), { timeout: 10_000 })
+      .toContain('is the last enabled admin');
+    await expect(
+      page.locator(`#user-list tr[data-user="${ADMIN.username}"] select[name=role]`).inputValue(),
+    ).resolves.toBe('admin');
+    // Promote, disable (sign-in refused), reset the password, remove.
+    await page.selectOption('#user-list tr[data-user="porter-zhang"] select[name=role]', 'admin');
+    await expect
+      .poll(() => page.locator('#result').textContent(), { timeout: 10_000 })
+      .toBe(EN['users.roleChanged'].replace('{user}', 'porter-zhang').replace('{role}', EN['role.admin']));
+    await page.click('#user-list tr[data-user="porter-zhang"] button.disable');
+    await page.locator('#user-list tr[data-user="porter-zhang"].disabled').waitFor();
+    const refused = await page.request.post(`${base}/api/login`, {
+      data: { username: 'porter-zhang', password: 'night shift porter' },
+    });
+    expect(refused.status()).toBe(403);
+    await page.click('#user-list tr[data-user="porter-zhang"] button.show-reset');
+    await page.fill('#user-list tr[data-user="porter-zhang"] input[name=new-password]', 'porter');
+    await page.click('#user-list tr[data-user="porter-zhang"] form.reset button[type=submit]');
+    await expect.poll(() => page.locator('#error').textContent(), { timeout: 10_000 }).toMatch(/password/);
+    await page.click('#user-list tr[data-user="porter-zhang"] button.show-reset');
+    await page.fill(
+      '#user-list tr[data-user="porter-zhang"] input[name=new-password]',
+      'day shift porter now',
     );
+    await page.click('#user-list tr[data-user="porter-zhang"] form.reset button[type=submit]');
+    await expect
+      .poll(() => page.locator('#result').textContent(), { timeout: 10_000 })
+      .toBe(EN['users.passwordDone'].replace('{user}', 'porter-zhang'));
     await shoot(page, 'users');
+    const remove = page.locator('#user-list tr[data-user="porter-zhang"] button.remove');
+    await remove.click();
+    await expect(remove.textContent()).resolves.toBe(
+      EN['users.confirmRemove'].replace('{user}', 'porter-zhang'),
+    );
+    await remove.click();
+    await page.locator('#user-list tr[data-user="porter-zhang"]').waitFor({ state: 'detached' });
+    const audit = (await (await page.request.get(`${base}/api/audit?limit=30`)).json()).entries as {
+      action: string;
+      target: string;
+    }[];
+    expect(audit.filter((e) => e.target === 'porter-zhang').map((e) => e.action)).toEqual(
+      expect.arrayContaining([
+        'user role changed (staff → admin)',
+        'user disabled',
+        'user password reset',
+        'user removed',
+      ]),
+    );
   });
 
   it('filters alerts by camera and time window', async () => {
@@ -359,7 +371,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in chromium', () => {
     await page.goto(`${base}/index.html`);
     await page.locator('#statusbar .status-item').first().waitFor();
     await page.selectOption('#language', 'zh');
-    await page.waitForTimeout(300);
+    await page.locator('body[data-language-saved="zh-CN"]').waitFor();
     for (const url of ['index.html', 'alerts.html', 'settings.html', 'health.html', 'users.html']) {
       if (!page.url().endsWith(url)) {
         await page.goto(`${base}/${url}`);
@@ -368,14 +380,19 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in chromium', () => {
       }
       const text = await page.locator('body').innerText();
       expect(text).toContain(ZH['nav.live']);
-      const english = Object.entries(EN)
-        .filter(([key, value]) => value !== ZH[key as keyof typeof ZH] && value.length >= 4)
-        .map(([, value]) => value.split(/[{]/)[0].trim())
-        .filter((value) => value.length >= 4 && text.includes(value));
-      expect(english, url).toEqual([]);
+      expect(englishCatalogueStrings(text), url).toEqual([]);
     }
     await page.goto(`${base}/index.html`);
     await page.locator('#statusbar .status-item').first().waitFor();
     await shoot(page, 'live-zh');
+
+    // The choice is the user's, kept on the appliance: another browser signing in gets Chinese.
+    const elsewhere = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB' });
+    const other = await elsewhere.newPage();
+    await login(other, ADMIN);
+    await other.locator('.topbar nav a').first().waitFor();
+    await expect(other.locator('.topbar nav a').first().textContent()).resolves.toBe(ZH['nav.live']);
+    await expect(other.locator('#language').inputValue()).resolves.toBe('zh');
+    await elsewhere.close();
   });
 });

@@ -106,6 +106,9 @@ describe('UI API: video, live feeds, alerts', () => {
     expect(await connect(`${ws}/ws/video?range=40..20`, { Cookie: staffCookie })).toBe(400);
     expect(await connect(`${ws}/ws/video?range=hot`, { Cookie: staffCookie })).toBe(400);
     expect(await connect(`${ws}/ws/video?fps=30`, { Cookie: staffCookie })).toBe(400);
+    // A thermal-only camera has no visible or blend view (test/integration/bispectrumVideo.test.ts has them).
+    expect(await connect(`${ws}/ws/video?view=visible`, { Cookie: staffCookie })).toBe(400);
+    expect(await connect(`${ws}/ws/video?view=blend`, { Cookie: staffCookie })).toBe(400);
     const fixed = await connect(`${ws}/ws/video?range=20..40&palette=white-hot`, { Cookie: staffCookie });
     expect(fixed).toBeInstanceOf(WebSocket);
     (fixed as WebSocket).close();
@@ -135,6 +138,20 @@ describe('UI API: video, live feeds, alerts', () => {
     }
     expect(new Set(frames.map((f) => f.toString('base64'))).size).toBeGreaterThan(1);
     await waitFor(() => video().viewers === 0, 5000, 'the viewer to be gone');
+    // An encode already running when the viewer left may still finish (a loaded box takes a while):
+    // let it, then no new one may start.
+    let settled = video().encoded;
+    await waitFor(
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const now = video().encoded;
+        const same = now === settled;
+        settled = now;
+        return same || null;
+      },
+      5000,
+      'the last encode to finish',
+    );
     const after = video().encoded;
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(video().encoded).toBe(after);
@@ -200,12 +217,29 @@ describe('UI API: video, live feeds, alerts', () => {
       enum: ['referred', 'cleared'],
     });
     expect(Object.keys(res.body['x-websockets'])).toEqual(['/ws/video', '/ws/live', '/ws/visitor']);
+    const body = (path: string, method: string) =>
+      res.body.paths[path][method].requestBody.content['application/json'].schema;
+    expect(body('/users/{username}', 'patch').properties.role).toEqual({ enum: ['admin', 'staff'] });
+    expect(body('/users/{username}/password', 'put').required).toEqual(['password']);
+    expect(body('/me/language', 'put').properties.language).toEqual({ enum: ['en', 'zh-CN'] });
+    expect(res.body.paths['/users/{username}'].delete.description).toContain('admin session');
+    expect(res.body.paths['/cameras/{id}/still'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      ['id', 'view'],
+    );
+    expect(res.body['x-websockets']['/ws/video'].query.view).toContain('blend');
   });
 
   it('lists cameras for staff only', async () => {
     expect((await request(appliance.server!).get('/api/cameras')).status).toBe(401);
     const res = await staff.get('/api/cameras').expect(200);
-    expect(res.body.cameras[0]).toMatchObject({ id: 'entrance-1', width: 256, height: 192 });
+    expect(res.body.cameras[0]).toMatchObject({
+      id: 'entrance-1',
+      width: 256,
+      height: 192,
+      bispectrum: false,
+      visible: null,
+      views: ['thermal'],
+    });
     expect(res.body.palettes).toEqual(['iron', 'white-hot', 'rainbow']);
   });
 

@@ -151,7 +151,7 @@ describe('first-run setup', () => {
     expect(cookie).toContain('HttpOnly');
     expect(cookie).toContain('SameSite=Strict');
     expect(existsSync(tokenFile)).toBe(false);
-    expect((await agent.get('/api/me')).body).toEqual({ username: 'admin', role: 'admin' });
+    expect((await agent.get('/api/me')).body).toEqual({ username: 'admin', role: 'admin', language: null });
     expect(auth.setupRequired).toBe(false);
 
     const again = await request(app).post('/api/setup').send({ token, username: 'eve', password: PASSWORD });
@@ -199,7 +199,7 @@ describe('login, roles and request guards', () => {
     expect(
       (await staff.post('/api/login').send({ username: 'nurse.kim', password: 'ward seven pass' })).status,
     ).toBe(200);
-    expect((await staff.get('/api/me')).body).toEqual({ username: 'nurse.kim', role: 'staff' });
+    expect((await staff.get('/api/me')).body).toEqual({ username: 'nurse.kim', role: 'staff', language: null });
     expect((await staff.get('/api/probe/staff')).body).toEqual({ ok: 'staff' });
     const forbidden = await staff.post('/api/probe/admin').send({});
     expect(forbidden.status).toBe(403);

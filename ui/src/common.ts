@@ -1,13 +1,22 @@
 /**
- * What every page shares: the language (per user, remembered in this browser), translation of
- * `data-i18n` elements, the JSON API helper, the signed-in user and the top bar.
+ * What every page shares: the language (per user, kept in the user's record on the appliance and
+ * applied at sign-in on any device; the browser remembers the last one for the pages before
+ * sign-in), translation of `data-i18n` elements, the JSON API helper, the signed-in user and the
+ * top bar (the one navigation of every page).
  */
 import { isMessageKey, LANGUAGES, type Language, type MessageKey, translate } from './catalogue.ts';
 
 export interface Me {
   username: string;
   role: 'staff' | 'admin';
+  /** The user's chosen language as the server keeps it (BCP 47), null when never chosen. */
+  language?: 'en' | 'zh-CN' | null;
 }
+
+/** The server's language tags ↔ the catalogue's. */
+const SERVER_LANGUAGE: Record<Language, 'en' | 'zh-CN'> = { en: 'en', zh: 'zh-CN' };
+const fromServerLanguage = (tag: string | null | undefined): Language | null =>
+  tag === 'zh-CN' ? 'zh' : tag === 'en' ? 'en' : null;
 
 const LANGUAGE_KEY = 'canthus.language';
 let language: Language = initialLanguage();
@@ -22,21 +31,28 @@ function initialLanguage(): Language {
   return navigator.language.toLowerCase().startsWith('zh') ? 'zh' : 'en';
 }
 
-/** Each user's choice is kept under their name, so a shared desk PC follows whoever signs in. */
-function userLanguageKey(): string {
-  return user ? `${LANGUAGE_KEY}.${user.username}` : LANGUAGE_KEY;
-}
-
 export function currentLanguage(): Language {
   return language;
 }
 
+/** Switches the page now; a signed-in user's choice is saved on the appliance (any device follows). */
 export function setLanguage(next: Language): void {
   language = next;
   localStorage.setItem(LANGUAGE_KEY, next);
-  localStorage.setItem(userLanguageKey(), next);
   applyTranslations();
   for (const listener of listeners) listener();
+  if (user) {
+    const saved = api<Me>('/api/me/language', { method: 'PUT', body: { language: SERVER_LANGUAGE[next] } });
+    document.body.dataset.languageSaved = 'pending';
+    saved.then(
+      () => {
+        document.body.dataset.languageSaved = SERVER_LANGUAGE[next];
+      },
+      () => {
+        document.body.dataset.languageSaved = 'failed';
+      },
+    );
+  }
 }
 
 /** Called after a language change, to re-render what a page draws itself. */
@@ -105,9 +121,12 @@ export async function requireLogin(role: 'staff' | 'admin' = 'staff'): Promise<M
     }
     throw error;
   }
-  const stored = localStorage.getItem(userLanguageKey());
-  if (stored && stored in LANGUAGES && !new URLSearchParams(location.search).has('lang'))
-    language = stored as Language;
+  // The user's own choice, from the server: the same on every device they sign in on.
+  const chosen = fromServerLanguage(user.language);
+  if (chosen && !new URLSearchParams(location.search).has('lang')) {
+    language = chosen;
+    localStorage.setItem(LANGUAGE_KEY, chosen);
+  }
   if (role === 'admin' && user.role !== 'admin') {
     document.body.replaceChildren(element('p', { className: 'refused', text: t('error.forbidden') }));
     return new Promise(() => {});
@@ -134,7 +153,7 @@ export function element<K extends keyof HTMLElementTagNameMap>(
 /** The top bar: navigation for the user's role, language switch, who is signed in, log out. */
 export function renderTopBar(
   me: Me,
-  active: 'live' | 'alerts' | 'calibration' | 'settings' | 'health' | 'users',
+  active: 'live' | 'alerts' | 'calibration' | 'registration' | 'settings' | 'health' | 'users',
 ): void {
   const bar = document.getElementById('topbar');
   if (!bar) return;
@@ -147,13 +166,23 @@ export function renderTopBar(
     link('alerts.html', 'nav.alerts', 'alerts'),
     link('visitor.html', 'nav.visitor', 'visitor'),
   );
-  if (me.role === 'admin')
+  if (me.role === 'admin') {
+    const registration = link('registration.html', 'nav.registration', 'registration');
     nav.append(
       link('calibrate.html', 'nav.calibration', 'calibration'),
       link('settings.html', 'nav.settings', 'settings'),
       link('health.html', 'nav.health', 'health'),
       link('users.html', 'nav.users', 'users'),
     );
+    // Registration only where a camera has a visible stream.
+    if (active === 'registration') nav.children[3].after(registration);
+    else
+      void api<{ cameras: { bispectrum: boolean }[] }>('/api/cameras')
+        .then(({ cameras }) => {
+          if (cameras.some((camera) => camera.bispectrum)) nav.children[3].after(registration);
+        })
+        .catch(() => {});
+  }
   const select = element('select', { attrs: { id: 'language', 'data-i18n-label': 'nav.language' } });
   select.append(new Option('English', 'en'), new Option('中文', 'zh'));
   select.value = language;
@@ -191,8 +220,13 @@ export function liveSocket(
       handlers.open?.();
     };
     ws.onmessage = handlers.message;
-    ws.onclose = () => {
+    ws.onclose = (event) => {
       handlers.close?.();
+      // The session ended (signed out elsewhere, user removed or disabled): back to sign-in.
+      if (event.code === 4401) {
+        location.href = `login.html?next=${encodeURIComponent(location.pathname + location.search)}`;
+        return;
+      }
       if (closed || socket !== ws) return;
       setTimeout(open, wait);
       wait = Math.min(15_000, wait * 2);

@@ -75,7 +75,14 @@ const soundButton = $<HTMLButtonElement>('sound');
 const readingsList = $('readings');
 const alertsBox = $('alerts');
 
-const cameras = await api<{ cameras: { id: string; name: string }[]; palettes: string[] }>('/api/cameras');
+interface CameraInfo {
+  id: string;
+  name: string;
+  /** The views this user may ask for (visible and blend only on bi-spectrum cameras, where allowed). */
+  views: ('thermal' | 'visible' | 'blend')[];
+  registered: boolean;
+}
+const cameras = await api<{ cameras: CameraInfo[]; palettes: string[] }>('/api/cameras');
 for (const camera of cameras.cameras) cameraSelect.append(new Option(camera.name, camera.id));
 const storedPalette = localStorage.getItem('canthus.palette');
 const renderPaletteOptions = () => {
@@ -88,6 +95,12 @@ renderPaletteOptions();
 
 // ---- video
 let frames = 0;
+let lastFrameAt = 0;
+// A picture that stopped (camera or visible stream down, a view without frames) is greyed out
+// rather than left looking live.
+setInterval(() => {
+  if (lastFrameAt > 0 && Date.now() - lastFrameAt > 3000) canvas.classList.add('off');
+}, 1000);
 let drawing = false;
 const context = canvas.getContext('2d')!;
 const rangeSelect = $<HTMLSelectElement>('range');
@@ -102,8 +115,26 @@ const renderRangeOptions = () => {
   );
 };
 renderRangeOptions();
+// Bi-spectrum cameras: thermal, visible or blend, offered only when the camera and the site allow.
+const viewSelect = $<HTMLSelectElement>('view');
+const viewControl = $('view-control');
+const viewNote = $('view-note');
+const renderViewOptions = () => {
+  const camera = cameras.cameras.find((c) => c.id === cameraSelect.value);
+  const views = camera?.views ?? ['thermal'];
+  const wanted = viewSelect.value || localStorage.getItem('canthus.view') || 'thermal';
+  const chosen = views.includes(wanted as 'thermal') ? wanted : 'thermal';
+  viewSelect.replaceChildren(...views.map((v) => new Option(t(`view.${v}`), v, false, v === chosen)));
+  viewSelect.value = chosen;
+  viewControl.hidden = views.length < 2;
+  // The visible view has no palette or colour range; it boxes persons only with a registration.
+  paletteSelect.disabled = chosen === 'visible';
+  rangeSelect.disabled = chosen === 'visible';
+  viewNote.hidden = !(chosen === 'visible' && camera && !camera.registered);
+};
+renderViewOptions();
 const videoPath = () =>
-  `/ws/video?camera=${encodeURIComponent(cameraSelect.value)}&palette=${encodeURIComponent(paletteSelect.value)}&range=${encodeURIComponent(rangeSelect.value)}`;
+  `/ws/video?camera=${encodeURIComponent(cameraSelect.value)}&palette=${encodeURIComponent(paletteSelect.value)}&range=${encodeURIComponent(rangeSelect.value)}&view=${encodeURIComponent(viewSelect.value || 'thermal')}`;
 const video = liveSocket(
   videoPath(),
   {
@@ -120,6 +151,7 @@ const video = liveSocket(
         context.drawImage(bitmap, 0, 0);
         bitmap.close();
         frames++;
+        lastFrameAt = Date.now();
         canvas.dataset.frames = String(frames);
         canvas.classList.remove('off');
       } finally {
@@ -131,8 +163,10 @@ const video = liveSocket(
   true,
 );
 const reopenVideo = () => {
+  renderViewOptions();
   localStorage.setItem('canthus.palette', paletteSelect.value);
   localStorage.setItem('canthus.range', rangeSelect.value);
+  localStorage.setItem('canthus.view', viewSelect.value);
   video.reopen(videoPath());
   renderStatus();
   renderCurrent();
@@ -140,6 +174,7 @@ const reopenVideo = () => {
 cameraSelect.addEventListener('change', reopenVideo);
 paletteSelect.addEventListener('change', reopenVideo);
 rangeSelect.addEventListener('change', reopenVideo);
+viewSelect.addEventListener('change', reopenVideo);
 
 // ---- status and banner
 let status: Status | null = null;
@@ -425,6 +460,7 @@ await loadAlerts();
 onLanguageChange(() => {
   renderPaletteOptions();
   renderRangeOptions();
+  renderViewOptions();
   renderSound();
   renderStatus();
   renderCurrent();

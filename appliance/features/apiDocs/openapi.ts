@@ -9,22 +9,56 @@ import { VERSION } from '../../core/version.ts';
 // validation itself. It calls nothing in them.
 import { ACKNOWLEDGE_BODY } from '../alerts/index.ts';
 import { SESSION_BODY } from '../calibration/routes.ts';
+import { COMMIT_BODY, ESTIMATE_BODY } from '../registration/routes.ts';
 import { SETTINGS_BODY } from '../settings/settings.ts';
-import { LOGIN_BODY, NEW_USER_BODY, SETUP_BODY } from '../users/auth.ts';
+import {
+  CHANGE_USER_BODY,
+  LANGUAGE_BODY,
+  LOGIN_BODY,
+  NEW_USER_BODY,
+  PASSWORD_RESET_BODY,
+  SETUP_BODY,
+} from '../users/auth.ts';
 
 type Operation = { summary: string; role?: 'staff' | 'admin' | 'none'; body?: object; query?: string[] };
 
-const OPERATIONS: Record<string, Partial<Record<'get' | 'post' | 'put', Operation>>> = {
+const OPERATIONS: Record<string, Partial<Record<'get' | 'post' | 'put' | 'patch' | 'delete', Operation>>> = {
   '/setup': {
     get: { summary: 'Whether first-run setup is still needed', role: 'none' },
     post: { summary: 'Create the first admin with the one-time setup token', role: 'none', body: SETUP_BODY },
   },
   '/login': { post: { summary: 'Sign in (sets the session cookie)', role: 'none', body: LOGIN_BODY } },
   '/logout': { post: { summary: 'Sign out', role: 'none', body: {} } },
-  '/me': { get: { summary: 'The signed-in user', role: 'none' } },
+  '/me': { get: { summary: 'The signed-in user, with their chosen UI language', role: 'none' } },
+  '/me/language': {
+    put: {
+      summary: "Save the signed-in user's UI language (applied at sign-in on any device)",
+      role: 'staff',
+      body: LANGUAGE_BODY,
+    },
+  },
   '/users': {
-    get: { summary: 'Users', role: 'admin' },
+    get: { summary: 'Users (never a password hash)', role: 'admin' },
     post: { summary: 'Create a user', role: 'admin', body: NEW_USER_BODY },
+  },
+  '/users/{username}': {
+    patch: {
+      summary:
+        'Change a role or disable / enable a user (409 when it would leave no enabled admin; a disabled user is signed out)',
+      role: 'admin',
+      body: CHANGE_USER_BODY,
+    },
+    delete: {
+      summary: 'Remove a user: their sessions end at once (409 for the last enabled admin)',
+      role: 'admin',
+    },
+  },
+  '/users/{username}/password': {
+    put: {
+      summary: "Reset a user's password (password policy); their other sessions end",
+      role: 'admin',
+      body: PASSWORD_RESET_BODY,
+    },
   },
   '/health': { get: { summary: 'Cameras, reference, frames per second, features, listeners', role: 'none' } },
   '/events': {
@@ -72,12 +106,27 @@ const OPERATIONS: Record<string, Partial<Record<'get' | 'post' | 'put', Operatio
     },
   },
   '/audit': { get: { summary: 'The audit log, newest first', role: 'admin', query: ['limit', 'cursor'] } },
-  '/cameras': { get: { summary: 'Cameras and video palettes', role: 'staff' } },
+  '/cameras': {
+    get: {
+      summary:
+        'Cameras (sizes, bi-spectrum, registered, the views offered), video palettes, whether visible images are allowed',
+      role: 'staff',
+    },
+  },
   '/cameras/{id}/mjpeg': {
     get: {
-      summary: 'Annotated live video as MJPEG (multipart/x-mixed-replace)',
+      summary:
+        'Annotated live video as MJPEG (multipart/x-mixed-replace); view visible or blend for bi-spectrum cameras where the site allows visible images (uplink.snapshot thermal+visible; 400 thermal-only camera, 403 not allowed, 409 blend without registration)',
       role: 'staff',
-      query: ['palette', 'range'],
+      query: ['palette', 'range', 'view'],
+    },
+  },
+  '/cameras/{id}/still': {
+    get: {
+      summary:
+        "One unannotated JPEG of the camera's next frame, thermal or visible (for marking registration points)",
+      role: 'admin',
+      query: ['view'],
     },
   },
   '/calibration/acceptance': { get: { summary: 'The acceptance limits of a calibration', role: 'staff' } },
@@ -101,10 +150,14 @@ const OPERATIONS: Record<string, Partial<Record<'get' | 'post' | 'put', Operatio
   },
   '/registration/{cameraId}': {
     get: { summary: 'The registration in force (bi-spectrum)', role: 'staff' },
-    post: { summary: 'Commit a visible → thermal registration', role: 'admin' },
+    post: { summary: 'Commit a visible → thermal registration', role: 'admin', body: COMMIT_BODY },
   },
   '/registration/{cameraId}/estimate': {
-    post: { summary: 'Estimate a registration from point pairs', role: 'admin' },
+    post: {
+      summary: 'Estimate a registration from point pairs: the error per pair and overall (nothing stored)',
+      role: 'admin',
+      body: ESTIMATE_BODY,
+    },
   },
   '/registration/{cameraId}/history': { get: { summary: 'Registration history', role: 'staff' } },
 };
@@ -165,7 +218,12 @@ export function openApiDocument(): Record<string, unknown> {
     paths,
     'x-websockets': {
       '/ws/video': {
-        query: { camera: 'camera id', palette: 'iron | white-hot | rainbow', range: 'auto | LOW..HIGH (°C)' },
+        query: {
+          camera: 'camera id',
+          palette: 'iron | white-hot | rainbow',
+          range: 'auto | LOW..HIGH (°C)',
+          view: 'thermal | visible | blend (bi-spectrum cameras, where visible images are allowed)',
+        },
         role: 'staff',
         messages: 'binary JPEG frames; a slow client gets fewer',
       },

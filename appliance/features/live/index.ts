@@ -13,7 +13,7 @@
  */
 import { WebSocket, WebSocketServer } from 'ws';
 import type { TrackView } from '../../core/types.ts';
-import { authorizeUpgrade } from '../../http/websocket.ts';
+import { authorizeUpgrade, endWithSession, SESSION_ENDED_CLOSE } from '../../http/websocket.ts';
 import type { Feature, FeatureContext } from '../feature.ts';
 
 export const STATUS_INTERVAL_MS = 2000;
@@ -78,6 +78,11 @@ export function liveFeature(): Feature {
         if (!user) return;
         server.handleUpgrade(req, socket, head, (ws) => {
           ws.on('error', () => ws.terminate());
+          // A removed or disabled user's page stops receiving at once (within the recheck).
+          const stopWatching = endWithSession(http, req, () =>
+            ws.close(SESSION_ENDED_CLOSE, 'session ended'),
+          );
+          ws.on('close', stopWatching);
           ws.send(
             JSON.stringify({
               type: 'hello',

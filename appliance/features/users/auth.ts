@@ -18,7 +18,10 @@ import { writeFileAtomic } from '../../store/jsonFile.ts';
 import {
   type PasswordHash,
   type Role,
+  USER_LANGUAGES,
+  type UserChange,
   UserConflictError,
+  type UserLanguage,
   type UserRecord,
   type Users,
 } from '../../store/users.ts';
@@ -203,6 +206,23 @@ export class SessionTable {
 
   destroy(token: string): void {
     this.#sessions.delete(digest(token));
+  }
+
+  /** Ends every session of a user (removed, disabled, password reset) but `keep`; returns how many. */
+  destroyUser(username: string, keep: string | null = null): number {
+    const kept = keep === null ? null : digest(keep);
+    let ended = 0;
+    for (const [key, session] of this.#sessions)
+      if (session.username === username && key !== kept) {
+        this.#sessions.delete(key);
+        ended++;
+      }
+    return ended;
+  }
+
+  /** A new role applies to the user's open sessions from their next request. */
+  setRole(username: string, role: Role): void {
+    for (const session of this.#sessions.values()) if (session.username === username) session.role = role;
   }
 
   get size(): number {
@@ -422,6 +442,10 @@ export class Auth {
           : 'username or password is wrong',
       );
     }
+    if (user.disabled) {
+      // The password was right: saying so does not help a guesser, and the user learns why.
+      throw new ServiceError('forbidden', `user "${user.username}" is disabled: ask an admin to enable it`);
+    }
     this.#limiter.succeed(key);
     log.info({ username: user.username, role: user.role, ip }, 'login');
     return { username: user.username, role: user.role };
@@ -440,6 +464,73 @@ export class Auth {
       throw error;
     }
     log.info({ username: user.username, role: user.role, createdBy }, 'user created');
+    return user;
+  }
+
+  /**
+   * Changes a user's role or disabled state (admin action). Refuses leaving no enabled admin.
+   * A disabled user's sessions end at once; a new role applies to open sessions from their next request.
+   */
+  async changeUser(
+    username: string,
+    change: { role?: Role; disabled?: boolean },
+    by: string,
+  ): Promise<UserRecord> {
+    const user = await this.#change(username, change, by);
+    if (change.disabled) this.#sessions.destroyUser(username);
+    if (change.role !== undefined) this.#sessions.setRole(username, change.role);
+    log.info({ username, ...change, by }, 'user changed');
+    return user;
+  }
+
+  /**
+   * Sets a new password (admin reset), checked with the same policy as a new user's; the user's
+   * other sessions end (whoever knew the old password is signed out), except `keepToken`'s.
+   */
+  async resetPassword(
+    username: string,
+    password: string,
+    by: string,
+    keepToken: string | null,
+  ): Promise<UserRecord> {
+    if (!this.#store.users.find(username)) throw unknownUser(username, this.#store.users);
+    const problem = passwordProblem(password, username);
+    if (problem) throw new ServiceError('invalid', `password: ${problem} (allowed: ${PASSWORD_RULE})`);
+    const hash = await this.#hashGate.run(() => hashPassword(password, this.#scrypt, this.#hashWorkers.kdf));
+    const user = await this.#change(username, { password: hash }, by);
+    const ended = this.#sessions.destroyUser(username, keepToken);
+    log.info({ username, by, sessionsEnded: ended }, 'password reset');
+    return user;
+  }
+
+  /** Removes a user (admin action); their sessions end at once. Refuses removing the last enabled admin. */
+  async removeUser(username: string, by: string): Promise<void> {
+    let removed: boolean;
+    try {
+      removed = await this.#store.users.remove(username);
+    } catch (error) {
+      if (error instanceof UserConflictError) throw new ServiceError('conflict', error.message);
+      throw error;
+    }
+    if (!removed) throw unknownUser(username, this.#store.users);
+    const ended = this.#sessions.destroyUser(username);
+    log.info({ username, by, sessionsEnded: ended }, 'user removed');
+  }
+
+  /** The user's own choice of UI language, kept in their record (any device applies it at sign-in). */
+  async setLanguage(username: string, language: UserLanguage): Promise<UserRecord> {
+    return this.#change(username, { language }, null);
+  }
+
+  async #change(username: string, change: UserChange, by: string | null): Promise<UserRecord> {
+    let user: UserRecord | null;
+    try {
+      user = await this.#store.users.update(username, change, by, new Date(this.#now()).toISOString());
+    } catch (error) {
+      if (error instanceof UserConflictError) throw new ServiceError('conflict', error.message);
+      throw error;
+    }
+    if (!user) throw unknownUser(username, this.#store.users);
     return user;
   }
 
@@ -513,6 +604,14 @@ export class Auth {
   }
 }
 
+function unknownUser(username: string, users: Users): ServiceError {
+  const names = users.all().map((u) => u.username);
+  return new ServiceError(
+    'not-found',
+    `no user "${username}" (users: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''})`,
+  );
+}
+
 // Body schemas shared by the auth and user routes.
 
 const usernameSchema = { type: 'string', pattern: USERNAME_PATTERN, description: `must be ${USERNAME_RULE}` };
@@ -545,4 +644,27 @@ export const NEW_USER_BODY = {
   additionalProperties: false,
   required: ['username', 'password', 'role'],
   properties: { username: usernameSchema, password: passwordSchema, role: { enum: ['admin', 'staff'] } },
+};
+
+export const CHANGE_USER_BODY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    role: { enum: ['admin', 'staff'] },
+    disabled: { type: 'boolean', description: 'a disabled user cannot sign in; their sessions end' },
+  },
+};
+
+export const PASSWORD_RESET_BODY = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['password'],
+  properties: { password: passwordSchema },
+};
+
+export const LANGUAGE_BODY = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['language'],
+  properties: { language: { enum: [...USER_LANGUAGES] } },
 };

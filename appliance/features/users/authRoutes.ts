@@ -4,8 +4,9 @@
  */
 import { Router } from 'express';
 import { ServiceError } from '../../core/errors.ts';
-import { currentUser } from '../../http/guards.ts';
+import { currentUser, type SessionUser } from '../../http/guards.ts';
 import { EMPTY_BODY, validateBody } from '../../http/validate.ts';
+import type { Users } from '../../store/users.ts';
 import { type Auth, LOGIN_BODY, SETUP_BODY } from './auth.ts';
 import type { AuditRequest } from './index.ts';
 import { LOGIN_LIMIT_DEFAULTS, type SignInLimits, signInRateLimits } from './loginLimits.ts';
@@ -14,7 +15,13 @@ export function authRoutes(
   auth: Auth,
   audit: AuditRequest,
   limits: SignInLimits = signInRateLimits(LOGIN_LIMIT_DEFAULTS),
+  users: Users | null = null,
 ): Router {
+  // The user's chosen UI language goes with who they are: any device applies it at sign-in.
+  const withLanguage = (user: SessionUser) => ({
+    ...user,
+    language: users?.find(user.username)?.language ?? null,
+  });
   const router = Router();
   router.use(auth.authenticate);
 
@@ -40,11 +47,13 @@ export function authRoutes(
       // write a row per request.
       if (error instanceof ServiceError && error.kind === 'unauthenticated')
         audit(req, String(req.body.username), 'login refused');
+      if (error instanceof ServiceError && error.kind === 'forbidden')
+        audit(req, String(req.body.username), 'login refused (user disabled)', String(req.body.username));
       throw error;
     }
     audit(req, user.username, 'login');
     auth.startSession(res, user);
-    res.json(user);
+    res.json(withLanguage(user));
   });
 
   router.post('/logout', validateBody(EMPTY_BODY), (req, res) => {
@@ -61,7 +70,7 @@ export function authRoutes(
       res.status(401).json({ error: 'not logged in: POST /api/login first' });
       return;
     }
-    res.json(user);
+    res.json(withLanguage(user));
   });
 
   return router;

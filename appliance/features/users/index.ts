@@ -23,8 +23,8 @@ export function usersFeature(): Feature & { readonly auth: Auth | null } {
     async start(ctx) {
       // Headless runs serve nobody: no setup token, no sessions.
       if (!ctx.http) return;
-      const audit = (req: Request, actor: string, action: string, target: string | null = null) =>
-        ctx.bus.emit('audit', { actor, action, target, from: req.ip ?? null, detail: {} });
+      const audit: AuditRequest = (req, actor, action, target = null, detail = {}) =>
+        ctx.bus.emit('audit', { actor, action, target, from: req.ip ?? null, detail });
       const security = ctx.config.security;
       auth = new Auth({
         store: ctx.stores,
@@ -36,7 +36,7 @@ export function usersFeature(): Feature & { readonly auth: Auth | null } {
       await auth.prepareFirstRun();
       const sessions = auth;
       ctx.http.setSessionLookup((req) => sessions.userOf(req));
-      ctx.http.api.use(authRoutes(auth, audit, limits));
+      ctx.http.api.use(authRoutes(auth, audit, limits, ctx.stores.users));
       ctx.http.api.use(userRoutes(auth, ctx.stores.users, audit));
     },
     async stop() {
@@ -49,4 +49,10 @@ export function usersFeature(): Feature & { readonly auth: Auth | null } {
   };
 }
 
-export type AuditRequest = (req: Request, actor: string, action: string, target?: string | null) => void;
+export type AuditRequest = (
+  req: Request,
+  actor: string,
+  action: string,
+  target?: string | null,
+  detail?: Record<string, unknown>,
+) => void;

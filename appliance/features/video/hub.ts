@@ -12,13 +12,29 @@
  * skips this one. So a viewer on a weak 5G link gets fewer frames and never holds back the others,
  * and memory per viewer stays bounded. A stream none of whose viewers is ready is not encoded.
  */
+
+import type { Homography } from '../../../calibration/homography.ts';
 import type { EventBus } from '../../core/eventBus.ts';
 import type { EventBusMap } from '../../core/events.ts';
-import { colorize, encode, outputScale, overlaySvg, type PaletteName } from '../../render/frame.ts';
+import {
+  blendLookup,
+  colorize,
+  encode,
+  encodeBlend,
+  encodeVisible,
+  outputScale,
+  overlaySvg,
+  type PaletteName,
+  type ViewName,
+  visibleOverlaySvg,
+  warpVisible,
+} from '../../render/frame.ts';
 
 export interface Viewer {
   readonly cameraId: string;
   readonly palette: PaletteName;
+  /** Bi-spectrum cameras: thermal (default), the visible image, or thermal blended over visible. */
+  readonly view?: ViewName;
   /** A fixed colour range, °C; null for the auto range. */
   readonly range?: { lowC: number; highC: number } | null;
   /** Can take a frame now (its previous frames are out). */
@@ -33,19 +49,35 @@ export interface VideoStats {
   sent: number;
   /** Frames a viewer did not get because it was still busy with earlier ones. */
   skippedSlowViewer: number;
+  /** Visible or blend frames not rendered: the thermal frame came without a visible partner (or registration). */
+  skippedNoVisible: number;
   lastEncodeMs: number | null;
 }
+
+/** The registration in force for a camera (visible → thermal), as the hub needs it. */
+export type RegistrationLookup = (cameraId: string) => { id: string; homography: Homography } | null;
 
 export class VideoHub {
   readonly #bus: EventBus;
   #unit: 'C' | 'F';
   readonly #viewers = new Set<Viewer>();
   #unsubscribe: (() => void) | null = null;
-  readonly #stats: VideoStats = { viewers: 0, encoded: 0, sent: 0, skippedSlowViewer: 0, lastEncodeMs: null };
+  readonly #stats: VideoStats = {
+    viewers: 0,
+    encoded: 0,
+    sent: 0,
+    skippedSlowViewer: 0,
+    skippedNoVisible: 0,
+    lastEncodeMs: null,
+  };
+  readonly #registration: RegistrationLookup;
+  /** The blend's warp table per camera, rebuilt when the registration or a size changes. */
+  readonly #lookups = new Map<string, { key: string; lookup: Int32Array }>();
 
-  constructor(bus: EventBus, unit: 'C' | 'F') {
+  constructor(bus: EventBus, unit: 'C' | 'F', registration: RegistrationLookup = () => null) {
     this.#bus = bus;
     this.#unit = unit;
+    this.#registration = registration;
   }
 
   /** The unit of the colour scale from the next frame on (a settings change). */
@@ -89,7 +121,12 @@ export class VideoHub {
         this.#stats.skippedSlowViewer++;
         continue;
       }
-      const key = `${viewer.palette}|${viewer.range ? `${viewer.range.lowC}..${viewer.range.highC}` : 'auto'}`;
+      const view = viewer.view ?? 'thermal';
+      // The visible view has no palette or range: all its viewers share one encode.
+      const key =
+        view === 'visible'
+          ? view
+          : `${view}|${viewer.palette}|${viewer.range ? `${viewer.range.lowC}..${viewer.range.highC}` : 'auto'}`;
       const group = groups.get(key) ?? [];
       group.push(viewer);
       groups.set(key, group);
@@ -103,16 +140,42 @@ export class VideoHub {
       referenceRegion: thermal.referenceRegion,
       unit: this.#unit,
     };
-    // Synchronous part: copy the pixels into colours now (the frame buffer is not ours to keep).
-    const jobs = [...groups.values()].map((viewers) => {
+    const registration = this.#registration(event.cameraId);
+    // Synchronous part: copy the pixels now (the frame's buffers are not ours to keep): palette
+    // colours, the warped visible image (a lookup per output pixel), or a copy of the visible frame.
+    const jobs: { viewers: Viewer[]; encode: () => Promise<Buffer> }[] = [];
+    for (const viewers of groups.values()) {
       const { palette, range } = viewers[0];
+      const view = viewers[0].view ?? 'thermal';
+      const visible = thermal.visible;
+      if (view !== 'thermal' && (!visible || (view === 'blend' && !registration))) {
+        // No visible partner for this frame (or no registration yet): these viewers wait for the next.
+        this.#stats.skippedNoVisible += viewers.length;
+        continue;
+      }
+      if (view === 'visible') {
+        // A plain copy (memcpy): ≈ 2 ms for an HD frame, the visible view's only synchronous work.
+        const rgb = Buffer.allocUnsafe(visible!.width * visible!.height * 3);
+        rgb.set(visible!.rgb.subarray(0, rgb.length));
+        const svg = visibleOverlaySvg(overlay, registration?.homography ?? null, visible!);
+        jobs.push({ viewers, encode: () => encodeVisible(rgb, visible!, svg) });
+        continue;
+      }
       const colored = colorize(thermal.celsius, thermal.width, thermal.height, palette, range ?? undefined);
-      return { viewers, colored, svg: overlaySvg(overlay, colored, scale, palette) };
-    });
+      const svg = overlaySvg(overlay, colored, scale, palette);
+      if (view === 'blend') {
+        const warped = warpVisible(
+          visible!.rgb,
+          this.#lookup(event.cameraId, registration!, thermal, visible!, scale),
+        );
+        jobs.push({ viewers, encode: () => encodeBlend(colored, warped, svg, scale) });
+      } else jobs.push({ viewers, encode: () => encode(colored, svg, scale) });
+    }
+    if (jobs.length === 0) return undefined;
     const started = performance.now();
     return Promise.all(
-      jobs.map(async ({ viewers, colored, svg }) => {
-        const jpeg = await encode(colored, svg, scale);
+      jobs.map(async ({ viewers, encode: render }) => {
+        const jpeg = await render();
         this.#stats.encoded++;
         for (const viewer of viewers) {
           // Removed while encoding: its socket is gone.
@@ -124,5 +187,20 @@ export class VideoHub {
     ).then(() => {
       this.#stats.lastEncodeMs = Math.round((performance.now() - started) * 10) / 10;
     });
+  }
+
+  #lookup(
+    cameraId: string,
+    registration: { id: string; homography: Homography },
+    thermal: { width: number; height: number },
+    visible: { width: number; height: number },
+    scale: number,
+  ): Int32Array {
+    const key = `${registration.id}|${thermal.width}x${thermal.height}|${visible.width}x${visible.height}|${scale}`;
+    const cached = this.#lookups.get(cameraId);
+    if (cached?.key === key) return cached.lookup;
+    const lookup = blendLookup(registration.homography, thermal, visible, scale);
+    this.#lookups.set(cameraId, { key, lookup });
+    return lookup;
   }
 }
