@@ -73,6 +73,8 @@ export interface ApplianceConfig {
   reference: ReferenceConfig;
   screening: ScreeningSettings;
   retention: RetentionSettings;
+  /** What may be pictured of visitors beyond the thermal image. */
+  privacy: { showVisibleImages: boolean };
   security: SecurityConfig;
   /** The visitor screen's texts and colours (firmware defaults when a site file has none). */
   visitor?: VisitorConfig;

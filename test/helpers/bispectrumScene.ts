@@ -2,8 +2,8 @@
  * A bi-spectrum camera for tests that need one running for a while (live video views, the
  * registration page): a thermal recording of a 22 °C room with a 35 °C blackbody and a warm
  * figure, and a visible JPEG sequence (a portrait), replayed in real time through GStreamer; a
- * thermal-only simulated camera beside it. The site allows visible images (uplink.snapshot
- * "thermal+visible") unless told otherwise.
+ * thermal-only simulated camera beside it. The site allows visible images on its screens
+ * (privacy.showVisibleImages) unless told otherwise.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -65,7 +65,7 @@ export async function writeBispectrumSite(
     path.join(dataDir, 'config.json'),
     JSON.stringify({
       applianceId: 'bispectrum-video-test',
-      uplink: { snapshot: options.visibleAllowed === false ? 'thermal' : 'thermal+visible' },
+      privacy: { showVisibleImages: options.visibleAllowed !== false },
       cameras: [
         {
           id: 'door-1',

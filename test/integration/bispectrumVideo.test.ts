@@ -206,12 +206,12 @@ describe('bi-spectrum live video: thermal, visible and blend views', () => {
     expect([t.width, t.height]).toEqual([512, 384]);
   });
 
-  it('refuses the visible views and stills where the site forbids faces (uplink.snapshot)', async () => {
+  it('refuses the visible views and stills where the site forbids faces (privacy.showVisibleImages)', async () => {
     await appliance!.stop();
     appliance = null;
     const loaded = loadConfig({ dataDir, port: 0 });
     loaded.config.server.host = '127.0.0.1';
-    loaded.config.uplink!.snapshot = 'thermal';
+    loaded.config.privacy.showVisibleImages = false;
     appliance = await startAppliance({ loaded });
     ws = `ws://127.0.0.1:${appliance.port}`;
     const cookie = String(
@@ -223,7 +223,7 @@ describe('bi-spectrum live video: thermal, visible and blend views', () => {
       ).headers['set-cookie'][0],
     ).split(';')[0];
     expect(await frames(`${ws}/ws/video?camera=door-1&view=visible`, cookie, 1)).toBe(403);
-    expect(lastRefusal).toContain('visible images are not allowed on this site');
+    expect(lastRefusal).toContain('visible images are not shown on this site');
     expect(await frames(`${ws}/ws/video?camera=door-1&view=blend`, cookie, 1)).toBe(403);
     const still = await request(appliance.server!)
       .get('/api/cameras/door-1/still?view=visible')

@@ -9,9 +9,9 @@
  * The page draws the WebSocket frames on a canvas: MJPEG in an <img> freezes on iOS Safari.
  *
  * Visible and blend views exist only for bi-spectrum cameras, and only where the site allows faces
- * to be pictured: `uplink.snapshot` "thermal+visible" is the site's one statement that visible
- * images may be shown (hospitals that forbid faces keep "thermal" or "off", and then no page and no
- * stream shows a visible image). Blend needs the camera's committed registration.
+ * to be shown on its own screens: `privacy.showVisibleImages` (off by default — hospitals that
+ * forbid faces leave it off, and then no page and no stream shows a visible image). Whether faces
+ * may leave the site is a separate choice (`uplink.snapshot`). Blend needs the committed registration.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -217,7 +217,7 @@ interface StreamChoice {
 
 /** The site allows visible images (faces) to be pictured: see the module comment. */
 function visibleAllowed(ctx: FeatureContext): boolean {
-  return ctx.config.uplink?.snapshot === 'thermal+visible';
+  return ctx.config.privacy?.showVisibleImages === true;
 }
 
 /** A bi-spectrum camera whose visible stream is configured (`visibleSource`): its frames carry a visible partner. */
@@ -340,7 +340,7 @@ function pickStream(
     if (!visibleAllowed(ctx))
       throw new ServiceError(
         'forbidden',
-        `view: visible images are not allowed on this site (uplink.snapshot is "${ctx.config.uplink?.snapshot ?? 'thermal'}"; an admin sets it to "thermal+visible" in the site configuration to allow faces to be shown); allowed: thermal`,
+        `view: visible images are not shown on this site (privacy.showVisibleImages is false; an admin sets it to true in the site configuration to allow faces on the appliance's screens); allowed: thermal`,
       );
     if (wanted === 'blend' && !ctx.stores.registrations.latest(id))
       throw new ServiceError(
