@@ -41,6 +41,7 @@ import type { RawFrame, ScreeningEvent } from '../appliance/core/types.ts';
 import { VideoHub } from '../appliance/features/video/hub.ts';
 import { startAppliance } from '../appliance/main.ts';
 import { CameraPipeline } from '../appliance/pipeline/cameraPipeline.ts';
+import { WorkerFramePath } from '../appliance/pipeline/cameraWorker.ts';
 import { colorize, encode, outputScale, overlaySvg } from '../appliance/render/frame.ts';
 import { createScreeningStage } from '../appliance/screening/createScreeningStage.ts';
 import { openStores } from '../appliance/store/store.ts';
@@ -284,17 +285,19 @@ interface SoakFigures {
 let soak = null as SoakFigures | null;
 let sampleEnd: ScreeningEvent | null = null;
 
+let noteFrameEntered: (raw: RawFrame) => void = () => {};
+
 /** Frame entry → alert on the bus → store commit, for every alert of an appliance. */
 function timeAlerts(appliance: Awaited<ReturnType<typeof startAppliance>>): void {
   const entered = new Map<number, number>();
-  const pipeline = appliance.cameras[0].pipeline;
-  const process_ = pipeline.process.bind(pipeline);
-  pipeline.process = (raw: RawFrame) => {
+  // The frame's arrival from capture (on the main thread, before it goes to the frame path, in a
+  // worker or not); the soak feeds frames past capture and notes them itself.
+  noteFrameEntered = (raw: RawFrame) => {
     entered.set(raw.capturedAt, performance.now());
     // Alerts are raised within seconds of a frame: older entries are not needed.
     if (entered.size > 4096) entered.delete(entered.keys().next().value!);
-    return process_(raw);
   };
+  appliance.cameras[0].source.gst.onFrame((raw) => noteFrameEntered(raw));
   const pending = new Map<string, number>();
   appliance.bus.on(
     'alert',
@@ -418,14 +421,19 @@ async function runSoak(
       if (i === warm) rssStart = process.memoryUsage().rss;
       const data = new Uint16Array(frameBytes / 2);
       readSync(fd, new Uint8Array(data.buffer), 0, frameBytes, (i % meta.frameCount) * frameBytes);
-      camera.pipeline.process({
+      const frame: RawFrame = {
         cameraId: camera.id,
         seq: i,
         capturedAt: startAt + Math.round((i * 1000) / profile.fps),
         width: meta.width,
         height: meta.height,
         data,
-      });
+      };
+      noteFrameEntered(frame);
+      const path_ = camera.pipeline;
+      // As capture hands frames over in a fast replay: to the worker with its back-pressure, or inline.
+      if (path_ instanceof WorkerFramePath) await path_.submit(frame);
+      else path_.process(frame);
       await new Promise(setImmediate);
       if (i % 200 === 0) progress.update(step, `soak ${i}/${SOAK_FRAMES}`);
     }
