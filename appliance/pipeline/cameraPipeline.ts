@@ -52,6 +52,7 @@ export class CameraPipeline {
   readonly #referenceMode: 'blackbody' | 'off';
   readonly #timer: StageTimer | null;
   readonly #toCelsius: CountsToCelsius;
+  #sensorC = new Float32Array(0);
   #previousRaw: Uint16Array | null = null;
   #referenceState: ReferenceState | null = null;
   #calibrationId: string | null;
@@ -107,16 +108,20 @@ export class CameraPipeline {
     const flatField =
       raw.flatField === true || (this.#previousRaw !== null && sameCounts(this.#previousRaw, raw.data));
     this.#previousRaw = raw.data;
-    // A new array per frame: the frame is handed on (bus listeners, snapshots) and must not change later.
-    const celsius = this.#toCelsius.convert(raw.data);
-    const reflectedC = roomTemperatureC(celsius);
+    // What the sensor reads goes into a buffer reused every frame (warm in the cache, never
+    // collected); only the corrected frame, which is handed on (bus listeners, another thread) and
+    // must not change later, gets memory of its own, written once.
+    const n = raw.data.length;
+    if (this.#sensorC.length !== n) this.#sensorC = new Float32Array(n);
+    const sensorC = this.#toCelsius.convert(raw.data, this.#sensorC);
+    const reflectedC = roomTemperatureC(sensorC);
     const radiometryDone = timer ? performance.now() : 0;
     if (timer) timer.record('radiometry', radiometryDone - started);
     const update = this.#tracker.update({
       capturedAt: raw.capturedAt,
       width: raw.width,
       height: raw.height,
-      celsius,
+      celsius: sensorC,
       flatField,
       reflectedC,
     });
@@ -152,7 +157,7 @@ export class CameraPipeline {
         (apparentTemperature(secondary.setpointC, secondary.emissivity, reflectedC) - setpointApparentC) /
         (apparentTemperature(secondaryMeasuredC, secondary.emissivity, reflectedC) - pivotApparentC);
     }
-    applyReference(celsius, offsetApparentC, gainApparent, celsius, pivotApparentC);
+    const celsius = applyReference(sensorC, offsetApparentC, gainApparent, frameBuffer(n), pivotApparentC);
     if (timer) timer.record('reference', performance.now() - radiometryDone);
 
     const previous = this.#referenceState;
@@ -213,6 +218,14 @@ function createTracker(r: ReferenceConfig): ReferenceTracker {
     ffcSettleMs: r.ffcSettleS * 1000,
     secondary: r.secondary ?? null,
   });
+}
+
+/**
+ * Memory for one corrected frame. Not zeroed (every pixel is written next): a fresh zeroed array of a
+ * 640×512 frame cost more than the conversion itself. Its own ArrayBuffer, so it can be transferred.
+ */
+function frameBuffer(n: number): Float32Array {
+  return new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);
 }
 
 function sameCounts(a: Uint16Array, b: Uint16Array): boolean {

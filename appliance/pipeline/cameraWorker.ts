@@ -25,7 +25,7 @@ import type { CameraWorkerData, FromCameraWorker, ToCameraWorker } from './camer
 import { RateMeter } from './rateMeter.ts';
 
 /** Frames a fast replay may have in the worker before the capture waits. */
-const MAX_IN_FLIGHT = 3;
+const MAX_IN_FLIGHT = 8;
 /** First restart delay after a crash, doubled for each crash before a frame got through, ms. */
 const RESTART_INITIAL_MS = 200;
 const RESTART_MAX_MS = 10_000;
@@ -59,7 +59,8 @@ export interface ProcessingHealth {
 
 export class WorkerFramePath {
   readonly cameraId: string;
-  readonly processed = new RateMeter();
+  /** Replaced when the first worker is ready: the rate counts from when processing could start. */
+  processed = new RateMeter();
   readonly flatFieldFrames = new RateMeter();
   lastProcessingMs = 0;
   readonly #o: WorkerFramePathOptions;
@@ -69,9 +70,9 @@ export class WorkerFramePath {
   #reference: ReferenceState | null = null;
   #referenceRegion: Region | null = null;
   #worker: Worker | null = null;
-  /** Seqs of frames handed to the current worker, oldest first. */
-  #inFlight: number[] = [];
-  /** Live sources: the newest frame waiting for the worker. */
+  /** Frames handed to the current worker and not yet processed or replaced there. */
+  #inFlight = 0;
+  /** Live sources: the newest frame waiting while the worker restarts. */
   #waiting: RawFrame | null = null;
   /** Fast replays: frames held while the worker restarts, and captures waiting for room. */
   #held: RawFrame[] = [];
@@ -124,7 +125,7 @@ export class WorkerFramePath {
       restarts: this.#restarts,
       lastCrash: this.#lastCrash,
       lastCrashAt: this.#lastCrashAt === null ? null : new Date(this.#lastCrashAt).toISOString(),
-      inFlight: this.#inFlight.length,
+      inFlight: this.#inFlight,
       failedFrames: this.#failures,
     };
   }
@@ -134,11 +135,14 @@ export class WorkerFramePath {
     return this.#problem;
   }
 
-  /** Live sources: the latest frame wins. */
+  /**
+   * Live sources: the latest frame wins. Every frame goes to the worker at once (no waiting for the
+   * main thread's turn); the worker replaces a frame still waiting there with a newer one.
+   */
   offer(frame: RawFrame): void {
     if (this.#stopping) return;
-    if (this.#worker && this.#inFlight.length === 0) {
-      this.#post(frame);
+    if (this.#worker) {
+      this.#post(frame, false);
       return;
     }
     if (this.#waiting) this.#o.onSkip();
@@ -151,9 +155,9 @@ export class WorkerFramePath {
    */
   submit(frame: RawFrame): Promise<void> | undefined {
     if (this.#stopping) return undefined;
-    if (this.#worker && this.#held.length === 0) this.#post(frame);
+    if (this.#worker && this.#held.length === 0) this.#post(frame, true);
     else this.#held.push(frame);
-    if (this.#inFlight.length + this.#held.length < MAX_IN_FLIGHT) return undefined;
+    if (this.#inFlight + this.#held.length < MAX_IN_FLIGHT) return undefined;
     return new Promise((resolve) => this.#roomWaiters.push(resolve));
   }
 
@@ -198,7 +202,7 @@ export class WorkerFramePath {
   }
 
   async #drained(): Promise<void> {
-    while (this.#worker && (this.#inFlight.length > 0 || this.#held.length > 0 || this.#waiting)) {
+    while (this.#worker && (this.#inFlight > 0 || this.#held.length > 0 || this.#waiting)) {
       await sleep(5);
     }
   }
@@ -208,10 +212,12 @@ export class WorkerFramePath {
     this.#worker?.postMessage(message);
   }
 
-  #post(frame: RawFrame): void {
+  #post(frame: RawFrame, inOrder: boolean): void {
     const worker = this.#worker!;
-    this.#inFlight.push(frame.seq);
-    worker.postMessage({ type: 'frame', frame } satisfies ToCameraWorker, [frame.data.buffer as ArrayBuffer]);
+    this.#inFlight++;
+    worker.postMessage({ type: 'frame', frame, inOrder } satisfies ToCameraWorker, [
+      frame.data.buffer as ArrayBuffer,
+    ]);
   }
 
   #spawn(restart: boolean): void {
@@ -238,18 +244,18 @@ export class WorkerFramePath {
       this.#crashed(failure ?? `exited with code ${code}`);
     });
     // Frames held while it was down go first, in order.
-    for (const frame of this.#held.splice(0)) this.#post(frame);
+    for (const frame of this.#held.splice(0)) this.#post(frame, true);
     if (this.#waiting) {
       const frame = this.#waiting;
       this.#waiting = null;
-      this.#post(frame);
+      this.#post(frame, false);
     }
   }
 
   #crashed(reason: string): void {
-    const lost = this.#inFlight.length;
+    const lost = this.#inFlight;
     this.#worker = null;
-    this.#inFlight = [];
+    this.#inFlight = 0;
     for (let i = 0; i < lost; i++) this.#o.onSkip();
     this.#restarts++;
     this.#lastCrash = reason;
@@ -278,20 +284,22 @@ export class WorkerFramePath {
     const bus = this.#o.bus;
     switch (message.type) {
       case 'ready':
+        // A worker takes ≈ 0.5 s to load the code: the rate starts when it can process.
+        if (this.processed.total === 0) this.processed = new RateMeter();
         return;
       case 'event':
         this.#publish(message.name, message.payload);
         return;
       case 'frame': {
         const now = Date.now();
-        this.#inFlight.shift();
+        this.#done(message.skipped);
         this.processed.add(now);
         if (message.flatField) this.flatFieldFrames.add(now);
         this.lastProcessingMs = message.processingMs;
         const payload = message.payload as unknown as PublishedEvent<'frame'>;
         this.#reference = payload.reference;
         this.#referenceRegion = payload.thermal.referenceRegion;
-        if (this.#crashesInARow > 0 || this.#problem) {
+        if (this.#crashesInARow > 0 || this.#problem !== null) {
           this.#crashesInARow = 0;
           this.#problem = null;
           log.info({ camera: this.cameraId }, 'camera processing worker running again');
@@ -302,7 +310,7 @@ export class WorkerFramePath {
         return;
       }
       case 'failed':
-        this.#inFlight.shift();
+        this.#done(message.skipped);
         this.#o.onSkip();
         this.#failures++;
         if (this.#failures === 1 || this.#failures % 1000 === 0) {
@@ -320,14 +328,15 @@ export class WorkerFramePath {
     }
   }
 
-  /** The worker is ready for another frame: the waiting live frame, then room for the replay. */
+  /** One frame processed (or failed) in the worker, and `skipped` replaced there before it. */
+  #done(skipped: number): void {
+    this.#inFlight -= 1 + skipped;
+    for (let i = 0; i < skipped; i++) this.#o.onSkip();
+  }
+
+  /** Room for the replay's next frame. */
   #next(): void {
-    if (this.#waiting && this.#worker && this.#inFlight.length === 0) {
-      const frame = this.#waiting;
-      this.#waiting = null;
-      this.#post(frame);
-    }
-    if (this.#inFlight.length + this.#held.length < MAX_IN_FLIGHT) this.#roomWaiters.shift()?.();
+    if (this.#inFlight + this.#held.length < MAX_IN_FLIGHT) this.#roomWaiters.shift()?.();
   }
 
   #publish(name: EventName, payload: Record<string, unknown>): void {

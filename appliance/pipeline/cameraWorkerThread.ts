@@ -25,7 +25,8 @@ export interface CameraWorkerData {
 
 /** Main thread → worker. */
 export type ToCameraWorker =
-  | { type: 'frame'; frame: RawFrame }
+  /** `inOrder`: a fast replay's frame, processed whatever comes after it; otherwise the latest frame wins. */
+  | { type: 'frame'; frame: RawFrame; inOrder: boolean }
   | { type: 'reference'; reference: ReferenceConfig; calibrationId: string | null }
   | { type: 'screening'; screening: ApplianceConfig['screening'] }
   | { type: 'flush'; at: number; token: number };
@@ -40,8 +41,10 @@ export type FromCameraWorker =
       seq: number;
       flatField: boolean;
       processingMs: number;
+      /** Live frames replaced by a newer one since the last report. */
+      skipped: number;
     }
-  | { type: 'failed'; seq: number; error: string }
+  | { type: 'failed'; seq: number; error: string; skipped: number }
   | { type: 'flushed'; token: number };
 
 const errorText = (error: unknown) =>
@@ -80,33 +83,61 @@ function main(): void {
     stage,
   });
 
+  // Replay frames wait in order; of live frames only the newest waits (latest wins). Frames are taken
+  // one per turn of the event loop, so frames that arrived meanwhile can replace a waiting one.
+  const inOrder: RawFrame[] = [];
+  let latest: RawFrame | null = null;
+  let skipped = 0;
+  let scheduled = false;
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(drain);
+  };
+  const drain = () => {
+    scheduled = false;
+    const next = inOrder.shift() ?? latest;
+    if (next === latest) latest = null;
+    if (next) processFrame(next);
+    if (inOrder.length > 0 || latest) schedule();
+  };
+  const processFrame = (raw: RawFrame) => {
+    const reported = skipped;
+    skipped = 0;
+    let frame: ReturnType<CameraPipeline['process']>;
+    try {
+      frame = pipeline.process(raw);
+    } catch (error) {
+      // One frame the pipeline cannot process is reported and skipped; the worker goes on.
+      pendingFrame = null;
+      post({ type: 'failed', seq: raw.seq, error: errorText(error), skipped: reported });
+      return;
+    }
+    const payload = pendingFrame;
+    pendingFrame = null;
+    post(
+      {
+        type: 'frame',
+        payload: payload ?? {},
+        seq: frame.seq,
+        flatField: frame.flatField,
+        processingMs: pipeline.lastProcessingMs,
+        skipped: reported,
+      },
+      payload ? [frame.celsius.buffer as ArrayBuffer] : [],
+    );
+  };
+
   port.on('message', (message: ToCameraWorker) => {
     switch (message.type) {
-      case 'frame': {
-        let frame: ReturnType<CameraPipeline['process']>;
-        try {
-          frame = pipeline.process(message.frame);
-        } catch (error) {
-          // One frame the pipeline cannot process is reported and skipped; the worker goes on.
-          pendingFrame = null;
-          post({ type: 'failed', seq: message.frame.seq, error: errorText(error) });
-          return;
+      case 'frame':
+        if (message.inOrder) inOrder.push(message.frame);
+        else {
+          if (latest) skipped++;
+          latest = message.frame;
         }
-        const payload = pendingFrame;
-        pendingFrame = null;
-        if (!payload) return;
-        post(
-          {
-            type: 'frame',
-            payload,
-            seq: frame.seq,
-            flatField: frame.flatField,
-            processingMs: pipeline.lastProcessingMs,
-          },
-          [frame.celsius.buffer as ArrayBuffer],
-        );
+        schedule();
         return;
-      }
       case 'reference':
         pipeline.setReference(message.reference, message.calibrationId);
         return;
@@ -114,6 +145,8 @@ function main(): void {
         stage.setScreening(message.screening);
         return;
       case 'flush':
+        // Frames still waiting are processed first (the main thread waits for them before flushing).
+        while (inOrder.length > 0 || latest) drain();
         pipeline.flush(message.at);
         post({ type: 'flushed', token: message.token });
         return;

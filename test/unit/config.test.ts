@@ -51,7 +51,7 @@ describe('configuration', () => {
 
   it('takes a detection rate and a worker switch under processing, and refuses impossible ones', () => {
     const { config } = loadConfig({ dataDir: tempDir() });
-    expect(config.processing).toEqual({ detectionHz: 10, worker: false });
+    expect(config.processing).toEqual({ detectionHz: 10, worker: true });
     const slow = siteConfig({ processing: { detectionHz: 0.5 } });
     expect(() => loadConfig({ configFile: slow, dataDir: tempDir() })).toThrow(
       `invalid configuration (${slow}):\n  /processing/detectionHz: must be >= 1, got 0.5`,
