@@ -25,10 +25,12 @@ import type { CameraWorkerData, FromCameraWorker, ToCameraWorker } from './camer
 import { RateMeter } from './rateMeter.ts';
 
 /** Frames a fast replay may have in the worker before the capture waits. */
-const MAX_IN_FLIGHT = 8;
+const MAX_IN_FLIGHT = 3;
 /** First restart delay after a crash, doubled for each crash before a frame got through, ms. */
 const RESTART_INITIAL_MS = 200;
 const RESTART_MAX_MS = 10_000;
+/** Longest wait for the frames in the worker and the persons' end events at stop (shutdown has 10 s). */
+const FLUSH_TIMEOUT_MS = 5_000;
 
 const ENTRY = new URL('./cameraWorkerEntry.mjs', import.meta.url);
 
@@ -177,15 +179,28 @@ export class WorkerFramePath {
    * resolves once those are on the bus.
    */
   async flush(at: number): Promise<void> {
-    while (this.#worker === null && this.#restartTimer !== null) await sleep(20);
-    await this.#drained();
+    const deadline = Date.now() + FLUSH_TIMEOUT_MS;
+    while (this.#worker === null && this.#restartTimer !== null && Date.now() < deadline) await sleep(20);
+    await this.#drained(deadline);
     const worker = this.#worker;
     if (!worker) return;
     const token = this.#nextToken++;
-    await new Promise<void>((resolve) => {
-      this.#flushes.set(token, resolve);
+    const flushed = new Promise<boolean>((resolve) => {
+      this.#flushes.set(token, () => resolve(true));
       worker.postMessage({ type: 'flush', at, token } satisfies ToCameraWorker);
     });
+    // A worker stuck in a frame must not hold up a shutdown: the persons it holds are then closed
+    // by the store at the next start.
+    const timeout = new Promise<boolean>((resolve) =>
+      setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref(),
+    );
+    if (!(await Promise.race([flushed, timeout]))) {
+      this.#flushes.delete(token);
+      log.error(
+        { camera: this.cameraId },
+        `camera processing worker did not flush within ${FLUSH_TIMEOUT_MS} ms`,
+      );
+    }
   }
 
   /** Ends the worker (after `flush`). */
@@ -201,8 +216,9 @@ export class WorkerFramePath {
     if (worker) await worker.terminate();
   }
 
-  async #drained(): Promise<void> {
+  async #drained(deadline: number): Promise<void> {
     while (this.#worker && (this.#inFlight > 0 || this.#held.length > 0 || this.#waiting)) {
+      if (Date.now() >= deadline) return;
       await sleep(5);
     }
   }
