@@ -304,6 +304,7 @@ export class WorkerFramePath {
         if (this.processed.total === 0) this.processed = new RateMeter();
         return;
       case 'event':
+        if (message.referenceRegion !== undefined) this.#referenceRegion = message.referenceRegion;
         this.#publish(message.name, message.payload);
         return;
       case 'frame': {

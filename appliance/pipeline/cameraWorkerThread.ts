@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ApplianceConfig, ReferenceConfig } from '../config/load.ts';
 import type { CameraProfile } from '../core/cameraProfile.ts';
 import type { EventBus, EventName } from '../core/eventBus.ts';
-import type { RawFrame } from '../core/types.ts';
+import type { RawFrame, Region } from '../core/types.ts';
 import { createScreeningStage } from '../screening/createScreeningStage.ts';
 import { CameraPipeline } from './cameraPipeline.ts';
 
@@ -34,7 +34,8 @@ export type ToCameraWorker =
 /** Worker → main thread. */
 export type FromCameraWorker =
   | { type: 'ready' }
-  | { type: 'event'; name: EventName; payload: Record<string, unknown> }
+  /** `referenceRegion`: where the blackbody is as of this event (health shows it with the state). */
+  | { type: 'event'; name: EventName; payload: Record<string, unknown>; referenceRegion?: Region | null }
   | {
       type: 'frame';
       payload: Record<string, unknown>;
@@ -57,12 +58,16 @@ function main(): void {
   const post = (message: FromCameraWorker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
 
   let pendingFrame: Record<string, unknown> | null = null;
+  // Assigned below; the bus is handed to it first.
+  let pipeline: CameraPipeline | undefined;
   // The pipeline and the stage publish through this: events leave in the order they were emitted.
   // `id` is stamped on the main thread when the event is published there (an alert's reference to
   // its screening event is filled in there too).
   const bus = {
     emit(name: EventName, payload: Record<string, unknown>) {
       if (name === 'frame') pendingFrame = payload;
+      else if (name === 'reference.state')
+        post({ type: 'event', name, payload, referenceRegion: pipeline?.referenceRegion ?? null });
       else post({ type: 'event', name, payload });
       return { ...payload, id: '', at: payload.at ?? Date.now() };
     },
@@ -74,7 +79,7 @@ function main(): void {
     profile: data.profile,
     bus,
   });
-  const pipeline = new CameraPipeline({
+  pipeline = new CameraPipeline({
     cameraId: data.cameraId,
     profile: data.profile,
     reference: data.reference,
