@@ -10,6 +10,7 @@ process.env.UV_THREADPOOL_SIZE ??= '40';
  * 2-core machine another test file's CPU work would be measured instead of the appliance's.
  */
 const TIMING = [
+  'test/integration/cameraWorker.test.ts',
   'test/adversarial/loginFlood.test.ts',
   'test/integration/listenerIsolation.test.ts',
   'test/integration/operations.test.ts',

@@ -9,6 +9,8 @@
  * the "Screening" section of docs/benchmarks.md.
  *
  * Options: --seeds 11,12,13  --seconds 75  --fever-rate 0.15  --no-write
+ *   --profile P (default simulator; another profile never writes docs)  --detection-hz N (the
+ *   appliance's processing.detectionHz for the runs; default: the firmware's)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +36,11 @@ function option(name: string, fallback: string): string {
 const seeds = option('seeds', '11,12,13').split(',').map(Number);
 const seconds = Number(option('seconds', '75'));
 const feverRate = Number(option('fever-rate', '0.15'));
-const write = !process.argv.includes('--no-write');
+const profile = option('profile', 'simulator');
+const detectionHz = option('detection-hz', '');
+// The docs section describes the simulator profile at the firmware's cadence.
+const write = !process.argv.includes('--no-write') && profile === 'simulator' && detectionHz === '';
+const site = detectionHz ? { processing: { detectionHz: Number(detectionHz) } } : null;
 
 const work = mkdtempSync(path.join(tmpdir(), 'canthus-bench-screening-'));
 const matches: ScreeningMatch[] = [];
@@ -43,8 +49,8 @@ let failed = false;
 try {
   for (const seed of seeds) {
     const dir = path.join(work, `seed-${seed}`);
-    const simulated = simulateRecording({ out: dir, seconds, profile: 'simulator', seed, feverRate });
-    const run = await runRecording(dir);
+    const simulated = simulateRecording({ out: dir, seconds, profile, seed, feverRate });
+    const run = await runRecording(dir, undefined, site);
     if (run.exitCode !== 0) {
       failed = true;
       process.stderr.write(
@@ -139,7 +145,7 @@ const command = `npm run bench:screening -- --seeds ${seeds.join(',')} --seconds
 const body = [
   `Command: \`${command}\` (${new Date().toISOString().slice(0, 10)}).`,
   '',
-  `Seeded simulated entrances (simulator profile, 256×192 at 9 fps, blackbody at 35 °C, sensor offset anywhere within ±2 °C, NETD 50 mK, flat-field events), ${seeds.length} × ${seconds} s, fever rate ${feverRate}, each run through \`canthus run --source recording:DIR?pace=fast --headless --events -\` and scored against truth.jsonl. A truth person is found when a track's boxes (sampled once a second in the \`end\` event) overlap theirs (IoU ≥ 0.3).`,
+  `Seeded simulated entrances (${profile === 'simulator' ? 'simulator profile, 256×192 at 9 fps' : `${profile} profile`}${detectionHz ? `, detection at ${detectionHz} Hz` : ''}, blackbody at 35 °C, sensor offset anywhere within ±2 °C, NETD 50 mK, flat-field events), ${seeds.length} × ${seconds} s, fever rate ${feverRate}, each run through \`canthus run --source recording:DIR?pace=fast --headless --events -\` and scored against truth.jsonl. A truth person is found when a track's boxes (sampled once a second in the \`end\` event) overlap theirs (IoU ≥ 0.3).`,
   '',
   markdownTable(
     ['Run (seed)', 'Truth persons', '`end` events', 'Matched', 'Wall time', 'Throughput'],

@@ -285,6 +285,37 @@ export function planckToCelsius(
   return dst;
 }
 
+/**
+ * A camera's counts → °C as one table over every possible count (65 536 entries, built once per
+ * radiometry and object parameters), so the frame path does one lookup per pixel instead of the
+ * model's arithmetic (a logarithm per pixel for Planck cores). Each entry is what `rawToCelsius`
+ * gives for that count, so a converted frame is identical to `rawToCelsius`'s.
+ */
+export class CountsToCelsius {
+  readonly #table: Float32Array;
+
+  constructor(radiometry: Radiometry, object: ObjectParameters = defaultObjectParameters) {
+    const counts = new Uint16Array(RAW_MAX + 1);
+    for (let i = 0; i <= RAW_MAX; i++) counts[i] = i;
+    this.#table = new Float32Array(RAW_MAX + 1);
+    if (radiometry.kind === 'planck') {
+      // Per count, as `planckToCelsius` computes below its table size (the same formula either way).
+      planckLoop(radiometry, planckSceneCorrection(radiometry, object), RAW_MAX + 1, (i) => i, this.#table);
+    } else {
+      rawToCelsius(counts, radiometry, object, this.#table);
+    }
+  }
+
+  /** Converts `raw` into `out` (allocated when not given; at least `raw.length` long) and returns it. */
+  convert(raw: Uint16Array, out?: Float32Array): Float32Array {
+    const n = raw.length;
+    const dst = allocFloat(n, out, 'CountsToCelsius.convert');
+    const table = this.#table;
+    for (let i = 0; i < n; i++) dst[i] = table[raw[i]];
+    return dst;
+  }
+}
+
 /** Converts raw counts with the camera's radiometry. `object` only matters for Planck cameras. */
 export function rawToCelsius(
   raw: Uint16Array,

@@ -353,7 +353,13 @@ export function applyReference(
     throw new RangeError(`reference gain must be between 0.5 and 2, got ${gain}`);
   }
   const slope = gain - 1;
-  for (let i = 0; i < celsius.length; i++) {
+  const n = celsius.length;
+  if (slope === 0) {
+    // One blackbody (the usual case): an offset only. Same values as the general form for finite pixels.
+    for (let i = 0; i < n; i++) out[i] = celsius[i] + offsetC;
+    return out;
+  }
+  for (let i = 0; i < n; i++) {
     const raw = celsius[i];
     out[i] = raw + offsetC + slope * (raw - pivotC);
   }

@@ -70,7 +70,11 @@ export interface PixelFrame {
   pixels: Uint8Array;
 }
 
-export type FrameListener = (frame: RawFrame) => void;
+/**
+ * A listener may return a promise: the next frame is not pulled before it settles (back-pressure
+ * for fast replays whose frames are processed elsewhere, e.g. in a worker thread).
+ */
+export type FrameListener = (frame: RawFrame) => unknown;
 export type PixelListener = (frame: PixelFrame) => void;
 export type StateListener = (state: CameraState, reason: string) => void;
 
@@ -96,6 +100,8 @@ export class GstFrameSource {
   #retryTimer: NodeJS.Timeout | null = null;
   /** A pulled frame waiting for its recorded time (realtime replay with frame times). */
   #paceTimer: NodeJS.Timeout | null = null;
+  /** A frame listener is not ready for the next frame yet (back-pressure): no pull, no stall. */
+  #heldByListener = false;
   #watchdog: NodeJS.Timeout | null = null;
   #backoffMs: number;
   #startedAt = 0;
@@ -272,7 +278,18 @@ export class GstFrameSource {
         }, waitMs);
         return;
       }
-      this.#deliver(buffer);
+      const held = this.#deliver(buffer);
+      if (held) {
+        this.#pullPending = true;
+        this.#heldByListener = true;
+        void held.then(() => {
+          this.#heldByListener = false;
+          if (generation !== this.#generation) return;
+          this.#pullPending = false;
+          this.#pullNext();
+        });
+        return;
+      }
       this.#pullNext();
     });
   }
@@ -286,7 +303,8 @@ export class GstFrameSource {
     return this.#firstFrameAt + recorded.offsetMs - this.#now();
   }
 
-  #deliver(buffer: Buffer): void {
+  /** Hands the frame to the listeners; a promise when one of them wants the next pull to wait. */
+  #deliver(buffer: Buffer): Promise<unknown> | undefined {
     const now = this.#now();
     if (buffer.length !== this.#frameBytes) {
       this.#goOffline(
@@ -324,7 +342,12 @@ export class GstFrameSource {
     new Uint8Array(data.buffer).set(buffer);
     const frame: RawFrame = { cameraId: this.cameraId, seq, capturedAt, width, height, data };
     if (recorded) frame.flatField = recorded.flatField;
-    for (const listener of this.#frameListeners) listener(frame);
+    const held: Promise<unknown>[] = [];
+    for (const listener of this.#frameListeners) {
+      const wait = listener(frame);
+      if (wait instanceof Promise) held.push(wait);
+    }
+    return held.length > 0 ? Promise.all(held) : undefined;
   }
 
   #onBusMessage(message: GstBusMessage): void {
@@ -352,7 +375,7 @@ export class GstFrameSource {
 
   #checkStall(): void {
     // A frame held for its recorded time (a long gap in a recording) is not a stall.
-    if (!this.#playing || this.#paceTimer) return;
+    if (!this.#playing || this.#paceTimer || this.#heldByListener) return;
     const since = this.#stats.lastFrameAt ?? this.#startedAt;
     const silentMs = this.#now() - Math.max(since, this.#startedAt);
     if (silentMs > this.#stallTimeoutMs()) {

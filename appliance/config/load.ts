@@ -80,6 +80,15 @@ export interface ApplianceConfig {
   visitor?: VisitorConfig;
   /** The command-centre uplink (docs/uplink.md); absent or disabled: nothing leaves the box. */
   uplink?: UplinkConfig;
+  /** How frames are processed (detection cadence, worker threads); firmware defaults when absent. */
+  processing?: ProcessingConfig;
+}
+
+export interface ProcessingConfig {
+  /** Detections (and measurements) per second; the frames between keep the tracks. */
+  detectionHz?: number;
+  /** Thermal-only cameras are processed in a worker thread each. */
+  worker?: boolean;
 }
 
 export type VisitorConfig = VisitorSettings;

@@ -30,6 +30,8 @@ export interface CameraHealth {
   /** Bi-spectrum cameras: the visible stream and where faces come from. */
   visible?: unknown;
   faces?: unknown;
+  /** Where the frame path runs (a worker thread or the main thread), and the worker's restarts. */
+  processing?: unknown;
 }
 
 export type FeatureState = 'starting' | 'running' | 'failed' | 'stopping' | 'stopped';

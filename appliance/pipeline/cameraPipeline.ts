@@ -3,9 +3,10 @@
  * reference (offset, state) → the screening stage → `frame` (and `reference.state`) on the bus.
  * The frame carries where the blackbody is and which calibration corrected it.
  */
-import { type ObjectParameters, rawToCelsius } from '../../calibration/radiometry.ts';
+import { CountsToCelsius, type ObjectParameters } from '../../calibration/radiometry.ts';
 import { apparentTemperature, applyReference } from '../../calibration/reference.ts';
 import { ReferenceTracker } from '../../calibration/referenceStateMachine.ts';
+import { selectKth } from '../../calibration/selection.ts';
 import type { ReferenceConfig } from '../config/load.ts';
 import type { CameraProfile } from '../core/cameraProfile.ts';
 import type { EventBus } from '../core/eventBus.ts';
@@ -50,6 +51,8 @@ export class CameraPipeline {
   readonly #now: () => number;
   readonly #referenceMode: 'blackbody' | 'off';
   readonly #timer: StageTimer | null;
+  readonly #toCelsius: CountsToCelsius;
+  #sensorC = new Float32Array(0);
   #previousRaw: Uint16Array | null = null;
   #referenceState: ReferenceState | null = null;
   #calibrationId: string | null;
@@ -66,6 +69,7 @@ export class CameraPipeline {
     this.#now = options.now ?? Date.now;
     this.#referenceMode = options.referenceMode ?? 'blackbody';
     this.#timer = options.timer ?? null;
+    this.#toCelsius = new CountsToCelsius(options.profile.radiometry, SENSOR_OBJECT);
     this.#tracker = createTracker(options.reference);
     this.#calibrationId = options.calibrationId ?? null;
   }
@@ -104,15 +108,20 @@ export class CameraPipeline {
     const flatField =
       raw.flatField === true || (this.#previousRaw !== null && sameCounts(this.#previousRaw, raw.data));
     this.#previousRaw = raw.data;
-    const celsius = rawToCelsius(raw.data, this.#profile.radiometry, SENSOR_OBJECT);
-    const reflectedC = roomTemperatureC(celsius);
+    // What the sensor reads goes into a buffer reused every frame (warm in the cache, never
+    // collected); only the corrected frame, which is handed on (bus listeners, another thread) and
+    // must not change later, gets memory of its own, written once.
+    const n = raw.data.length;
+    if (this.#sensorC.length !== n) this.#sensorC = new Float32Array(n);
+    const sensorC = this.#toCelsius.convert(raw.data, this.#sensorC);
+    const reflectedC = roomTemperatureC(sensorC);
     const radiometryDone = timer ? performance.now() : 0;
     if (timer) timer.record('radiometry', radiometryDone - started);
     const update = this.#tracker.update({
       capturedAt: raw.capturedAt,
       width: raw.width,
       height: raw.height,
-      celsius,
+      celsius: sensorC,
       flatField,
       reflectedC,
     });
@@ -148,7 +157,7 @@ export class CameraPipeline {
         (apparentTemperature(secondary.setpointC, secondary.emissivity, reflectedC) - setpointApparentC) /
         (apparentTemperature(secondaryMeasuredC, secondary.emissivity, reflectedC) - pivotApparentC);
     }
-    applyReference(celsius, offsetApparentC, gainApparent, celsius, pivotApparentC);
+    const celsius = applyReference(sensorC, offsetApparentC, gainApparent, frameBuffer(n), pivotApparentC);
     if (timer) timer.record('reference', performance.now() - radiometryDone);
 
     const previous = this.#referenceState;
@@ -211,6 +220,14 @@ function createTracker(r: ReferenceConfig): ReferenceTracker {
   });
 }
 
+/**
+ * Memory for one corrected frame. Not zeroed (every pixel is written next): a fresh zeroed array of a
+ * 640×512 frame cost more than the conversion itself. Its own ArrayBuffer, so it can be transferred.
+ */
+function frameBuffer(n: number): Float32Array {
+  return new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);
+}
+
 function sameCounts(a: Uint16Array, b: Uint16Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -222,9 +239,17 @@ function sameCounts(a: Uint16Array, b: Uint16Array): boolean {
  * estimate, and errors in it matter little (2 % of the difference for skin at ε = 0.98).
  */
 export function roomTemperatureC(celsius: Float32Array): number {
-  const step = Math.max(1, Math.floor(celsius.length / 2048));
-  const sample: number[] = [];
-  for (let i = 0; i < celsius.length; i += step) sample.push(celsius[i]);
-  sample.sort((x, y) => x - y);
-  return sample[Math.floor(sample.length / 2)];
+  const step = Math.max(1, Math.floor(celsius.length / ROOM_SAMPLES));
+  let n = 0;
+  for (let i = 0; i < celsius.length && n < roomSample.length; i += step) {
+    const v = celsius[i];
+    // Pixels outside the sensor's calibration (NaN) say nothing about the room.
+    if (Number.isFinite(v)) roomSample[n++] = v;
+  }
+  return n === 0 ? Number.NaN : selectKth(roomSample, n >> 1, n);
 }
+
+const ROOM_SAMPLES = 2048;
+// Reused every frame (one per thread): the sample is taken and its median selected without allocating.
+// ceil(n / floor(n / 2048)) < 2 × 2048 + 1 for any frame size.
+const roomSample = new Float32Array(2 * ROOM_SAMPLES + 1);

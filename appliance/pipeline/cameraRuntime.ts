@@ -26,6 +26,7 @@ import type { RawFrame } from '../core/types.ts';
 import { createScreeningStage } from '../screening/createScreeningStage.ts';
 import type { Stores } from '../store/store.ts';
 import { CameraPipeline } from './cameraPipeline.ts';
+import { WorkerFramePath } from './cameraWorker.ts';
 import { FrameSlot } from './frameSlot.ts';
 import { RateMeter } from './rateMeter.ts';
 import { RegisteredFaces } from './registeredFaces.ts';
@@ -49,7 +50,11 @@ export class CameraRuntime {
   readonly frameWidth: number;
   readonly frameHeight: number;
   readonly source: CameraSource;
-  readonly pipeline: CameraPipeline;
+  /**
+   * The frame path: in a worker thread of its own (`processing.worker`, thermal-only cameras), or on
+   * the main thread (bi-spectrum cameras: their visible faces come from the main thread's ONNX).
+   */
+  readonly pipeline: CameraPipeline | WorkerFramePath;
   readonly visible: VisibleCapture | null;
   readonly faces: RegisteredFaces | null;
   readonly framesIn = new RateMeter();
@@ -99,23 +104,45 @@ export class CameraRuntime {
     if (this.visible && faces && o.visibleDetection.detect) {
       this.visible.useDetector(o.visibleDetection.detect, () => faces.registration !== null);
     }
-    const stage = createScreeningStage({
-      cameraId: camera.id,
-      config: o.config,
-      profile,
-      bus,
-      // Bi-spectrum cameras: visible faces mapped with the registration; the thermal detector otherwise.
-      faceSource: faces ? (frame, exclude) => faces.faces(frame, exclude) : null,
-    });
     const calibration = o.stores.calibrations.latest(camera.id);
-    this.pipeline = new CameraPipeline({
-      cameraId: camera.id,
-      profile,
-      reference: referenceWithCalibration(cameraReference(o.config, camera), calibration),
-      calibrationId: calibration?.id ?? null,
-      bus,
-      stage,
-    });
+    const reference = referenceWithCalibration(cameraReference(o.config, camera), calibration);
+    const inWorker = o.config.processing?.worker === true && !this.visible;
+    let stage: ReturnType<typeof createScreeningStage> | null = null;
+    if (inWorker) {
+      this.pipeline = new WorkerFramePath({
+        config: o.config,
+        cameraId: camera.id,
+        profile,
+        reference,
+        calibrationId: calibration?.id ?? null,
+        bus,
+        onSkip: () => this.skipped.add(Date.now()),
+        onHealth: (problem) =>
+          bus.emit('camera.state', {
+            cameraId: camera.id,
+            state: problem ? 'offline' : this.source.gst.stats().state,
+            reason: problem ?? 'processing running again',
+          }),
+      });
+    } else {
+      stage = createScreeningStage({
+        cameraId: camera.id,
+        config: o.config,
+        profile,
+        bus,
+        // Bi-spectrum cameras: visible faces mapped with the registration; the thermal detector otherwise.
+        faceSource: faces ? (frame, exclude) => faces.faces(frame, exclude) : null,
+      });
+      this.pipeline = new CameraPipeline({
+        cameraId: camera.id,
+        profile,
+        reference,
+        calibrationId: calibration?.id ?? null,
+        bus,
+        stage,
+      });
+    }
+    const path = this.pipeline;
     // Commits take effect from the next frame (inline: setting a field is constant work).
     this.#unsubscribe.push(
       bus.on(
@@ -129,10 +156,14 @@ export class CameraRuntime {
         },
         { name: `camera ${camera.id}: calibration`, delivery: 'inline' },
       ),
-      bus.on('settings.changed', ({ screening }) => stage.setScreening(screening), {
-        name: `camera ${camera.id}: settings`,
-        delivery: 'inline',
-      }),
+      bus.on(
+        'settings.changed',
+        ({ screening }) => (stage ?? (path as WorkerFramePath)).setScreening(screening),
+        {
+          name: `camera ${camera.id}: settings`,
+          delivery: 'inline',
+        },
+      ),
       bus.on(
         'registration.committed',
         ({ record }) => {
@@ -144,18 +175,26 @@ export class CameraRuntime {
 
     // Fast replays process every frame in order (the capture waits); everything else lets the latest frame win.
     const processNow = spec.kind === 'recording' && spec.pace === 'fast';
-    const slot = new FrameSlot<RawFrame>(
-      (frame) => this.pipeline.process(frame),
-      () => this.skipped.add(Date.now()),
-    );
+    const slot =
+      path instanceof CameraPipeline
+        ? new FrameSlot<RawFrame>(
+            (frame) => path.process(frame),
+            () => this.skipped.add(Date.now()),
+          )
+        : null;
     const rotate = this.rotate;
     this.source.gst.onFrame((captured) => {
       this.framesIn.add(Date.now());
       // Upright before anything reads the frame: radiometry, the reference, detection, snapshots, UI.
       const frame = rotateFrame(captured, rotate);
       this.visible?.attach(frame);
-      if (processNow) this.pipeline.process(frame);
-      else slot.offer(frame);
+      if (path instanceof WorkerFramePath) {
+        // The returned promise holds the next pull while the worker has enough frames (fast replays).
+        if (processNow) return path.submit(frame);
+        path.offer(frame);
+      } else if (processNow) path.process(frame);
+      else slot?.offer(frame);
+      return undefined;
     });
     this.source.gst.onState((state, reason) => {
       log.info({ camera: camera.id, state, reason }, 'camera state');
@@ -165,11 +204,12 @@ export class CameraRuntime {
         void this.source.stop();
       }
       if (state === 'ended' || this.failure) {
-        // Let the last frame in the slot be processed before closing the tracks.
+        // Let the last frame in the slot (or the worker) be processed before closing the tracks.
         setImmediate(() => {
-          this.pipeline.flush(Date.now());
-          this.ended = true;
-          this.#onEnded();
+          void Promise.resolve(this.pipeline.flush(Date.now())).then(() => {
+            this.ended = true;
+            this.#onEnded();
+          });
         });
       }
     });
@@ -195,20 +235,24 @@ export class CameraRuntime {
   async stop(): Promise<void> {
     for (const off of this.#unsubscribe.splice(0)) off();
     await Promise.all([this.source.stop(), this.visible?.stop()]);
-    if (!this.ended) this.pipeline.flush(Date.now());
+    if (!this.ended) await this.pipeline.flush(Date.now());
+    if (this.pipeline instanceof WorkerFramePath) await this.pipeline.stop();
   }
 
   health(): CameraHealth {
     const now = Date.now();
     const stats = this.source.gst.stats();
     const reference = this.pipeline.reference;
+    const worker = this.pipeline instanceof WorkerFramePath ? this.pipeline : null;
+    // A dead processing worker (being restarted) means the camera is not screening, whatever capture says.
+    const processingProblem = worker?.problem ?? null;
     return {
       id: this.id,
       name: this.name,
       profile: this.profile.id,
       source: redactSource(this.#config.source),
-      state: stats.state,
-      reason: stats.reason,
+      state: processingProblem ? 'offline' : stats.state,
+      reason: processingProblem ?? stats.reason,
       since: new Date(stats.since).toISOString(),
       framesPerSecond: {
         in: this.framesIn.perSecond(now),
@@ -229,6 +273,7 @@ export class CameraRuntime {
       screened: { normal: 0, elevated: 0, retest: 0, invalid: 0 },
       visible: this.visible?.health(redactSource) ?? null,
       faces: this.faces?.health() ?? null,
+      processing: worker?.health() ?? { thread: 'main' },
     };
   }
 }

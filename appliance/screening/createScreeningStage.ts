@@ -24,6 +24,20 @@ export interface CreateScreeningStageOptions {
   model?: SkinCoreModel;
   measure?: ScreeningStageOptions['measure'];
   timer?: ScreeningStageOptions['timer'];
+  /** Detect on every n-th frame; from the configuration's `processing.detectionHz` by default. */
+  detectEvery?: number;
+}
+
+/** Firmware default for `processing.detectionHz`: what a person at the screening point needs. */
+export const DEFAULT_DETECTION_HZ = 10;
+
+/**
+ * Frames per detection for a camera delivering `fps` frames per second: round(fps / detectionHz),
+ * at least 1 (a camera slower than the detection rate is detected on every frame).
+ */
+export function detectionInterval(fps: number, config: Pick<ApplianceConfig, 'processing'>): number {
+  const hz = config.processing?.detectionHz ?? DEFAULT_DETECTION_HZ;
+  return Math.max(1, Math.round(fps / hz));
 }
 
 export function createScreeningStage(options: CreateScreeningStageOptions): ScreeningStage {
@@ -36,6 +50,7 @@ export function createScreeningStage(options: CreateScreeningStageOptions): Scre
     model: options.model ?? loadSkinCoreModel(),
     faceSource: options.faceSource ?? null,
     timer: options.timer ?? null,
+    detectEvery: options.detectEvery ?? detectionInterval(profile.fps, options.config),
     detectFaces: thermalDetector(profile),
     excludeZones: (options.config.cameras.find((c) => c.id === options.cameraId)?.exclude ?? []).map(
       (z): Box => [z.x, z.y, z.width, z.height],

@@ -12,6 +12,7 @@
  * A defective hot pixel (far above all its neighbours) is ignored.
  */
 
+import { meanOfLargest, ScratchFloats, selectKth } from '../../calibration/selection.ts';
 import type { Box, Face, Measurement, Point, QualityFlag } from '../core/types.ts';
 import { EYES_OBSTRUCTED_DELTA, locateCanthi } from '../detection/thermalCanthi.ts';
 
@@ -192,18 +193,24 @@ function measuredNoise(frame: MeasureFrame, box: Box): number | null {
   const y0 = Math.max(1, Math.round(by + bh * 0.2));
   const y1 = Math.min(height - 2, Math.round(by + bh * 0.8));
   const stride = Math.max(1, Math.floor(Math.sqrt(((x1 - x0 + 1) * (y1 - y0 + 1)) / 4000)));
-  const residuals: number[] = [];
+  const residuals = residualScratch.get(
+    (Math.floor(Math.max(0, y1 - y0) / stride) + 1) * (Math.floor(Math.max(0, x1 - x0) / stride) + 1),
+  );
+  let n = 0;
   for (let y = y0; y <= y1; y += stride) {
     for (let x = x0; x <= x1; x += stride) {
       const i = y * width + x;
       const r = celsius[i] - (celsius[i - 1] + celsius[i + 1] + celsius[i - width] + celsius[i + width]) / 4;
-      if (Number.isFinite(r)) residuals.push(Math.abs(r));
+      if (Number.isFinite(r)) residuals[n++] = Math.abs(r);
     }
   }
-  if (residuals.length < 50) return null;
-  const sorted = Float64Array.from(residuals).sort();
-  return (sorted[sorted.length >> 1] * 1.4826) / Math.sqrt(1.25);
+  if (n < 50) return null;
+  return (selectKth(residuals, n >> 1, n) * 1.4826) / Math.sqrt(1.25);
 }
+
+// Reused between calls (the frame path is single-threaded per thread): no per-face allocation.
+const residualScratch = new ScratchFloats((length) => new Float64Array(length));
+const regionScratch = new ScratchFloats((length) => new Float32Array(length));
 
 /** Robust maximum of a region: mean of its warmest 0.5 % of pixels (at least 4). */
 function robustMax(frame: MeasureFrame, box: Box, inset = 0): number | null {
@@ -213,21 +220,19 @@ function robustMax(frame: MeasureFrame, box: Box, inset = 0): number | null {
   const x1 = Math.min(width - 1, Math.round(bx + bw * (1 - inset)) - 1);
   const y0 = Math.max(0, Math.round(by));
   const y1 = Math.min(height - 1, Math.round(by + bh) - 1);
-  const values: number[] = [];
+  if (x1 < x0 || y1 < y0) return null;
+  const values = regionScratch.get((x1 - x0 + 1) * (y1 - y0 + 1));
+  let n = 0;
   for (let y = y0; y <= y1; y++) {
+    const row = y * width;
     for (let x = x0; x <= x1; x++) {
-      const v = celsius[y * width + x];
-      if (Number.isFinite(v)) values.push(v);
+      const v = celsius[row + x];
+      if (Number.isFinite(v)) values[n++] = v;
     }
   }
-  if (values.length === 0) return null;
-  const k = Math.min(values.length, Math.max(4, Math.round(values.length * 0.005)));
-  const top = Float32Array.from(values)
-    .sort()
-    .subarray(values.length - k);
-  let sum = 0;
-  for (const v of top) sum += v;
-  return sum / k;
+  if (n === 0) return null;
+  const k = Math.min(n, Math.max(4, Math.round(n * 0.005)));
+  return meanOfLargest(values, k, n);
 }
 
 function canthusGuesses(face: Face): [Point | null, Point | null] {

@@ -90,6 +90,8 @@ export interface ScreeningStageOptions {
   updateIntervalMs?: number;
   /** Per-stage times (detection, measurement, tracking = the rest); none by default. */
   timer?: StageTimer | null;
+  /** Detection cadence: faces are detected and measured on every n-th frame (1, the default: all). */
+  detectEvery?: number;
 }
 
 interface PersonState {
@@ -136,6 +138,7 @@ export class ScreeningStage implements FrameStage {
   readonly #timer: StageTimer | null;
   /** Detection + measurement of the current frame, ms (tracking is the rest of `process`). */
   #timedMs = 0;
+  readonly #cadence: DetectionCadence;
 
   constructor(options: ScreeningStageOptions) {
     this.#o = options;
@@ -144,6 +147,7 @@ export class ScreeningStage implements FrameStage {
     this.#updateIntervalMs = options.updateIntervalMs ?? 1000;
     this.#faceSource = options.faceSource ?? null;
     this.#timer = options.timer ?? null;
+    this.#cadence = new DetectionCadence(options.detectEvery ?? 1);
     this.#baseline =
       options.screening.mode === 'relative'
         ? new RelativeBaseline({
@@ -182,7 +186,9 @@ export class ScreeningStage implements FrameStage {
 
   #process(frame: ThermalFrame, timer: StageTimer | null): TrackView[] {
     this.#lastFrame = frame;
-    if (frame.flatField) {
+    // Frames between two detections (the cadence hook) are handled like flat-field frames: no
+    // detection, no measurement, the tracks held as they are without counting the time as unseen.
+    if (frame.flatField || !this.#cadence.detectNow()) {
       this.#tracker.update(frame.capturedAt, [], { frozen: true });
       return this.#views();
     }
@@ -498,6 +504,30 @@ export class ScreeningStage implements FrameStage {
     if ((kind === 'end' || alert) && state.crop) event.crop = state.crop;
     const published = this.#o.bus.emit('screening', event);
     if (alert) this.#o.bus.emit('alert', { screening: published, screeningEventId: published.id, at });
+  }
+}
+
+/**
+ * Detection at a lower cadence than capture: faces are detected and measured on every n-th frame,
+ * counted in frames (never wall time), so a fast replay gives the same persons and readings as the
+ * same recording in real time.
+ */
+export class DetectionCadence {
+  readonly every: number;
+  #frame = 0;
+
+  constructor(every: number) {
+    if (!(Number.isInteger(every) && every >= 1)) {
+      throw new RangeError(`detection cadence must be a whole number of frames ≥ 1, got ${every}`);
+    }
+    this.every = every;
+  }
+
+  /** Whether this frame is one to detect on (the first frame always is). */
+  detectNow(): boolean {
+    const now = this.#frame % this.every === 0;
+    this.#frame++;
+    return now;
   }
 }
 

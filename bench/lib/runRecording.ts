@@ -3,7 +3,7 @@
  * --headless --events -` as a child process, with a fresh data directory, and collects the events.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,8 +32,14 @@ export function runCommandLine(recordingDir: string): string[] {
   ];
 }
 
-export async function runRecording(recordingDir: string, timeoutMs = 600_000): Promise<RunResult> {
+/** `site`: a site configuration (DATA/config.json) for the run, e.g. `{ processing: { detectionHz: 30 } }`. */
+export async function runRecording(
+  recordingDir: string,
+  timeoutMs = 600_000,
+  site: Record<string, unknown> | null = null,
+): Promise<RunResult> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'canthus-bench-data-'));
+  if (site) writeFileSync(path.join(dataDir, 'config.json'), JSON.stringify(site));
   const started = performance.now();
   try {
     const child = spawn(process.execPath, [...runCommandLine(recordingDir), '--data', dataDir], {

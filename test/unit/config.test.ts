@@ -49,6 +49,19 @@ describe('configuration', () => {
     );
   });
 
+  it('takes a detection rate and a worker switch under processing, and refuses impossible ones', () => {
+    const { config } = loadConfig({ dataDir: tempDir() });
+    expect(config.processing).toEqual({ detectionHz: 10, worker: true });
+    const slow = siteConfig({ processing: { detectionHz: 0.5 } });
+    expect(() => loadConfig({ configFile: slow, dataDir: tempDir() })).toThrow(
+      `invalid configuration (${slow}):\n  /processing/detectionHz: must be >= 1, got 0.5`,
+    );
+    const typo = siteConfig({ processing: { workers: 2 } });
+    expect(() => loadConfig({ configFile: typo, dataDir: tempDir() })).toThrow(
+      /\/processing: unknown key "workers" \(allowed: detectionHz, worker\)/,
+    );
+  });
+
   it('rejects an unknown key and lists the allowed ones', () => {
     const file = siteConfig({ screening: { treshold: 37.5 } });
     expect(() => loadConfig({ configFile: file, dataDir: tempDir() })).toThrow(

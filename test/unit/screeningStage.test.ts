@@ -212,6 +212,7 @@ function runStage(
   frames: ScriptedFrame[],
   screening: ScreeningConfig = SCREENING,
   excludeZones: Box[] = [],
+  cadence: { detectEvery?: number; detections?: number[] } = {},
 ): ScreeningEvent[] {
   const bus = new EventBus();
   const events: ScreeningEvent[] = [];
@@ -224,7 +225,9 @@ function runStage(
     screening,
     model: MODEL,
     excludeZones,
-    detectFaces: (_frame, exclude) => {
+    detectEvery: cadence.detectEvery,
+    detectFaces: (frame, exclude) => {
+      cadence.detections?.push(frame.seq);
       expect(exclude).toEqual([[200, 50, 20, 20]]);
       return current.faces.map(
         (f): Face => ({
@@ -294,6 +297,24 @@ function walkIn(
 const emptyFrames = (n: number): ScriptedFrame[] => Array.from({ length: n }, () => ({ faces: [] }));
 
 describe('ScreeningStage', () => {
+  it('detects on every n-th frame, counted in frames, and keeps the person and the verdict between', () => {
+    const frames = [...walkIn(37.0, 30), ...emptyFrames(20)];
+    const every = runStage(frames);
+    const detections: number[] = [];
+    const events = runStage(frames, SCREENING, [], { detectEvery: 3, detections });
+    expect(detections).toEqual(Array.from({ length: Math.ceil(frames.length / 3) }, (_, i) => i * 3));
+    const ends = events.filter((e) => e.kind === 'end');
+    expect(ends).toHaveLength(1);
+    expect(ends[0].personId).toBe(every.at(-1)?.personId);
+    expect(ends[0].decision).toBe('elevated');
+    expect(events.filter((e) => e.alert)).toHaveLength(1);
+    // The standing frames are seq 8…37: measured on 9, 12, …, 36.
+    expect(ends[0].goodFrames).toBe(10);
+    expect(() => runStage(frames, SCREENING, [], { detectEvery: 0 })).toThrow(
+      'detection cadence must be a whole number of frames ≥ 1, got 0',
+    );
+  });
+
   it('never makes a person of a face in a configured exclusion zone (a heater that looks like a head)', () => {
     // A warm, face-like heater at (150, 120) in every frame, beside a person walking in.
     const heater: ScriptedFace = { box: [150, 120, 44, 56], canthusC: 38.2 };

@@ -41,8 +41,12 @@ export async function writeSnapshot(
   return { thermal, image };
 }
 
+let temporaries = 0;
+
 async function writeAtomic(file: string, data: Buffer): Promise<void> {
-  const temp = `${file}.tmp`;
+  // A temporary name of its own per write: a person's alert and end snapshots can be written at the
+  // same time (one rename took the other's file away: "snapshot not written", ENOENT).
+  const temp = `${file}.${++temporaries}.tmp`;
   const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
   try {
     await handle.writeFile(data);
