@@ -35,6 +35,12 @@ export interface PersonTrackerOptions {
   maxSizeRatio?: number;
   /** Longest time a motion prediction is extrapolated, ms (beyond it the person is assumed to stand). */
   maxPredictionMs?: number;
+  /**
+   * Further evidence a track needs, besides `confirmAfterHits` detections, before it becomes a person
+   * (the screening stage asks for a face seen consistently at the measurement point). Asked once per
+   * frame for each tentative track with enough hits; until it answers true the track stays tentative.
+   */
+  confirmWhen?: ((track: Track) => boolean) | null;
 }
 
 export const TRACKER_DEFAULTS = {
@@ -44,6 +50,7 @@ export const TRACKER_DEFAULTS = {
   maxCentreDistanceFaceWidths: 0.8,
   maxSizeRatio: 1.4,
   maxPredictionMs: 1500,
+  confirmWhen: null,
 } as const;
 
 export interface Track {
@@ -191,7 +198,11 @@ export class PersonTracker {
 
     const confirmed: Track[] = [];
     for (const track of this.#tracks) {
-      if (track.personId === null && track.hits >= this.#o.confirmAfterHits) {
+      if (
+        track.personId === null &&
+        track.hits >= this.#o.confirmAfterHits &&
+        (this.#o.confirmWhen === null || this.#o.confirmWhen(track))
+      ) {
         track.personId = `${this.#o.cameraId}-${this.#nextPersonNumber++}`;
         confirmed.push(track);
       }
