@@ -42,6 +42,15 @@ export interface FaceEvidence {
  */
 export const REGION_SAMPLES = 200;
 
+/**
+ * From this width a radiometric face must show its canthus pair (or cold glasses); narrower faces may
+ * show one canthus standing out of the noise. Low-resolution cameras with soft optics (Lepton 3.5
+ * kiosks) resolve only one canthus clearly on frontal faces of 32–47 px.
+ */
+const PAIR_REQUIRED_PX = 48;
+/** Least mirror symmetry of a 32–47 px radiometric face that shows one canthus but no pair. */
+const SINGLE_CANTHUS_SYMMETRY = 0.3;
+
 /** Least 10–90 % range of a radiometric face's interior (°C): anything flatter is an object. */
 const FLAT_SPREAD_C = 0.6;
 
@@ -437,8 +446,8 @@ export function faceEvidence(
   }
 
   const symScore = clamp01(symmetry / 0.5);
-  // Eyes are the strongest cue. A radiometric face shows them: from 32 px a contrasted, symmetric canthus
-  // pair or cold glasses, from 20 px at least one canthus that stands out from the eye band by more than
+  // Eyes are the strongest cue. A radiometric face shows them: from PAIR_REQUIRED_PX a contrasted,
+  // symmetric canthus pair or cold glasses, from 20 px at least one canthus (from 32 px on a symmetric face) that stands out from the eye band by more than
   // the noise. Without that the candidate is vetoed (panels, cups, the blackbody, fists, clothing). Under
   // 20 px canthi are not resolved; on 8-bit images the scale is arbitrary (a grey ramp, a clipped or
   // smoothed export): there missing eyes are not evidence against a face (floor 0.3).
@@ -449,12 +458,15 @@ export function faceEvidence(
   // little more than its noise.
   const flat = spread < (radiometric ? FLAT_SPREAD_C : 4 * noiseFloor);
   if (bw < 20) structure = 0.4;
-  else if (radiometric && bw >= 32) {
+  else if (radiometric && bw >= PAIR_REQUIRED_PX) {
     structure = Math.max(eyes, glasses * 0.9);
     veto = eyes < 0.5 && glasses < 0.5;
   } else if (radiometric) {
-    structure = Math.max(eyes, glasses * 0.9, singleOk ? 0.3 : 0);
-    veto = eyes < 0.5 && glasses < 0.5 && !singleOk;
+    // From 32 px one canthus alone is weaker evidence than a pair: the face must also be mirror
+    // symmetric (a fist or a bundle of fingers is not).
+    const singleEnough = singleOk && (bw < 32 || symmetry >= SINGLE_CANTHUS_SYMMETRY);
+    structure = Math.max(eyes, glasses * 0.9, singleEnough ? 0.3 : 0);
+    veto = eyes < 0.5 && glasses < 0.5 && !singleEnough;
   } else {
     structure = Math.max(0.3, eyes, glasses * 0.9);
     veto = eyes < 0.5 && glasses < 0.5 && !singleOk;
