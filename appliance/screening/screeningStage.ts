@@ -136,6 +136,8 @@ const FACE_EVIDENCE_SIZE_RATIO = 1.4;
 const PRESENCE_MS = 3000;
 const PRESENCE_HIT_SHARE = 0.8;
 const PRESENCE_SIZE_RATIO = 1.25;
+/** …and stayed within this many face widths sideways (a passer-by walking across is not waiting). */
+const PRESENCE_TRAVEL_WIDTHS = 2;
 
 /** How many of `widths` lie within `ratio` of their median. */
 function steadyCount(widths: readonly number[], ratio: number): number {
@@ -202,9 +204,9 @@ export class ScreeningStage implements FrameStage {
    * - at the measurement point: FACE_EVIDENCE_FRAMES frames not too far with a face's structure — a
    *   canthus measured, or eyes covered by glasses — of about the same size (within
    *   FACE_EVIDENCE_SIZE_RATIO of their median); or
-   * - by staying: seen on most frames (PRESENCE_HIT_SHARE) for PRESENCE_MS at a steady size, e.g. someone
-   *   waiting too far from the camera (they are told so, and their `end` says "never at the measurement
-   *   point").
+   * - by staying: seen on most frames (PRESENCE_HIT_SHARE) for PRESENCE_MS at a steady size and place,
+   *   e.g. someone waiting too far from the camera (they are told so, and their `end` says "never at the
+   *   measurement point"); a passer-by walking across far away is not a person to screen.
    * A false face on a hand, a body or a passer-by comes and goes, jumps in size, or never shows the
    * structure; a person stepping up to the camera shows it frame after frame.
    */
@@ -223,11 +225,12 @@ export class ScreeningStage implements FrameStage {
     if (steadyCount(atPoint, FACE_EVIDENCE_SIZE_RATIO) >= FACE_EVIDENCE_FRAMES) return true;
     const spanMs = state.samples[state.samples.length - 1].at - state.samples[0].at;
     const frames = state.lastSeq - state.firstSeq + 1;
-    return (
-      spanMs >= PRESENCE_MS &&
-      all.length >= PRESENCE_HIT_SHARE * frames &&
-      steadyCount(all, PRESENCE_SIZE_RATIO) >= PRESENCE_HIT_SHARE * all.length
-    );
+    if (spanMs < PRESENCE_MS || all.length < PRESENCE_HIT_SHARE * frames) return false;
+    if (steadyCount(all, PRESENCE_SIZE_RATIO) < PRESENCE_HIT_SHARE * all.length) return false;
+    // Waiting, not walking past: the face stayed about where it was (sampled once a second).
+    const centres = [...state.trackBoxes.map((b) => b[1] + b[3] / 2), state.box[0] + state.box[2] / 2];
+    const travel = Math.max(...centres) - Math.min(...centres);
+    return travel <= PRESENCE_TRAVEL_WIDTHS * [...all].sort((a, b) => a - b)[all.length >> 1];
   }
 
   setScreening(next: ScreeningConfig): void {

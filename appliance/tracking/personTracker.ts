@@ -157,10 +157,11 @@ export class PersonTracker {
 
     const assigned: (Track | null)[] = new Array(boxes.length).fill(null);
     const free = boxes.map((_, i) => i);
-    // Persons first: a tentative track must not take a known person's face.
+    // Persons (and tracks seen often enough to be one, still waiting for `confirmWhen`) first: a new
+    // tentative track must not take a known person's face.
     for (const group of [
-      this.#tracks.filter((t) => t.personId !== null),
-      this.#tracks.filter((t) => t.personId === null),
+      this.#tracks.filter((t) => this.#established(t)),
+      this.#tracks.filter((t) => !this.#established(t)),
     ]) {
       if (group.length === 0 || free.length === 0) continue;
       const cost = group.map((track) => {
@@ -209,13 +210,14 @@ export class PersonTracker {
     }
     const ended: Track[] = [];
     this.#tracks = this.#tracks.filter((track) => {
-      if (track.personId === null) return track.unseenMs <= this.#o.dropTentativeAfterUnseenMs;
+      if (!this.#established(track)) return track.unseenMs <= this.#o.dropTentativeAfterUnseenMs;
       // Last seen cut by the left or right edge and moving out: the person has left the picture. The
       // unseen allowance is for misses in the middle; at the edge it would let the track take the
       // next person coming in there.
       const leaving = this.#leaving(track);
       if (track.unseenMs > this.#o.endAfterUnseenMs || (leaving && track.unseenMs > 0)) {
-        ended.push(track);
+        // A track that never became a person leaves silently.
+        if (track.personId !== null) ended.push(track);
         return false;
       }
       return true;
@@ -228,6 +230,14 @@ export class PersonTracker {
     const ended = this.#tracks.filter((t) => t.personId !== null);
     this.#tracks = [];
     return ended;
+  }
+
+  /**
+   * A person, or a track with enough detections to be one that still waits for `confirmWhen`: it is
+   * tracked like a person (paired first, held through misses) so that its evidence is not split.
+   */
+  #established(track: Track): boolean {
+    return track.personId !== null || track.hits >= this.#o.confirmAfterHits;
   }
 
   #leaving(track: Track): boolean {
