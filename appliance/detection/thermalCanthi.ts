@@ -42,6 +42,16 @@ export const EYES_OBSTRUCTED_DELTA = 1.5;
  * lower.
  */
 const GLASSES_BAND_OFFSETS = [0, 0.1, 0.2];
+/**
+ * A box shorter than it is wide ends at the glasses (their cold band cut the outline): its eyes sit
+ * lower still, near its bottom edge.
+ */
+const CUT_BOX_BAND_OFFSETS = [0, 0.1, 0.2, 0.3, 0.4];
+
+/** Where the glasses test places the eye band in a box of this size (see GLASSES_BAND_OFFSETS). */
+export function glassesBandOffsets(bw: number, bh: number): readonly number[] {
+  return bh < bw ? CUT_BOX_BAND_OFFSETS : GLASSES_BAND_OFFSETS;
+}
 /** A canthus must stand this far above the face's median to count as one. */
 const CANTHUS_ABOVE_MEDIAN = 0.35;
 
@@ -157,7 +167,9 @@ export function locateCanthi(field: Float32Array, width: number, height: number,
   let cheeks: number | null = null;
   let eyeRegion: number | null = null;
   let drop = Number.NEGATIVE_INFINITY;
-  for (const o of GLASSES_BAND_OFFSETS) {
+  /** The drop at the usual placement (eyes at 32–48 % of the box). */
+  let usualDrop = Number.NEGATIVE_INFINITY;
+  for (const o of glassesBandOffsets(bw, bh)) {
     const cheeksHere = regionMedian(
       field,
       width,
@@ -189,6 +201,7 @@ export function locateCanthi(field: Float32Array, width: number, height: number,
     const skin =
       forehead !== null && cheeksHere !== null ? Math.max(forehead, cheeksHere) : (forehead ?? cheeksHere);
     const here = eyes !== null && skin !== null ? skin - eyes : Number.NEGATIVE_INFINITY;
+    if (o === 0) usualDrop = here;
     if (o === 0 || here > drop) {
       cheeks = cheeksHere;
       eyeRegion = eyes;
@@ -225,8 +238,10 @@ export function locateCanthi(field: Float32Array, width: number, height: number,
     if (r.value >= l.value) l = null;
     else r = null;
   }
-  if (eyesObstructed) {
-    // Through glasses the warmest "eye" spot is the nose bridge or a frame edge, never a canthus.
+  if (eyesObstructed && usualDrop > EYES_OBSTRUCTED_DELTA) {
+    // Through glasses the warmest "eye" spot is the nose bridge or a frame edge, never a canthus. (Cold
+    // found only lower in the box may be a beard or a collar below real eyes: the spots stay, and the
+    // flag alone keeps them from being read.)
     r = null;
     l = null;
   }

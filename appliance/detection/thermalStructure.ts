@@ -14,7 +14,7 @@
  * All in field units (°C, or pseudo-°C for 8-bit images), on the full-resolution field.
  */
 import type { Box } from '../core/types.ts';
-import type { CanthusFinding, CanthusSpot } from './thermalCanthi.ts';
+import { type CanthusFinding, type CanthusSpot, glassesBandOffsets } from './thermalCanthi.ts';
 
 export interface FaceEvidence {
   /** 0…1: quality of the canthus pair. */
@@ -394,14 +394,18 @@ export function faceEvidence(
   // Glasses: cold lenses over both eyes (the warmer eye region still clearly colder than the warmer of
   // forehead and cheeks), the bridge between them warmer. "Clearly" is relative to the candidate's noise;
   // warm ambients make lenses only 1.5–2 °C colder than skin.
-  // The eyes sit at 0.4–0.55 of the box height depending on how much hair it holds: two placements.
+  // The eyes sit at 0.4–0.65 of the box height depending on how much hair it holds, lower in a box cut
+  // short by the glasses: several placements (thermalCanthi.ts).
   let glasses = 0;
   const med = (x0: number, y0: number, x1: number, y1: number) => {
     const v = sampleBox(field, width, height, bx + bw * x0, by + bh * y0, bx + bw * x1, by + bh * y1);
     return v.length ? quantile(v, 0.5) : Number.NaN;
   };
   const forehead = bw >= 12 && eyes < 0.5 ? med(0.3, 0.08, 0.7, 0.22) : Number.NaN;
-  for (const o of bw >= 12 && eyes < 0.5 ? [0, 0.1] : []) {
+  // (8-bit images keep the two usual placements: on their arbitrary scale a cold band lower in a box —
+  // a radiator's fin, a panel's edge — passed for glasses.)
+  const placements = radiometric ? glassesBandOffsets(bw, bh) : [0, 0.1];
+  for (const o of bw >= 12 && eyes < 0.5 ? placements : []) {
     const eyeRegion = Math.max(med(0.16, 0.32 + o, 0.4, 0.48 + o), med(0.6, 0.32 + o, 0.84, 0.48 + o));
     const cheeks = med(0.18, 0.58 + o, 0.82, 0.72 + o);
     const ref = Math.max(
