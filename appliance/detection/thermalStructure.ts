@@ -419,6 +419,13 @@ export function faceEvidence(
     const bridgeWarmer = Number.isFinite(bridgeV)
       ? clamp01((bridgeV - eyeRegion) / Math.max(0.4, 3 * pair.noise))
       : 0.5;
+    // Low in a box cut short (the cheeks lie below it): cold between warm skin on both sides, with a
+    // warmer bridge — a panel's cold lower edge is not glasses.
+    if (
+      o > 0.25 &&
+      !(forehead - eyeRegion > 0.5 * need && cheeks - eyeRegion > 0.5 * need && bridgeWarmer >= 0.5)
+    )
+      continue;
     glasses = Math.max(glasses, clamp01((2 * drop) / need - 1) * (0.6 + 0.4 * bridgeWarmer));
   }
 
