@@ -198,8 +198,14 @@ export function locateCanthi(field: Float32Array, width: number, height: number,
       by + bh * (0.48 + o),
     );
     const eyes = eyeRight !== null && eyeLeft !== null ? Math.max(eyeRight, eyeLeft) : (eyeRight ?? eyeLeft);
-    const skin =
-      forehead !== null && cheeksHere !== null ? Math.max(forehead, cheeksHere) : (forehead ?? cheeksHere);
+    // At the usual placement the warmer of forehead and cheeks is the skin to compare with; lower in
+    // the box both must be warmer than the band (cold between skin above and below: not hair above a
+    // face looking down, not a beard).
+    let skin: number | null;
+    if (o === 0)
+      skin =
+        forehead !== null && cheeksHere !== null ? Math.max(forehead, cheeksHere) : (forehead ?? cheeksHere);
+    else skin = forehead !== null && cheeksHere !== null ? Math.min(forehead, cheeksHere) : null;
     const here = eyes !== null && skin !== null ? skin - eyes : Number.NEGATIVE_INFINITY;
     if (o === 0) usualDrop = here;
     if (o === 0 || here > drop) {

@@ -94,6 +94,11 @@ const EARLIER_OBSERVATION_PENALTY = 0.25;
 /** The gate for a pairing through an earlier observation, as a share of the usual one (stricter). */
 const EARLIER_OBSERVATION_GATE = 0.6;
 
+/** A box that holds this share of a smaller one continues its track (see `nested`)… */
+const NESTED_SHARE = 0.8;
+/** …when their sizes differ by at most this factor (a face in a head-and-shoulders box). */
+const NESTED_SIZE_RATIO = 2.2;
+
 interface Observation {
   box: Box;
   at: number;
@@ -178,6 +183,25 @@ export class PersonTracker {
         taken.add(detection);
       });
       for (let k = free.length - 1; k >= 0; k--) if (taken.has(free[k])) free.splice(k, 1);
+    }
+    // A box nested in an established track's last box (or holding it), left over by the pairing: the
+    // detector boxed the same head differently (face only, or head with hair or shoulders) — beyond the
+    // size gate, but no new person. The track continues from it rather than a second track starting
+    // on the same person.
+    for (let k = free.length - 1; k >= 0; k--) {
+      const d = free[k];
+      const taken = new Set(assigned);
+      const track = this.#tracks.find(
+        (t) =>
+          !taken.has(t) &&
+          this.#established(t) &&
+          t.unseenMs < this.#o.endAfterUnseenMs &&
+          nested(t.box, boxes[d]),
+      );
+      if (!track) continue;
+      this.#observe(track, boxes[d], at);
+      assigned[d] = track;
+      free.splice(k, 1);
     }
     const seen = new Set(assigned.filter((t): t is Track => t !== null));
     for (const track of this.#tracks) if (!seen.has(track)) track.unseenMs += dt;
@@ -328,6 +352,22 @@ export class PersonTracker {
     track.hits++;
     track.unseenMs = 0;
   }
+}
+
+/**
+ * One box inside the other, about the same place: the smaller one's centre lies in the larger one, at
+ * least NESTED_SHARE of the smaller one lies in the larger, and the sizes differ by at most
+ * NESTED_SIZE_RATIO.
+ */
+function nested(a: Box, b: Box): boolean {
+  const [small, large] = a[2] * a[3] <= b[2] * b[3] ? [a, b] : [b, a];
+  if (Math.max(large[2] / small[2], large[3] / small[3]) > NESTED_SIZE_RATIO) return false;
+  const cx = small[0] + small[2] / 2;
+  const cy = small[1] + small[3] / 2;
+  if (cx < large[0] || cx > large[0] + large[2] || cy < large[1] || cy > large[1] + large[3]) return false;
+  const ix = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
+  const iy = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
+  return ix > 0 && iy > 0 && ix * iy >= NESTED_SHARE * small[2] * small[3];
 }
 
 /** Distance between two boxes' centres, px. */
