@@ -129,7 +129,7 @@ const READING_CHANGE_C = 0.1;
 /** How often the `end` event's track boxes sample the person's way, ms. */
 const TRACK_BOX_INTERVAL_MS = 1000;
 /** Frames with a face at the measurement point a track needs before it is a person (#faceEvidenced). */
-const FACE_EVIDENCE_FRAMES = 3;
+const FACE_EVIDENCE_FRAMES = 4;
 /** …of about the same size: within this factor of their median width. */
 const FACE_EVIDENCE_SIZE_RATIO = 1.4;
 /** A track seen this long (ms), on this share of the frames, at a steady size, is a person too. */
@@ -201,7 +201,8 @@ export class ScreeningStage implements FrameStage {
 
   /**
    * A track becomes a person only on consistent evidence of a face, either
-   * - at the measurement point: FACE_EVIDENCE_FRAMES frames not too far with a face's structure — a
+   * - at the measurement point: FACE_EVIDENCE_FRAMES frames not too far and not cut by the image's
+   *   edge, with a face's structure — a
    *   canthus measured, or eyes covered by glasses — of about the same size (within
    *   FACE_EVIDENCE_SIZE_RATIO of their median); or
    * - by staying: seen on most frames (PRESENCE_HIT_SHARE) for PRESENCE_MS at a steady size and place,
@@ -218,7 +219,7 @@ export class ScreeningStage implements FrameStage {
     for (const s of state.samples) {
       if (s.flags.includes('flat-field')) continue;
       all.push(s.pixelsAcrossFace);
-      if (s.flags.includes('too-far')) continue;
+      if (s.flags.includes('too-far') || s.flags.includes('at-border')) continue;
       if (s.canthusC === null && !s.flags.includes('eyes-obstructed')) continue;
       atPoint.push(s.pixelsAcrossFace);
     }
