@@ -187,16 +187,13 @@ export class PersonTracker {
     // A box nested in an established track's last box (or holding it), left over by the pairing: the
     // detector boxed the same head differently (face only, or head with hair or shoulders) — beyond the
     // size gate, but no new person. The track continues from it rather than a second track starting
-    // on the same person.
+    // on the same person. Only a track seen in the frame before: where a person was a moment ago, a
+    // nested box may be the next person stepping up.
     for (let k = free.length - 1; k >= 0; k--) {
       const d = free[k];
       const taken = new Set(assigned);
       const track = this.#tracks.find(
-        (t) =>
-          !taken.has(t) &&
-          this.#established(t) &&
-          t.unseenMs < this.#o.endAfterUnseenMs &&
-          nested(t.box, boxes[d]),
+        (t) => !taken.has(t) && this.#established(t) && t.unseenMs === 0 && nested(t.box, boxes[d]),
       );
       if (!track) continue;
       this.#observe(track, boxes[d], at);
