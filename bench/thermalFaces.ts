@@ -29,6 +29,7 @@ import {
 } from '../appliance/detection/thermalFaces.ts';
 import { readThermalFile } from '../appliance/thermalFiles/index.ts';
 import { readCptvClip, rotateClockwise } from './lib/cptvClip.ts';
+import { iou, matchFaces } from './lib/faceMatch.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const FIXTURES = path.join(ROOT, 'test/fixtures/');
@@ -66,40 +67,13 @@ interface AnnotatedImage {
   faces: Annotation[];
 }
 
-export function iou(a: Box, b: Box): number {
-  const ix = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
-  const iy = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
-  if (ix <= 0 || iy <= 0) return 0;
-  const inter = ix * iy;
-  return inter / (a[2] * a[3] + b[2] * b[3] - inter);
-}
-
-/** Greedy one-to-one matching at IoU ≥ 0.3. `ignore` boxes (faces not counted) absorb detections. */
+/** Greedy one-to-one matching at IoU ≥ 0.3 (bench/lib/faceMatch.ts). */
 function match(faces: Face[], truth: Box[], ignore: Box[] = []) {
-  const pairs: [number, number, number][] = [];
-  for (let d = 0; d < faces.length; d++)
-    for (let t = 0; t < truth.length; t++) {
-      const v = iou(faces[d].box, truth[t]);
-      if (v >= 0.3) pairs.push([v, d, t]);
-    }
-  pairs.sort((a, b) => b[0] - a[0]);
-  const usedD = new Set<number>();
-  const usedT = new Set<number>();
-  const ious: number[] = [];
-  for (const [v, d, t] of pairs) {
-    if (usedD.has(d) || usedT.has(t)) continue;
-    usedD.add(d);
-    usedT.add(t);
-    ious.push(v);
-  }
-  let falseFaces = 0;
-  for (let d = 0; d < faces.length; d++) {
-    if (usedD.has(d)) continue;
-    // A second box on a found face, or a box on an ignored face, is not a false face on a non-face.
-    const onFace = [...truth, ...ignore].some((b) => iou(faces[d].box, b) >= 0.2);
-    if (!onFace) falseFaces++;
-  }
-  return { found: usedT.size, missed: truth.length - usedT.size, falseFaces, ious, matchedTruth: usedT };
+  return matchFaces(
+    faces.map((f) => f.box),
+    truth,
+    ignore,
+  );
 }
 
 function toGray8(c: Float32Array): Uint8Array {

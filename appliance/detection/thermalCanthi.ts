@@ -36,6 +36,22 @@ export interface CanthusFinding {
 
 /** Field units by which the eye regions must be colder than forehead and cheeks to call them obstructed. */
 export const EYES_OBSTRUCTED_DELTA = 1.5;
+/**
+ * Heights (shares of the box) by which the glasses test moves the eye band and the cheeks down from
+ * their usual place (eyes at 32–48 % of the box): a box with long hair or a high forehead holds the eyes
+ * lower.
+ */
+const GLASSES_BAND_OFFSETS = [0, 0.1, 0.2];
+/**
+ * A box shorter than it is wide ends at the glasses (their cold band cut the outline): its eyes sit
+ * lower still, near its bottom edge.
+ */
+const CUT_BOX_BAND_OFFSETS = [0, 0.1, 0.2, 0.3, 0.4];
+
+/** Where the glasses test places the eye band in a box of this size (see GLASSES_BAND_OFFSETS). */
+export function glassesBandOffsets(bw: number, bh: number): readonly number[] {
+  return bh < bw ? CUT_BOX_BAND_OFFSETS : GLASSES_BAND_OFFSETS;
+}
 /** A canthus must stand this far above the face's median to count as one. */
 const CANTHUS_ABOVE_MEDIAN = 0.35;
 
@@ -145,38 +161,60 @@ export function locateCanthi(field: Float32Array, width: number, height: number,
     cx + bw * 0.2,
     by + bh * 0.22,
   );
-  const cheeks = regionMedian(
-    field,
-    width,
-    height,
-    bx + bw * 0.18,
-    by + bh * 0.58,
-    bx + bw * 0.82,
-    by + bh * 0.72,
-  );
-  const eyeRight = regionMedian(
-    field,
-    width,
-    height,
-    cx - bw * 0.34,
-    by + bh * 0.32,
-    cx - bw * 0.1,
-    by + bh * 0.48,
-  );
-  const eyeLeft = regionMedian(
-    field,
-    width,
-    height,
-    cx + bw * 0.1,
-    by + bh * 0.32,
-    cx + bw * 0.34,
-    by + bh * 0.48,
-  );
-  const eyeRegion =
-    eyeRight !== null && eyeLeft !== null ? Math.max(eyeRight, eyeLeft) : (eyeRight ?? eyeLeft);
-  const skinRef = forehead !== null && cheeks !== null ? Math.max(forehead, cheeks) : (forehead ?? cheeks);
-  const eyesObstructed =
-    eyeRegion !== null && skinRef !== null && bw >= 12 && eyeRegion < skinRef - EYES_OBSTRUCTED_DELTA;
+  // Glasses: both eye regions clearly colder than forehead and cheeks. Where the eyes sit in the box
+  // depends on how much hair (or forehead) it holds: the eye band and the cheeks below it are tried at
+  // three heights, and the placement where the eyes stand out coldest is taken.
+  let cheeks: number | null = null;
+  let eyeRegion: number | null = null;
+  let drop = Number.NEGATIVE_INFINITY;
+  /** The drop at the usual placement (eyes at 32–48 % of the box). */
+  let usualDrop = Number.NEGATIVE_INFINITY;
+  for (const o of glassesBandOffsets(bw, bh)) {
+    const cheeksHere = regionMedian(
+      field,
+      width,
+      height,
+      bx + bw * 0.18,
+      by + bh * (0.58 + o),
+      bx + bw * 0.82,
+      by + bh * (0.72 + o),
+    );
+    const eyeRight = regionMedian(
+      field,
+      width,
+      height,
+      cx - bw * 0.34,
+      by + bh * (0.32 + o),
+      cx - bw * 0.1,
+      by + bh * (0.48 + o),
+    );
+    const eyeLeft = regionMedian(
+      field,
+      width,
+      height,
+      cx + bw * 0.1,
+      by + bh * (0.32 + o),
+      cx + bw * 0.34,
+      by + bh * (0.48 + o),
+    );
+    const eyes = eyeRight !== null && eyeLeft !== null ? Math.max(eyeRight, eyeLeft) : (eyeRight ?? eyeLeft);
+    // At the usual placement the warmer of forehead and cheeks is the skin to compare with; lower in
+    // the box both must be warmer than the band (cold between skin above and below: not hair above a
+    // face looking down, not a beard).
+    let skin: number | null;
+    if (o === 0)
+      skin =
+        forehead !== null && cheeksHere !== null ? Math.max(forehead, cheeksHere) : (forehead ?? cheeksHere);
+    else skin = forehead !== null && cheeksHere !== null ? Math.min(forehead, cheeksHere) : null;
+    const here = eyes !== null && skin !== null ? skin - eyes : Number.NEGATIVE_INFINITY;
+    if (o === 0) usualDrop = here;
+    if (o === 0 || here > drop) {
+      cheeks = cheeksHere;
+      eyeRegion = eyes;
+      drop = here;
+    }
+  }
+  const eyesObstructed = bw >= 12 && drop > EYES_OBSTRUCTED_DELTA;
 
   const none: CanthusFinding = {
     rightCanthus: null,
@@ -206,8 +244,10 @@ export function locateCanthi(field: Float32Array, width: number, height: number,
     if (r.value >= l.value) l = null;
     else r = null;
   }
-  if (eyesObstructed) {
-    // Through glasses the warmest "eye" spot is the nose bridge or a frame edge, never a canthus.
+  if (eyesObstructed && usualDrop > EYES_OBSTRUCTED_DELTA) {
+    // Through glasses the warmest "eye" spot is the nose bridge or a frame edge, never a canthus. (Cold
+    // found only lower in the box may be a beard or a collar below real eyes: the spots stay, and the
+    // flag alone keeps them from being read.)
     r = null;
     l = null;
   }

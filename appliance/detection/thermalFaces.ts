@@ -80,6 +80,15 @@ const HEAD_RANGE = 4;
 const GRID_FACE_CELLS = 10;
 /** A radiometric scene whose robust top is colder than this holds no uncovered skin. */
 const MIN_SKIN_TOP_C = 27;
+/**
+ * A radiometric candidate less than FAINT_CONTRAST_C warmer than its surroundings and with a spread
+ * (SD) under FLAT_STD_C is an object, not a face. The kiosks' reference housings read 1.0–1.6 °C over
+ * their surroundings with an SD of 0.2–0.3 °C; faces stand 2–5 °C above the air with an SD ≥ 0.4 °C.
+ */
+const FAINT_CONTRAST_C = 1.8;
+const FLAT_STD_C = 0.35;
+/** Least mean width of a head's rows at 10–30 % of its height, as a share of its widest row. */
+const CROWN_SHARE = 0.5;
 
 interface Candidate {
   /** Box in frame pixels, inclusive corners, as read on a work grid of `cell` pixels per cell. */
@@ -924,6 +933,21 @@ function headCandidate(
     rowRight[y - y0] = r;
   }
   if (hot > boxArea * 0.02) return null;
+  // Head, not body: a head's outline is an upright ellipse, already ≈ 0.6–0.9 of its widest row between
+  // 10 and 30 % of its height. An outline whose upper part is much narrower than its widest row is a
+  // small head on shoulders or a torso (a person seen from behind, head and chest in one box): not a
+  // face box. (A face cut by the frame's top edge shows no crown.)
+  if (!atTop && bh >= 6) {
+    let widest = 0;
+    for (let k = 0; k < bh; k++) if (rowLeft[k] >= 0) widest = Math.max(widest, rowRight[k] - rowLeft[k] + 1);
+    let upper = 0;
+    let rows = 0;
+    for (let k = Math.floor(0.1 * bh); k <= Math.floor(0.3 * bh); k++) {
+      rows++;
+      if (rowLeft[k] >= 0) upper += rowRight[k] - rowLeft[k] + 1;
+    }
+    if (rows > 0 && upper / rows < CROWN_SHARE * widest) return null;
+  }
   // Fill of the outline with its holes closed: glasses, a beard or a mask are cooler than the skin
   // around them but inside the head's outline. A pixel is inside when the component lies on both sides
   // of it in its row and in its column (gaps between fingers are open at one end: not closed).
@@ -973,6 +997,11 @@ function headCandidate(
     contrast = 2.5;
   }
   if (contrast < 1) return null;
+  // A faint and flat blob — barely warmer than its surroundings and nearly uniform — is an object (the
+  // reference's housing, a panel, a warm wall, clothing): skin stands out from the air around a head, and
+  // a face's eyes, nose and hair make it uneven. (Radiometric fields only: they carry the hot-object cap;
+  // an 8-bit image's contrast and spread are on an arbitrary scale.)
+  if (Number.isFinite(hotCap) && contrast < FAINT_CONTRAST_C && std < FLAT_STD_C) return null;
   const contrastScore = Math.min(1, (contrast - 1) / 3);
 
   const preScore = 0.3 * shape + 0.2 * fillScore + 0.35 * contrastScore + 0.15 * texture;

@@ -14,7 +14,7 @@
  * All in field units (°C, or pseudo-°C for 8-bit images), on the full-resolution field.
  */
 import type { Box } from '../core/types.ts';
-import type { CanthusFinding, CanthusSpot } from './thermalCanthi.ts';
+import { type CanthusFinding, type CanthusSpot, glassesBandOffsets } from './thermalCanthi.ts';
 
 export interface FaceEvidence {
   /** 0…1: quality of the canthus pair. */
@@ -41,6 +41,15 @@ export interface FaceEvidence {
  * takes some fifteen of them per candidate.
  */
 export const REGION_SAMPLES = 200;
+
+/**
+ * From this width a radiometric face must show its canthus pair (or cold glasses); narrower faces may
+ * show one canthus standing out of the noise. Low-resolution cameras with soft optics (Lepton 3.5
+ * kiosks) resolve only one canthus clearly on frontal faces of 32–47 px.
+ */
+const PAIR_REQUIRED_PX = 48;
+/** Least mirror symmetry of a 32–47 px radiometric face that shows one canthus but no pair. */
+const SINGLE_CANTHUS_SYMMETRY = 0.3;
 
 /** Least 10–90 % range of a radiometric face's interior (°C): anything flatter is an object. */
 const FLAT_SPREAD_C = 0.6;
@@ -385,14 +394,18 @@ export function faceEvidence(
   // Glasses: cold lenses over both eyes (the warmer eye region still clearly colder than the warmer of
   // forehead and cheeks), the bridge between them warmer. "Clearly" is relative to the candidate's noise;
   // warm ambients make lenses only 1.5–2 °C colder than skin.
-  // The eyes sit at 0.4–0.55 of the box height depending on how much hair it holds: two placements.
+  // The eyes sit at 0.4–0.65 of the box height depending on how much hair it holds, lower in a box cut
+  // short by the glasses: several placements (thermalCanthi.ts).
   let glasses = 0;
   const med = (x0: number, y0: number, x1: number, y1: number) => {
     const v = sampleBox(field, width, height, bx + bw * x0, by + bh * y0, bx + bw * x1, by + bh * y1);
     return v.length ? quantile(v, 0.5) : Number.NaN;
   };
   const forehead = bw >= 12 && eyes < 0.5 ? med(0.3, 0.08, 0.7, 0.22) : Number.NaN;
-  for (const o of bw >= 12 && eyes < 0.5 ? [0, 0.1] : []) {
+  // (8-bit images keep the two usual placements: on their arbitrary scale a cold band lower in a box —
+  // a radiator's fin, a panel's edge — passed for glasses.)
+  const placements = radiometric ? glassesBandOffsets(bw, bh) : [0, 0.1];
+  for (const o of bw >= 12 && eyes < 0.5 ? placements : []) {
     const eyeRegion = Math.max(med(0.16, 0.32 + o, 0.4, 0.48 + o), med(0.6, 0.32 + o, 0.84, 0.48 + o));
     const cheeks = med(0.18, 0.58 + o, 0.82, 0.72 + o);
     const ref = Math.max(
@@ -406,6 +419,13 @@ export function faceEvidence(
     const bridgeWarmer = Number.isFinite(bridgeV)
       ? clamp01((bridgeV - eyeRegion) / Math.max(0.4, 3 * pair.noise))
       : 0.5;
+    // Low in a box cut short (the cheeks lie below it): cold between warm skin on both sides, with a
+    // warmer bridge — a panel's cold lower edge is not glasses.
+    if (
+      o > 0.25 &&
+      !(forehead - eyeRegion > 0.5 * need && cheeks - eyeRegion > 0.5 * need && bridgeWarmer >= 0.5)
+    )
+      continue;
     glasses = Math.max(glasses, clamp01((2 * drop) / need - 1) * (0.6 + 0.4 * bridgeWarmer));
   }
 
@@ -437,8 +457,8 @@ export function faceEvidence(
   }
 
   const symScore = clamp01(symmetry / 0.5);
-  // Eyes are the strongest cue. A radiometric face shows them: from 32 px a contrasted, symmetric canthus
-  // pair or cold glasses, from 20 px at least one canthus that stands out from the eye band by more than
+  // Eyes are the strongest cue. A radiometric face shows them: from PAIR_REQUIRED_PX a contrasted,
+  // symmetric canthus pair or cold glasses, from 20 px at least one canthus (from 32 px on a symmetric face) that stands out from the eye band by more than
   // the noise. Without that the candidate is vetoed (panels, cups, the blackbody, fists, clothing). Under
   // 20 px canthi are not resolved; on 8-bit images the scale is arbitrary (a grey ramp, a clipped or
   // smoothed export): there missing eyes are not evidence against a face (floor 0.3).
@@ -449,12 +469,15 @@ export function faceEvidence(
   // little more than its noise.
   const flat = spread < (radiometric ? FLAT_SPREAD_C : 4 * noiseFloor);
   if (bw < 20) structure = 0.4;
-  else if (radiometric && bw >= 32) {
+  else if (radiometric && bw >= PAIR_REQUIRED_PX) {
     structure = Math.max(eyes, glasses * 0.9);
     veto = eyes < 0.5 && glasses < 0.5;
   } else if (radiometric) {
-    structure = Math.max(eyes, glasses * 0.9, singleOk ? 0.3 : 0);
-    veto = eyes < 0.5 && glasses < 0.5 && !singleOk;
+    // From 32 px one canthus alone is weaker evidence than a pair: the face must also be mirror
+    // symmetric (a fist or a bundle of fingers is not).
+    const singleEnough = singleOk && (bw < 32 || symmetry >= SINGLE_CANTHUS_SYMMETRY);
+    structure = Math.max(eyes, glasses * 0.9, singleEnough ? 0.3 : 0);
+    veto = eyes < 0.5 && glasses < 0.5 && !singleEnough;
   } else {
     structure = Math.max(0.3, eyes, glasses * 0.9);
     veto = eyes < 0.5 && glasses < 0.5 && !singleOk;

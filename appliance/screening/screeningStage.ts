@@ -41,7 +41,12 @@ import type {
   ThermalFrame,
   TrackView,
 } from '../core/types.ts';
-import { PersonTracker, type PersonTrackerOptions, type Track } from '../tracking/personTracker.ts';
+import {
+  PersonTracker,
+  type PersonTrackerOptions,
+  TRACKER_DEFAULTS,
+  type Track,
+} from '../tracking/personTracker.ts';
 import {
   decideReading,
   flagReason,
@@ -125,6 +130,25 @@ const MAX_GOOD_SAMPLES = 200;
 const READING_CHANGE_C = 0.1;
 /** How often the `end` event's track boxes sample the person's way, ms. */
 const TRACK_BOX_INTERVAL_MS = 1000;
+/** Frames with a face at the measurement point a track needs before it is a person (#faceEvidenced). */
+const FACE_EVIDENCE_FRAMES = 4;
+/** …of about the same size: within this factor of their median width. */
+const FACE_EVIDENCE_SIZE_RATIO = 1.4;
+/** A track seen this long (ms), on this share of the frames, at a steady size, is a person too. */
+const PRESENCE_MS = 3000;
+const PRESENCE_HIT_SHARE = 0.8;
+const PRESENCE_SIZE_RATIO = 1.25;
+/** …and stayed within this many face widths sideways (a passer-by walking across is not waiting). */
+const PRESENCE_TRAVEL_WIDTHS = 2;
+
+/** How many of `widths` lie within `ratio` of their median. */
+function steadyCount(widths: readonly number[], ratio: number): number {
+  if (widths.length === 0) return 0;
+  const median = [...widths].sort((a, b) => a - b)[widths.length >> 1];
+  let n = 0;
+  for (const w of widths) if (w <= median * ratio && w * ratio >= median) n++;
+  return n;
+}
 
 export class ScreeningStage implements FrameStage {
   #o: ScreeningStageOptions;
@@ -139,10 +163,18 @@ export class ScreeningStage implements FrameStage {
   /** Detection + measurement of the current frame, ms (tracking is the rest of `process`). */
   #timedMs = 0;
   readonly #cadence: DetectionCadence;
+  /** Tracks seen often enough to be persons that never showed a face consistently (see #faceEvidenced). */
+  #unconfirmedCandidates = 0;
+  readonly #trackerConfirmHits: number;
 
   constructor(options: ScreeningStageOptions) {
     this.#o = options;
-    this.#tracker = new PersonTracker({ ...options.tracker, cameraId: options.cameraId });
+    this.#tracker = new PersonTracker({
+      confirmWhen: (track) => this.#faceEvidenced(track),
+      ...options.tracker,
+      cameraId: options.cameraId,
+    });
+    this.#trackerConfirmHits = options.tracker?.confirmAfterHits ?? TRACKER_DEFAULTS.confirmAfterHits;
     this.#rules = { ...READING_DEFAULTS, ...options.reading };
     this.#updateIntervalMs = options.updateIntervalMs ?? 1000;
     this.#faceSource = options.faceSource ?? null;
@@ -155,6 +187,50 @@ export class ScreeningStage implements FrameStage {
             deltaC: options.screening.relative.deltaC,
           })
         : null;
+  }
+
+  /**
+   * Tracks that were seen on enough frames to be a person but never showed a face at the measurement
+   * point consistently (hands, bodies, far passers-by, the detector's brief false faces). They never
+   * became persons and produced no events; they are counted here instead.
+   */
+  get unconfirmedCandidates(): number {
+    return this.#unconfirmedCandidates;
+  }
+
+  /**
+   * A track becomes a person only on consistent evidence of a face, either
+   * - at the measurement point: FACE_EVIDENCE_FRAMES frames not too far and not cut by the image's
+   *   edge, with a face's structure — a
+   *   canthus measured, or eyes covered by glasses — of about the same size (within
+   *   FACE_EVIDENCE_SIZE_RATIO of their median); or
+   * - by staying: seen on most frames (PRESENCE_HIT_SHARE) for PRESENCE_MS at a steady size and place,
+   *   e.g. someone waiting too far from the camera (they are told so, and their `end` says "never at the
+   *   measurement point"); a passer-by walking across far away is not a person to screen.
+   * A false face on a hand, a body or a passer-by comes and goes, jumps in size, or never shows the
+   * structure; a person stepping up to the camera shows it frame after frame.
+   */
+  #faceEvidenced(track: Track): boolean {
+    const state = this.#persons.get(track.trackNumber);
+    if (!state || state.samples.length === 0) return false;
+    const atPoint: number[] = [];
+    const all: number[] = [];
+    for (const s of state.samples) {
+      if (s.flags.includes('flat-field')) continue;
+      all.push(s.pixelsAcrossFace);
+      if (s.flags.includes('too-far') || s.flags.includes('at-border')) continue;
+      if (s.canthusC === null && !s.flags.includes('eyes-obstructed')) continue;
+      atPoint.push(s.pixelsAcrossFace);
+    }
+    if (steadyCount(atPoint, FACE_EVIDENCE_SIZE_RATIO) >= FACE_EVIDENCE_FRAMES) return true;
+    const spanMs = state.samples[state.samples.length - 1].at - state.samples[0].at;
+    const frames = state.lastSeq - state.firstSeq + 1;
+    if (spanMs < PRESENCE_MS || all.length < PRESENCE_HIT_SHARE * frames) return false;
+    if (steadyCount(all, PRESENCE_SIZE_RATIO) < PRESENCE_HIT_SHARE * all.length) return false;
+    // Waiting, not walking past: the face stayed about where it was (sampled once a second).
+    const centres = [...state.trackBoxes.map((b) => b[1] + b[3] / 2), state.box[0] + state.box[2] / 2];
+    const travel = Math.max(...centres) - Math.min(...centres);
+    return travel <= PRESENCE_TRAVEL_WIDTHS * [...all].sort((a, b) => a - b)[all.length >> 1];
   }
 
   /**
@@ -266,7 +342,10 @@ export class ScreeningStage implements FrameStage {
     // Tentative tracks the tracker dropped never became persons: forget them.
     const open = new Set(this.#tracker.tracks.map((t) => t.trackNumber));
     for (const [number, state] of this.#persons)
-      if (!open.has(number) && !state.announced) this.#persons.delete(number);
+      if (!open.has(number) && !state.announced) {
+        if (state.track.hits >= this.#trackerConfirmHits) this.#unconfirmedCandidates++;
+        this.#persons.delete(number);
+      }
     return this.#views();
   }
 
@@ -316,6 +395,8 @@ export class ScreeningStage implements FrameStage {
 
   flush(at: number): void {
     for (const track of this.#tracker.flush()) this.#end(track, at);
+    for (const state of this.#persons.values())
+      if (!state.announced && state.track.hits >= this.#trackerConfirmHits) this.#unconfirmedCandidates++;
     this.#persons.clear();
   }
 

@@ -35,6 +35,12 @@ export interface PersonTrackerOptions {
   maxSizeRatio?: number;
   /** Longest time a motion prediction is extrapolated, ms (beyond it the person is assumed to stand). */
   maxPredictionMs?: number;
+  /**
+   * Further evidence a track needs, besides `confirmAfterHits` detections, before it becomes a person
+   * (the screening stage asks for a face seen consistently at the measurement point). Asked once per
+   * frame for each tentative track with enough hits; until it answers true the track stays tentative.
+   */
+  confirmWhen?: ((track: Track) => boolean) | null;
 }
 
 export const TRACKER_DEFAULTS = {
@@ -44,6 +50,7 @@ export const TRACKER_DEFAULTS = {
   maxCentreDistanceFaceWidths: 0.8,
   maxSizeRatio: 1.4,
   maxPredictionMs: 1500,
+  confirmWhen: null,
 } as const;
 
 export interface Track {
@@ -86,6 +93,11 @@ const JUMP_FACE_WIDTHS = 0.5;
 const EARLIER_OBSERVATION_PENALTY = 0.25;
 /** The gate for a pairing through an earlier observation, as a share of the usual one (stricter). */
 const EARLIER_OBSERVATION_GATE = 0.6;
+
+/** A box that holds this share of a smaller one continues its track (see `nested`)… */
+const NESTED_SHARE = 0.8;
+/** …when their sizes differ by at most this factor (a face in a head-and-shoulders box). */
+const NESTED_SIZE_RATIO = 2.2;
 
 interface Observation {
   box: Box;
@@ -150,10 +162,11 @@ export class PersonTracker {
 
     const assigned: (Track | null)[] = new Array(boxes.length).fill(null);
     const free = boxes.map((_, i) => i);
-    // Persons first: a tentative track must not take a known person's face.
+    // Persons (and tracks seen often enough to be one, still waiting for `confirmWhen`) first: a new
+    // tentative track must not take a known person's face.
     for (const group of [
-      this.#tracks.filter((t) => t.personId !== null),
-      this.#tracks.filter((t) => t.personId === null),
+      this.#tracks.filter((t) => this.#established(t)),
+      this.#tracks.filter((t) => !this.#established(t)),
     ]) {
       if (group.length === 0 || free.length === 0) continue;
       const cost = group.map((track) => {
@@ -170,6 +183,22 @@ export class PersonTracker {
         taken.add(detection);
       });
       for (let k = free.length - 1; k >= 0; k--) if (taken.has(free[k])) free.splice(k, 1);
+    }
+    // A box nested in an established track's last box (or holding it), left over by the pairing: the
+    // detector boxed the same head differently (face only, or head with hair or shoulders) — beyond the
+    // size gate, but no new person. The track continues from it rather than a second track starting
+    // on the same person. Only a track seen in the frame before: where a person was a moment ago, a
+    // nested box may be the next person stepping up.
+    for (let k = free.length - 1; k >= 0; k--) {
+      const d = free[k];
+      const taken = new Set(assigned);
+      const track = this.#tracks.find(
+        (t) => !taken.has(t) && this.#established(t) && t.unseenMs === 0 && nested(t.box, boxes[d]),
+      );
+      if (!track) continue;
+      this.#observe(track, boxes[d], at);
+      assigned[d] = track;
+      free.splice(k, 1);
     }
     const seen = new Set(assigned.filter((t): t is Track => t !== null));
     for (const track of this.#tracks) if (!seen.has(track)) track.unseenMs += dt;
@@ -191,20 +220,25 @@ export class PersonTracker {
 
     const confirmed: Track[] = [];
     for (const track of this.#tracks) {
-      if (track.personId === null && track.hits >= this.#o.confirmAfterHits) {
+      if (
+        track.personId === null &&
+        track.hits >= this.#o.confirmAfterHits &&
+        (this.#o.confirmWhen === null || this.#o.confirmWhen(track))
+      ) {
         track.personId = `${this.#o.cameraId}-${this.#nextPersonNumber++}`;
         confirmed.push(track);
       }
     }
     const ended: Track[] = [];
     this.#tracks = this.#tracks.filter((track) => {
-      if (track.personId === null) return track.unseenMs <= this.#o.dropTentativeAfterUnseenMs;
+      if (!this.#established(track)) return track.unseenMs <= this.#o.dropTentativeAfterUnseenMs;
       // Last seen cut by the left or right edge and moving out: the person has left the picture. The
       // unseen allowance is for misses in the middle; at the edge it would let the track take the
       // next person coming in there.
       const leaving = this.#leaving(track);
       if (track.unseenMs > this.#o.endAfterUnseenMs || (leaving && track.unseenMs > 0)) {
-        ended.push(track);
+        // A track that never became a person leaves silently.
+        if (track.personId !== null) ended.push(track);
         return false;
       }
       return true;
@@ -217,6 +251,14 @@ export class PersonTracker {
     const ended = this.#tracks.filter((t) => t.personId !== null);
     this.#tracks = [];
     return ended;
+  }
+
+  /**
+   * A person, or a track with enough detections to be one that still waits for `confirmWhen`: it is
+   * tracked like a person (paired first, held through misses) so that its evidence is not split.
+   */
+  #established(track: Track): boolean {
+    return track.personId !== null || track.hits >= this.#o.confirmAfterHits;
   }
 
   #leaving(track: Track): boolean {
@@ -307,6 +349,22 @@ export class PersonTracker {
     track.hits++;
     track.unseenMs = 0;
   }
+}
+
+/**
+ * One box inside the other, about the same place: the smaller one's centre lies in the larger one, at
+ * least NESTED_SHARE of the smaller one lies in the larger, and the sizes differ by at most
+ * NESTED_SIZE_RATIO.
+ */
+function nested(a: Box, b: Box): boolean {
+  const [small, large] = a[2] * a[3] <= b[2] * b[3] ? [a, b] : [b, a];
+  if (Math.max(large[2] / small[2], large[3] / small[3]) > NESTED_SIZE_RATIO) return false;
+  const cx = small[0] + small[2] / 2;
+  const cy = small[1] + small[3] / 2;
+  if (cx < large[0] || cx > large[0] + large[2] || cy < large[1] || cy > large[1] + large[3]) return false;
+  const ix = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
+  const iy = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
+  return ix > 0 && iy > 0 && ix * iy >= NESTED_SHARE * small[2] * small[3];
 }
 
 /** Distance between two boxes' centres, px. */

@@ -175,3 +175,46 @@ describe('PersonTracker', () => {
     expect(tracker.tracks[0].personId).toBe('cam-1');
   });
 });
+
+describe('PersonTracker: evidence before a person, boxes that switch between face and head', () => {
+  it('keeps a track waiting for `confirmWhen` like a person (held through misses), ids only once it answers', () => {
+    let evidenced = false;
+    const tracker = new PersonTracker({ cameraId: 'cam', confirmWhen: () => evidenced });
+    const clock = frameClock();
+    for (let k = 0; k < 5; k++)
+      expect(tracker.update(clock(), [face(60, 60, 40)]).tracks[0].personId).toBeNull();
+    // Unseen for 0.8 s: a tentative track would be dropped after 0.4 s; this one waits as a person would.
+    for (let k = 0; k < 7; k++) expect(tracker.update(clock(), []).ended).toEqual([]);
+    const again = tracker.update(clock(), [face(60, 60, 40)]);
+    expect(again.tracks[0].hits).toBe(6);
+    evidenced = true;
+    const confirmed = tracker.update(clock(), [face(60, 60, 40)]);
+    expect(confirmed.confirmed.map((t) => t.personId)).toEqual(['cam-1']);
+  });
+
+  it('a track that never gets its evidence ends without an `ended` person', () => {
+    const tracker = new PersonTracker({ cameraId: 'cam', confirmWhen: () => false });
+    const clock = frameClock();
+    for (let k = 0; k < 6; k++) tracker.update(clock(), [face(60, 60, 40)]);
+    let ended = 0;
+    for (let k = 0; k < 20; k++) ended += tracker.update(clock(), []).ended.length;
+    expect(ended).toBe(0);
+    expect(tracker.tracks).toHaveLength(0);
+  });
+
+  it('a face box inside the last head-and-shoulders box continues the person; a new face where one left does not', () => {
+    const tracker = new PersonTracker({ cameraId: 'cam' });
+    const clock = frameClock();
+    const headAndShoulders: Box = [30, 40, 70, 80];
+    const faceOnly: Box = [48, 42, 34, 44];
+    for (let k = 0; k < 5; k++) tracker.update(clock(), [headAndShoulders]);
+    const id = tracker.tracks[0].personId;
+    expect(id).toBe('cam-1');
+    // The detector boxes only the face now: twice smaller, beyond the size gate, inside the last box.
+    for (let k = 0; k < 5; k++) expect(tracker.update(clock(), [faceOnly]).tracks[0].personId).toBe(id);
+    // The person leaves; a moment later someone's face appears in the same place: a new track.
+    tracker.update(clock(), []);
+    const next = tracker.update(clock(), [[44, 36, 60, 70]]);
+    expect(next.tracks[0].personId).not.toBe(id);
+  });
+});

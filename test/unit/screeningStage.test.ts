@@ -369,14 +369,32 @@ describe('ScreeningStage', () => {
     expect(events.some((e) => e.alert)).toBe(false);
   });
 
-  it('glasses: invalid with the glasses reason; never at the measurement point: says so', () => {
+  it('glasses: invalid with the glasses reason; waiting too far away: never at the measurement point', () => {
     const glasses = runStage([...walkIn(36, 20, {}, ['eyes-obstructed']), ...emptyFrames(20)]);
     expect(glasses.at(-1)?.reasons).toEqual(['glasses: eyes not measurable (remove glasses)']);
-    const far = runStage([...walkIn(36, 0), ...emptyFrames(20)]);
+    // Someone who stays in view, too far, for seconds (30 frames ≈ 3.3 s) at a steady size is a person.
+    const waiting: ScriptedFrame[] = Array.from({ length: 30 }, (_, k) => ({
+      faces: [{ box: [60 + (k % 3), 40, 22 + (k % 2), 28], canthusC: null, flags: ['too-far'] }],
+    }));
+    const far = runStage([...waiting, ...emptyFrames(20)]);
     expect(far.at(-1)?.decision).toBe('invalid');
     expect(far.at(-1)?.reasons).toEqual([NEVER_AT_MEASUREMENT_POINT.text]);
     expect(far.at(-1)?.reasonCodes).toEqual(['never-at-measurement-point']);
     expect(far.at(-1)?.state).toBe('invalid');
+  });
+
+  it("a face seen only briefly, or without a face's structure, never becomes a person and sends no event", () => {
+    // Eight frames of a far face that grows by half its size (the detector's boxes on a passer-by).
+    expect(runStage([...walkIn(36, 0), ...emptyFrames(20)])).toEqual([]);
+    // A warm blob at the measurement point without a face's structure (no canthus: a hand, a body)
+    // for a second.
+    const blob: ScriptedFrame[] = Array.from({ length: 10 }, () => ({
+      faces: [{ box: [60, 40, 40, 48], canthusC: null }],
+    }));
+    expect(runStage([...blob, ...emptyFrames(20)])).toEqual([]);
+    // The same face shown steadily becomes one person with one `end`.
+    const steady = runStage([...walkIn(36, 5), ...emptyFrames(20)]);
+    expect(steady.filter((e) => e.kind === 'end')).toHaveLength(1);
   });
 
   it('a flat-field freeze neither ends nor splits a person', () => {
