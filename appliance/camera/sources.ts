@@ -2,7 +2,7 @@
  * Source URIs → frame sources. Every source, the simulator included, reads through a real
  * GStreamer pipeline, so the default run exercises the same capture path a camera uses.
  *
- *   simulator:[?seed=N&people=N&fever-rate=P&drift=C&ambient=C]   the simulated entrance (appsrc)
+ *   simulator:[?seed=N&people=N&fever-rate=P&glasses-rate=P&drift=C&ambient=C]   the simulated entrance (appsrc)
  *   recording:DIR[?pace=realtime|fast]                             a recording (filesrc ! rawvideoparse)
  *   v4l2:/dev/videoN                                               a UVC Y16 camera (v4l2src)
  *   rtsp://host/path                                               an IP camera (rtspsrc, RTP raw video)
@@ -27,7 +27,7 @@ const SOURCE_FORMS = 'simulator:, recording:DIR, v4l2:/dev/videoN, rtsp://host/p
 export function parseSourceUri(uri: string): SourceSpec {
   if (uri === 'simulator' || uri.startsWith('simulator:')) {
     const query = new URLSearchParams(uri.slice(uri.indexOf(':') + 1).replace(/^\?/, ''));
-    const allowed = new Set(['seed', 'people', 'fever-rate', 'drift', 'ambient']);
+    const allowed = new Set(['seed', 'people', 'fever-rate', 'glasses-rate', 'drift', 'ambient']);
     for (const key of query.keys()) {
       if (!allowed.has(key)) {
         throw new CanthusError(
@@ -52,6 +52,7 @@ export function parseSourceUri(uri: string): SourceSpec {
         seed: num('seed', 0, 2 ** 32 - 1) ?? 1,
         people: num('people', 1, 1e6),
         feverRate: num('fever-rate', 0, 1),
+        glassesRate: num('glasses-rate', 0, 1),
         driftMaxC: num('drift', 0, 10),
         ambientC: num('ambient', 0, 40),
       },

@@ -1,6 +1,6 @@
 /**
  * The web UI in a real browser (Debian's chromium driven by playwright-core) against the running
- * appliance on the simulated entrance, everyone febrile (`fever-rate=1`):
+ * appliance on the simulated entrance, everyone febrile (`fever-rate=1`), many in glasses (`glasses-rate=0.4`):
  * first-run setup → sign out and in → live video frames arrive and change → an elevated person
  * raises an alert live (with the sound flag) → staff acknowledge it with a thermometer value → it is
  * in the alert list and the audit log, and still acknowledged after an appliance restart; the
@@ -31,7 +31,11 @@ describe.skipIf(!HAS_CHROMIUM)('web UI in chromium', () => {
   let base: string;
 
   const start = async () => {
-    const loaded = loadConfig({ dataDir, port: 0, source: 'simulator:?seed=2&fever-rate=1&drift=0.02' });
+    const loaded = loadConfig({
+      dataDir,
+      port: 0,
+      source: 'simulator:?seed=2&fever-rate=1&glasses-rate=0.4&drift=0.02',
+    });
     loaded.config.server.host = '127.0.0.1';
     appliance = await startAppliance({ loaded });
     base = `http://127.0.0.1:${appliance.port}`;

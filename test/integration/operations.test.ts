@@ -6,8 +6,12 @@ import { FIRMWARE_CONFIG_DIR, loadConfig } from '../../appliance/config/load.ts'
 import { startAppliance } from '../../appliance/main.ts';
 import { tempDir, waitFor } from '../helpers/tempDir.ts';
 
-/** One Prometheus text-format sample line: name{labels} value. */
-const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$/;
+/**
+ * One Prometheus text-format sample line: name{labels} value. NaN in any letter case is valid
+ * (Prometheus parses it with Go's ParseFloat); prom-client writes `Nan` for the event-loop lag
+ * before its first sample.
+ */
+const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.eE+-]+|[Nn]a[Nn]|\+Inf|-Inf)$/;
 
 function parseMetrics(text: string): Map<string, number> {
   const samples = new Map<string, number>();
