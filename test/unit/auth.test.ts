@@ -199,7 +199,11 @@ describe('login, roles and request guards', () => {
     expect(
       (await staff.post('/api/login').send({ username: 'nurse.kim', password: 'ward seven pass' })).status,
     ).toBe(200);
-    expect((await staff.get('/api/me')).body).toEqual({ username: 'nurse.kim', role: 'staff', language: null });
+    expect((await staff.get('/api/me')).body).toEqual({
+      username: 'nurse.kim',
+      role: 'staff',
+      language: null,
+    });
     expect((await staff.get('/api/probe/staff')).body).toEqual({ ok: 'staff' });
     const forbidden = await staff.post('/api/probe/admin').send({});
     expect(forbidden.status).toBe(403);
