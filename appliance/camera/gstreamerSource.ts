@@ -102,6 +102,8 @@ export class GstFrameSource {
   #paceTimer: NodeJS.Timeout | null = null;
   /** A frame listener is not ready for the next frame yet (back-pressure): no pull, no stall. */
   #heldByListener = false;
+  /** When a listener last let capture go on: silence is counted from then, not from the held frame. */
+  #releasedAt = 0;
   #watchdog: NodeJS.Timeout | null = null;
   #backoffMs: number;
   #startedAt = 0;
@@ -284,6 +286,7 @@ export class GstFrameSource {
         this.#heldByListener = true;
         void held.then(() => {
           this.#heldByListener = false;
+          this.#releasedAt = this.#now();
           if (generation !== this.#generation) return;
           this.#pullPending = false;
           this.#pullNext();
@@ -377,7 +380,7 @@ export class GstFrameSource {
     // A frame held for its recorded time (a long gap in a recording) is not a stall.
     if (!this.#playing || this.#paceTimer || this.#heldByListener) return;
     const since = this.#stats.lastFrameAt ?? this.#startedAt;
-    const silentMs = this.#now() - Math.max(since, this.#startedAt);
+    const silentMs = this.#now() - Math.max(since, this.#startedAt, this.#releasedAt);
     if (silentMs > this.#stallTimeoutMs()) {
       this.#goOffline(`no frames for ${(silentMs / 1000).toFixed(1)} s`);
     }
