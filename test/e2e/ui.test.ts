@@ -306,9 +306,13 @@ describe.skipIf(!HAS_CHROMIUM)('web UI in chromium', () => {
     await expect
       .poll(() => page.locator('#error').textContent(), { timeout: 10_000 })
       .toContain('is the last enabled admin');
-    await expect(
-      page.locator(`#user-list tr[data-user="${ADMIN.username}"] select[name=role]`).inputValue(),
-    ).resolves.toBe('admin');
+    // The list is reloaded after the refusal: the select shows the stored role again.
+    await expect
+      .poll(
+        () => page.locator(`#user-list tr[data-user="${ADMIN.username}"] select[name=role]`).inputValue(),
+        { timeout: 10_000 },
+      )
+      .toBe('admin');
     // Promote, disable (sign-in refused), reset the password, remove.
     await page.selectOption('#user-list tr[data-user="porter-zhang"] select[name=role]', 'admin');
     await expect
