@@ -13,7 +13,8 @@
  * - Calibration commits and settings changes are forwarded; the figures health shows are kept here.
  * - A worker that dies is reported (camera state `offline` with the reason, `camera.state` on the
  *   bus) and started again, warm (no new camera warm-up), with the calibration and settings in
- *   force; persons open in the dead worker are lost (the store closes them at the next start).
+ *   force. Persons in view in the dead worker get their `end` at once (decision `invalid`, the
+ *   reason stated; see #closeOpenPersons), and the new worker numbers persons on from the last.
  */
 import { Worker } from 'node:worker_threads';
 import type { ApplianceConfig, ReferenceConfig } from '../config/load.ts';
@@ -23,6 +24,9 @@ import { log } from '../core/log.ts';
 import type { RawFrame, ReferenceState, Region } from '../core/types.ts';
 import type { CameraWorkerData, FromCameraWorker, ToCameraWorker } from './cameraWorkerThread.ts';
 import { RateMeter } from './rateMeter.ts';
+
+/** Why a person in view when the camera's processing worker died got no reading. */
+export const PROCESSING_STOPPED_REASON = "screening interrupted: the camera's processing stopped";
 
 /** Frames a fast replay may have in the worker before the capture waits. */
 const MAX_IN_FLIGHT = 3;
@@ -80,6 +84,10 @@ export class WorkerFramePath {
   #held: RawFrame[] = [];
   #roomWaiters: (() => void)[] = [];
   #lastScreening: PublishedEvent<'screening'> | null = null;
+  /** Each person in view: their last screening event (a dead worker's persons are closed from it). */
+  readonly #open = new Map<string, PublishedEvent<'screening'>>();
+  /** The number the next worker's first person gets: ids stay unique across restarts. */
+  #nextPersonNumber = 1;
   #flushes = new Map<number, () => void>();
   #nextToken = 1;
   #stopping = false;
@@ -245,6 +253,7 @@ export class WorkerFramePath {
       reference: restart ? { ...this.#referenceConfig, warmupS: 0 } : this.#referenceConfig,
       calibrationId: this.#calibrationId,
       screening: this.#screening,
+      firstPersonNumber: this.#nextPersonNumber,
     };
     const worker = new Worker(ENTRY, { workerData: data, name: `camera ${this.cameraId}` });
     this.#worker = worker;
@@ -281,7 +290,7 @@ export class WorkerFramePath {
     this.#o.onHealth?.(this.#problem);
     const delay = Math.min(RESTART_MAX_MS, RESTART_INITIAL_MS * 2 ** this.#crashesInARow);
     this.#crashesInARow++;
-    // Persons open in the dead worker never get an end event: the store closes them at the next start.
+    this.#closeOpenPersons(reason);
     this.#lastScreening = null;
     for (const resolve of this.#flushes.values()) resolve();
     this.#flushes.clear();
@@ -356,10 +365,45 @@ export class WorkerFramePath {
     if (this.#inFlight + this.#held.length < MAX_IN_FLIGHT) this.#roomWaiters.shift()?.();
   }
 
+  /** Keeps each open person's last event, and the next free person number. */
+  #follow(event: PublishedEvent<'screening'>): void {
+    if (event.kind === 'end') this.#open.delete(event.personId);
+    else this.#open.set(event.personId, event);
+    const number = Number(event.personId.slice(event.personId.lastIndexOf('-') + 1));
+    if (Number.isInteger(number) && number >= this.#nextPersonNumber) this.#nextPersonNumber = number + 1;
+  }
+
+  /**
+   * The persons in view when the worker died get their verdict now, as an `end` like any other (the
+   * store, the alert list and the command centre close them): no reading can follow, so the decision
+   * is `invalid` — an `elevated` one stays elevated, its alert was raised — with the reason stated.
+   * The same rule as for persons left open by a crash of the whole appliance (store/eventStore.ts).
+   */
+  #closeOpenPersons(reason: string): void {
+    const now = Date.now();
+    for (const last of this.#open.values()) {
+      const { id: _id, ...rest } = last;
+      this.#o.bus.emit('screening', {
+        ...rest,
+        kind: 'end',
+        at: Math.max(now, last.at),
+        state: 'invalid',
+        prompts: [],
+        decision: last.decision === 'elevated' ? 'elevated' : 'invalid',
+        reasonCodes: [...last.reasonCodes, 'measure-again'],
+        reasons: [...last.reasons, `${PROCESSING_STOPPED_REASON} (${reason})`],
+        alert: false,
+      } as unknown as PublishedEvent<'screening'>);
+    }
+    this.#open.clear();
+  }
+
   #publish(name: EventName, payload: Record<string, unknown>): void {
     const bus = this.#o.bus;
     if (name === 'screening') {
-      this.#lastScreening = bus.emit('screening', payload as unknown as PublishedEvent<'screening'>);
+      const event = bus.emit('screening', payload as unknown as PublishedEvent<'screening'>);
+      this.#lastScreening = event;
+      this.#follow(event);
     } else if (name === 'alert') {
       // Raised right after its screening event, which has just been stamped here.
       const screening = this.#lastScreening;

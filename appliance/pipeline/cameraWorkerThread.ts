@@ -21,6 +21,8 @@ export interface CameraWorkerData {
   reference: ReferenceConfig;
   calibrationId: string | null;
   screening: ApplianceConfig['screening'];
+  /** The number of the first person this worker finds (a restarted worker goes on from the last). */
+  firstPersonNumber: number;
 }
 
 /** Main thread → worker. */
@@ -78,6 +80,7 @@ function main(): void {
     config: { ...data.config, screening: data.screening },
     profile: data.profile,
     bus,
+    tracker: { firstPersonNumber: data.firstPersonNumber },
   });
   pipeline = new CameraPipeline({
     cameraId: data.cameraId,

@@ -26,6 +26,7 @@ export interface CreateScreeningStageOptions {
   timer?: ScreeningStageOptions['timer'];
   /** Detect on every n-th frame; from the configuration's `processing.detectionHz` by default. */
   detectEvery?: number;
+  tracker?: ScreeningStageOptions['tracker'];
 }
 
 /** Firmware default for `processing.detectionHz`: what a person at the screening point needs. */
@@ -51,6 +52,7 @@ export function createScreeningStage(options: CreateScreeningStageOptions): Scre
     faceSource: options.faceSource ?? null,
     timer: options.timer ?? null,
     detectEvery: options.detectEvery ?? detectionInterval(profile.fps, options.config),
+    ...(options.tracker ? { tracker: options.tracker } : {}),
     detectFaces: thermalDetector(profile),
     excludeZones: (options.config.cameras.find((c) => c.id === options.cameraId)?.exclude ?? []).map(
       (z): Box => [z.x, z.y, z.width, z.height],

@@ -41,6 +41,11 @@ export interface PersonTrackerOptions {
    * frame for each tentative track with enough hits; until it answers true the track stays tentative.
    */
   confirmWhen?: ((track: Track) => boolean) | null;
+  /**
+   * The number the first person gets (`<camera>-<n>`). A camera's processing worker started again
+   * after a crash goes on from the last number, so no two persons of one run share an id.
+   */
+  firstPersonNumber?: number;
 }
 
 export const TRACKER_DEFAULTS = {
@@ -51,6 +56,7 @@ export const TRACKER_DEFAULTS = {
   maxSizeRatio: 1.4,
   maxPredictionMs: 1500,
   confirmWhen: null,
+  firstPersonNumber: 1,
 } as const;
 
 export interface Track {
@@ -122,6 +128,7 @@ export class PersonTracker {
 
   constructor(options: PersonTrackerOptions) {
     this.#o = { ...TRACKER_DEFAULTS, ...options };
+    this.#nextPersonNumber = this.#o.firstPersonNumber;
     if (!(this.#o.confirmAfterHits >= 1))
       throw new RangeError(`confirmAfterHits must be ≥ 1, got ${this.#o.confirmAfterHits}`);
     if (!(this.#o.endAfterUnseenMs > 0))

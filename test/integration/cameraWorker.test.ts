@@ -11,7 +11,7 @@ import { loadConfig } from '../../appliance/config/load.ts';
 import type { CameraState } from '../../appliance/core/events.ts';
 import type { ScreeningEvent } from '../../appliance/core/types.ts';
 import { startAppliance } from '../../appliance/main.ts';
-import { WorkerFramePath } from '../../appliance/pipeline/cameraWorker.ts';
+import { PROCESSING_STOPPED_REASON, WorkerFramePath } from '../../appliance/pipeline/cameraWorker.ts';
 import { tempDir, waitFor } from '../helpers/tempDir.ts';
 
 function dataDir(worker: boolean, camera: Record<string, unknown> = {}): string {
@@ -124,4 +124,51 @@ describe('the frame path in a worker thread', () => {
       await appliance.stop();
     }
   }, 60_000);
+
+  it('closes the persons in view of a worker that died, and numbers persons on after the restart', async () => {
+    const loaded = loadConfig({ dataDir: dataDir(true, { source: 'simulator:?seed=3' }) });
+    const appliance = await startAppliance({ loaded, headless: true });
+    const events: ScreeningEvent[] = [];
+    appliance.bus.on('screening', (event) => void events.push(event), { name: 'test', delivery: 'inline' });
+    const inView = () => {
+      const open = new Map<string, ScreeningEvent>();
+      for (const e of events) {
+        if (e.kind === 'end') open.delete(e.personId);
+        else open.set(e.personId, e);
+      }
+      return [...open.keys()];
+    };
+    try {
+      const framePath = appliance.cameras[0].pipeline as WorkerFramePath;
+      const cutOff = await waitFor(() => inView()[0], 40_000, 'a person in view');
+      const before = new Set(events.map((e) => e.personId));
+      await framePath.worker!.terminate();
+
+      const end = await waitFor(
+        () => events.find((e) => e.kind === 'end' && e.personId === cutOff),
+        5_000,
+        'the end of the person in view',
+      );
+      expect(end.decision === 'invalid' || end.decision === 'elevated').toBe(true);
+      expect(end.reasons.at(-1)).toBe(`${PROCESSING_STOPPED_REASON} (exited with code 1)`);
+      expect(end.reasonCodes).toContain('measure-again');
+      expect(inView()).toEqual([]);
+      // Stored like any end: the person's row is final, not left open for the next start.
+      await appliance.bus.drain();
+      expect(appliance.stores.events.closeInterrupted()).toBe(0);
+
+      // The next worker's first person does not take an id of this run's earlier persons.
+      const mark = events.length;
+      const next = await waitFor(
+        () => events.slice(mark).find((e) => e.kind === 'new'),
+        40_000,
+        'a person found by the new worker',
+      );
+      expect(before.has(next.personId)).toBe(false);
+      const numberOf = (id: string) => Number(id.slice(id.lastIndexOf('-') + 1));
+      expect(numberOf(next.personId)).toBeGreaterThan(Math.max(...[...before].map(numberOf)));
+    } finally {
+      await appliance.stop();
+    }
+  }, 100_000);
 });
