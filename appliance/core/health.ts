@@ -27,6 +27,12 @@ export interface CameraHealth {
   calibrationId: string | null;
   /** Persons screened since start, by final decision (counts only: no readings, no identities). */
   screened: Record<Decision, number>;
+  /**
+   * Tracks seen on several frames that never showed a face consistently (hands, bodies, passers-by,
+   * the detector's brief false faces) since start: not persons, no events. A count that climbs fast
+   * says the scene has something the detector takes for faces (an exclusion zone may help).
+   */
+  tracksNotPersons: number;
   /** Bi-spectrum cameras: the visible stream and where faces come from. */
   visible?: unknown;
   faces?: unknown;

@@ -196,4 +196,6 @@ export interface FrameStage {
   process(frame: ThermalFrame): TrackView[];
   /** The source ended: close open tracks. */
   flush?(at: number): void;
+  /** Tracks seen on several frames that never showed a face consistently: not persons, no events. */
+  readonly unconfirmedCandidates?: number;
 }

@@ -97,6 +97,11 @@ export class CameraPipeline {
     return this.#referenceState;
   }
 
+  /** Tracks that never became persons (hands, bodies, passers-by, brief false faces), since start. */
+  get tracksNotPersons(): number {
+    return this.#stage?.unconfirmedCandidates ?? 0;
+  }
+
   get referenceRegion() {
     return this.#tracker.region;
   }

@@ -271,6 +271,7 @@ export class CameraRuntime {
       reference: reference ? { ...reference, region: this.pipeline.referenceRegion } : null,
       calibrationId: this.pipeline.calibrationId,
       screened: { normal: 0, elevated: 0, retest: 0, invalid: 0 },
+      tracksNotPersons: this.pipeline.tracksNotPersons,
       visible: this.visible?.health(redactSource) ?? null,
       faces: this.faces?.health() ?? null,
       processing: worker?.health() ?? { thread: 'main' },

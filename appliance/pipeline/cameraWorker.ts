@@ -70,6 +70,9 @@ export class WorkerFramePath {
   readonly flatFieldFrames = new RateMeter();
   lastProcessingMs = 0;
   readonly #o: WorkerFramePathOptions;
+  /** Tracks that never became persons: the running worker's count, and its dead predecessors'. */
+  #tracksNotPersons = 0;
+  #tracksNotPersonsBefore = 0;
   #referenceConfig: ReferenceConfig;
   #calibrationId: string | null;
   #screening: ApplianceConfig['screening'];
@@ -118,6 +121,11 @@ export class WorkerFramePath {
 
   get reference(): ReferenceState | null {
     return this.#reference;
+  }
+
+  /** Tracks that never became persons (hands, bodies, passers-by, brief false faces), since start. */
+  get tracksNotPersons(): number {
+    return this.#tracksNotPersonsBefore + this.#tracksNotPersons;
   }
 
   get referenceRegion(): Region | null {
@@ -291,6 +299,8 @@ export class WorkerFramePath {
     const delay = Math.min(RESTART_MAX_MS, RESTART_INITIAL_MS * 2 ** this.#crashesInARow);
     this.#crashesInARow++;
     this.#closeOpenPersons(reason);
+    this.#tracksNotPersonsBefore += this.#tracksNotPersons;
+    this.#tracksNotPersons = 0;
     this.#lastScreening = null;
     for (const resolve of this.#flushes.values()) resolve();
     this.#flushes.clear();
@@ -322,6 +332,7 @@ export class WorkerFramePath {
         this.processed.add(now);
         if (message.flatField) this.flatFieldFrames.add(now);
         this.lastProcessingMs = message.processingMs;
+        this.#tracksNotPersons = message.tracksNotPersons;
         const payload = message.payload as unknown as PublishedEvent<'frame'>;
         this.#reference = payload.reference;
         this.#referenceRegion = payload.thermal.referenceRegion;

@@ -46,6 +46,8 @@ export type FromCameraWorker =
       processingMs: number;
       /** Live frames replaced by a newer one since the last report. */
       skipped: number;
+      /** Tracks that never became persons, since this worker started. */
+      tracksNotPersons: number;
     }
   | { type: 'failed'; seq: number; error: string; skipped: number }
   | { type: 'flushed'; token: number };
@@ -131,6 +133,7 @@ function main(): void {
         flatField: frame.flatField,
         processingMs: pipeline.lastProcessingMs,
         skipped: reported,
+        tracksNotPersons: pipeline.tracksNotPersons,
       },
       payload ? [frame.celsius.buffer as ArrayBuffer] : [],
     );

@@ -26,7 +26,10 @@ function dataDir(worker: boolean, camera: Record<string, unknown> = {}): string 
   return dir;
 }
 
-async function replay(recording: string, worker: boolean): Promise<ScreeningEvent[]> {
+async function replay(
+  recording: string,
+  worker: boolean,
+): Promise<{ events: ScreeningEvent[]; tracksNotPersons: number }> {
   const loaded = loadConfig({ dataDir: dataDir(worker), source: `recording:${recording}?pace=fast` });
   const appliance = await startAppliance({ loaded, headless: true });
   const events: ScreeningEvent[] = [];
@@ -34,10 +37,10 @@ async function replay(recording: string, worker: boolean): Promise<ScreeningEven
   try {
     expect(appliance.cameras[0].pipeline instanceof WorkerFramePath).toBe(worker);
     await appliance.finished;
+    return { events, tracksNotPersons: appliance.health().cameras[0].tracksNotPersons };
   } finally {
     await appliance.stop();
   }
-  return events;
 }
 
 /** What a person's screening came to, without the ids and wall times of the run. */
@@ -59,8 +62,11 @@ describe('the frame path in a worker thread', () => {
   it('screens a replay exactly as the main thread does: the same persons, readings and alerts', async () => {
     const recording = path.join(tempDir('canthus-worker-rec-'), 'rec');
     simulateRecording({ out: recording, profile: 'simulator', seed: 7, people: 4, feverRate: 0.5 });
-    const inWorker = await replay(recording, true);
-    const onMain = await replay(recording, false);
+    const worker = await replay(recording, true);
+    const main = await replay(recording, false);
+    const [inWorker, onMain] = [worker.events, main.events];
+    // Health counts the tracks that never became persons the same way on either thread.
+    expect(worker.tracksNotPersons).toBe(main.tracksNotPersons);
     expect(verdicts(inWorker).length).toBeGreaterThanOrEqual(3);
     expect(verdicts(inWorker)).toEqual(verdicts(onMain));
     // Alerts travel with their screening event: the same people alerted, each once.

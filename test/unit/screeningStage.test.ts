@@ -213,6 +213,8 @@ function runStage(
   screening: ScreeningConfig = SCREENING,
   excludeZones: Box[] = [],
   cadence: { detectEvery?: number; detections?: number[] } = {},
+  /** Filled in after the run: the stage's count of tracks that never became persons. */
+  observed: { tracksNotPersons?: number } = {},
 ): ScreeningEvent[] {
   const bus = new EventBus();
   const events: ScreeningEvent[] = [];
@@ -270,6 +272,7 @@ function runStage(
     stage.process(frame);
   });
   stage.flush(1_000_000 + frames.length * 111);
+  observed.tracksNotPersons = stage.unconfirmedCandidates;
   return events;
 }
 
@@ -385,16 +388,23 @@ describe('ScreeningStage', () => {
 
   it("a face seen only briefly, or without a face's structure, never becomes a person and sends no event", () => {
     // Eight frames of a far face that grows by half its size (the detector's boxes on a passer-by).
-    expect(runStage([...walkIn(36, 0), ...emptyFrames(20)])).toEqual([]);
+    const passerBy: { tracksNotPersons?: number } = {};
+    expect(runStage([...walkIn(36, 0), ...emptyFrames(20)], SCREENING, [], {}, passerBy)).toEqual([]);
+    // Not a person, but counted (camera health: tracksNotPersons).
+    expect(passerBy.tracksNotPersons).toBe(1);
     // A warm blob at the measurement point without a face's structure (no canthus: a hand, a body)
     // for a second.
     const blob: ScriptedFrame[] = Array.from({ length: 10 }, () => ({
       faces: [{ box: [60, 40, 40, 48], canthusC: null }],
     }));
-    expect(runStage([...blob, ...emptyFrames(20)])).toEqual([]);
+    const hand: { tracksNotPersons?: number } = {};
+    expect(runStage([...blob, ...emptyFrames(20)], SCREENING, [], {}, hand)).toEqual([]);
+    expect(hand.tracksNotPersons).toBe(1);
     // The same face shown steadily becomes one person with one `end`.
-    const steady = runStage([...walkIn(36, 5), ...emptyFrames(20)]);
+    const person: { tracksNotPersons?: number } = {};
+    const steady = runStage([...walkIn(36, 5), ...emptyFrames(20)], SCREENING, [], {}, person);
     expect(steady.filter((e) => e.kind === 'end')).toHaveLength(1);
+    expect(person.tracksNotPersons).toBe(0);
   });
 
   it('a flat-field freeze neither ends nor splits a person', () => {
