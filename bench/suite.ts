@@ -41,6 +41,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
+import sharp from 'sharp';
 import { ulid } from 'ulid';
 import { GstFrameSource } from '../appliance/camera/gstreamerSource.ts';
 import { readRecording } from '../appliance/camera/recording.ts';
@@ -331,6 +332,8 @@ interface SoakFigures {
     external: number;
     arrayBuffers: number;
     walMiB: number;
+    /** libvips's operation cache (sharp: the live view's and snapshots' encodes), native, bounded. */
+    sharpCacheMiB: number;
     /** The camera worker's live heap (a heap snapshot, which collects garbage first); null when not asked. */
     workerHeap: number | null;
   }[];
@@ -494,6 +497,7 @@ async function runSoak(
       external: mib1(m.external),
       arrayBuffers: mib1(m.arrayBuffers),
       walMiB: existsSync(wal) ? mib1(statSync(wal).size) : 0,
+      sharpCacheMiB: r2(sharp.cache().memory.current),
     });
   };
   const started = performance.now();
