@@ -2,6 +2,7 @@
  * `npm run bench`: the benchmark suite of issue 10, with the issue's targets printed beside each figure.
  *
  *   npm run bench [-- --json] [--soak N] [--frames N] [--persons N] [--seconds S] [--only 640x512,…]
+ *                 [--soak-no-worker] [--soak-worker-heap]
  *
  * 1. Per stage, per frame (median, p99): capture (GStreamer appsink → JS copy, the interval between
  *    frames of a generator with nothing else to do), radiometry, reference, detection, measurement,
@@ -17,17 +18,30 @@
  *    and "handed to the uplink's outbox" are the same instant), over the replays and the soak.
  * 4. RSS at start and after a soak (the 160×120 replay's frames fed again and again through the started
  *    appliance's frame path — its worker thread — every feature listening; 100 000 frames by default,
- *    the issue's figure); store write cost per person after `--persons` stored persons; the first
+ *    the issue's figure), with the main thread's heap after a full GC every tenth (the child runs with
+ *    --expose-gc: a leak climbs there, the allocator's RSS noise does not); store write cost per person after `--persons` stored persons; the first
  *    processed frame after startAppliance().
  *
  * Benchmarks measure; nothing here asserts. The per-topic benchmarks stay as bench:capture,
  * bench:detection, bench:screening, bench:accuracy.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import sharp from 'sharp';
 import { ulid } from 'ulid';
 import { GstFrameSource } from '../appliance/camera/gstreamerSource.ts';
 import { readRecording } from '../appliance/camera/recording.ts';
@@ -59,6 +73,13 @@ const STORE_PERSONS = Number(argOf('--persons', '100000'));
 const REPLAY_FRAMES = Number(argOf('--replay-frames', '450'));
 /** Internal: the soak in its own process (RSS is then the appliance's, not the suite's). */
 const SOAK_CHILD = argOf('--soak-child', '');
+/** The soak with the frame path on the main thread (`processing.worker: false`), for comparison. */
+const SOAK_NO_WORKER = args.includes('--soak-no-worker');
+/**
+ * Also the camera worker's live heap every tenth, from a heap snapshot: parsing one grows the
+ * process's RSS by tens of MiB, so the RSS figures of such a soak are not the appliance's.
+ */
+const SOAK_WORKER_HEAP = args.includes('--soak-worker-heap');
 const ONLY = args.includes('--only') ? argOf('--only', '').split(',') : null;
 const CAPTURE_FRAMES = 600;
 
@@ -298,6 +319,26 @@ interface SoakFigures {
   rssEndMiB: number;
   growthPct: number;
   fps: number;
+  /** Whether the frame path ran in the camera's worker thread (its heap is in RSS, not in heapUsed). */
+  worker: boolean;
+  /**
+   * Every tenth, after a full GC of the main thread: heap used, external and array buffers
+   * (`process.memoryUsage()`), and the store's WAL file, MiB (1 decimal). A heap flat after GC
+   * while RSS creeps is the allocator and caches; a heap that climbs is a leak.
+   */
+  afterGcEveryTenth: {
+    rss: number;
+    heapUsed: number;
+    external: number;
+    arrayBuffers: number;
+    walMiB: number;
+    /** libvips's operation cache (sharp: the live view's and snapshots' encodes), native, bounded. */
+    sharpCacheMiB: number;
+    /** The camera worker's live heap (a heap snapshot, which collects garbage first); null when not asked. */
+    workerHeap: number | null;
+  }[];
+  /** Persons (rows) in the store at the end: what a slow leak per person would scale with. */
+  persons: number;
 }
 let soak = null as SoakFigures | null;
 let sampleEnd: ScreeningEvent | null = null;
@@ -355,6 +396,9 @@ for (const id of SOAK_CHILD ? [SOAK_PROFILE] : wantedProfiles) {
   for (const viewer of SOAK_CHILD ? [false] : [false, true]) {
     const dataDir = path.join(root, `replay-${id}-${viewer ? 'viewer' : 'none'}`);
     mkdirSync(dataDir, { recursive: true });
+    if (SOAK_CHILD && SOAK_NO_WORKER) {
+      writeFileSync(path.join(dataDir, 'config.json'), JSON.stringify({ processing: { worker: false } }));
+    }
     const loaded = loadConfig({ dataDir, source: `recording:${recordings.get(id)}?pace=fast` });
     const profile = loaded.profiles.get(loaded.config.cameras[0].profile)!;
     const t0 = performance.now();
@@ -394,7 +438,7 @@ for (const id of SOAK_CHILD ? [SOAK_PROFILE] : wantedProfiles) {
     const fps = (frames - 1) / ((last - first) / 1000);
     const replayed = frames;
     if (SOAK_CHILD) {
-      soak = { ...(await runSoak(appliance, profile)), rssAfterStartMiB: mib(rssAfterStart) };
+      soak = { ...(await runSoak(appliance, profile, dataDir)), rssAfterStartMiB: mib(rssAfterStart) };
       await appliance.stop();
       process.stdout.write(`${JSON.stringify({ soak, latency, storeWrites })}\n`);
       process.exit(0);
@@ -424,6 +468,7 @@ for (const id of SOAK_CHILD ? [SOAK_PROFILE] : wantedProfiles) {
 async function runSoak(
   appliance: Awaited<ReturnType<typeof startAppliance>>,
   profile: CameraProfile,
+  dataDir: string,
 ): Promise<Omit<SoakFigures, 'rssAfterStartMiB'>> {
   const { meta, framesPath } = readRecording(recordings.get(SOAK_PROFILE)!);
   const frameBytes = meta.width * meta.height * 2;
@@ -434,11 +479,35 @@ async function runSoak(
   const warm = Math.min(1000, Math.floor(SOAK_FRAMES / 10));
   const tenth = Math.max(1, Math.floor(SOAK_FRAMES / 10));
   const rssEveryTenth: number[] = [];
+  const afterGc: SoakFigures['afterGcEveryTenth'] = [];
+  const mib1 = (bytes: number) => Math.round(bytes / 104857.6) / 10;
+  const wal = path.join(dataDir, 'events.sqlite-wal');
+  // The child runs with --expose-gc: the heap figures are what is still reachable.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const sampleAfterGc = async () => {
+    const worker =
+      SOAK_WORKER_HEAP && camera.pipeline instanceof WorkerFramePath ? camera.pipeline.worker : null;
+    const workerHeap = worker ? mib1(await liveHeapBytes(worker)) : null;
+    gc?.();
+    const m = process.memoryUsage();
+    afterGc.push({
+      workerHeap,
+      rss: mib1(m.rss),
+      heapUsed: mib1(m.heapUsed),
+      external: mib1(m.external),
+      arrayBuffers: mib1(m.arrayBuffers),
+      walMiB: existsSync(wal) ? mib1(statSync(wal).size) : 0,
+      sharpCacheMiB: r2(sharp.cache().memory.current),
+    });
+  };
   const started = performance.now();
   try {
     for (let i = 0; i < SOAK_FRAMES; i++) {
       if (i === warm) rssStart = process.memoryUsage().rss;
-      if (i > 0 && i % tenth === 0) rssEveryTenth.push(mib(process.memoryUsage().rss));
+      if (i > 0 && i % tenth === 0) {
+        rssEveryTenth.push(mib(process.memoryUsage().rss));
+        await sampleAfterGc();
+      }
       const data = new Uint16Array(frameBytes / 2);
       readSync(fd, new Uint8Array(data.buffer), 0, frameBytes, (i % meta.frameCount) * frameBytes);
       const frame: RawFrame = {
@@ -463,7 +532,11 @@ async function runSoak(
   const seconds = (performance.now() - started) / 1000;
   const rssEnd = process.memoryUsage().rss;
   rssEveryTenth.push(mib(rssEnd));
+  await sampleAfterGc();
   return {
+    worker: camera.pipeline instanceof WorkerFramePath,
+    afterGcEveryTenth: afterGc,
+    persons: appliance.stores.events.counts().persons,
     frames: SOAK_FRAMES,
     rssEveryTenthMiB: rssEveryTenth,
     rssStartMiB: mib(rssStart),
@@ -472,17 +545,38 @@ async function runSoak(
     fps: r2(SOAK_FRAMES / seconds),
   };
 }
+/**
+ * A worker's live heap, bytes: the sum of the objects in a heap snapshot of it (V8 collects garbage
+ * before it takes one), so the figure is what the worker still holds.
+ */
+async function liveHeapBytes(worker: Worker): Promise<number> {
+  const stream = await worker.getHeapSnapshot();
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  const snapshot = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+    snapshot: { meta: { node_fields: string[] } };
+    nodes: number[];
+  };
+  const fields = snapshot.snapshot.meta.node_fields;
+  const selfSize = fields.indexOf('self_size');
+  let bytes = 0;
+  for (let i = selfSize; i < snapshot.nodes.length; i += fields.length) bytes += snapshot.nodes[i];
+  return bytes;
+}
 if (recordings.has(SOAK_PROFILE) && SOAK_FRAMES > 0) {
   progress.update(step, `soak of ${SOAK_FRAMES} frames in a child process`);
   const child = spawnSync(
     process.execPath,
     [
+      '--expose-gc',
       path.join(REPO, 'bin/run-ts.js'),
       path.join(REPO, 'bench/suite.ts'),
       '--soak-child',
       recordings.get(SOAK_PROFILE)!,
       '--soak',
       String(SOAK_FRAMES),
+      ...(SOAK_NO_WORKER ? ['--soak-no-worker'] : []),
+      ...(SOAK_WORKER_HEAP ? ['--soak-worker-heap'] : []),
     ],
     { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -617,6 +711,12 @@ if (JSON_OUT) {
     `| RSS of the appliance process (${SOAK_PROFILE}): after start / after warm-up / after a soak of ${soak?.frames ?? 0} frames | ${soak?.rssAfterStartMiB} / ${soak?.rssStartMiB} / ${soak?.rssEndMiB} MiB | ≤ ${TARGETS.rssMiB} MiB | ${met(verdicts.rss)} |`,
     `| RSS growth over the soak (soak ran at ${soak?.fps} frames/s) | ${soak?.growthPct} % | < ${TARGETS.rssGrowthPct} % | ${met(verdicts.rssGrowth)} |`,
     `| RSS every tenth of the soak | ${soak?.rssEveryTenthMiB.join(' / ')} MiB | | |`,
+    `| main thread's heap after a full GC, every tenth (${soak?.worker ? 'frame path in the worker' : 'frame path inline'}; ${soak?.persons} persons stored) | ${soak?.afterGcEveryTenth.map((s) => s.heapUsed).join(' / ')} MiB | | |`,
+    ...(soak?.afterGcEveryTenth.some((s) => s.workerHeap !== null)
+      ? [
+          `| camera worker's live heap, every tenth | ${soak.afterGcEveryTenth.map((s) => s.workerHeap).join(' / ')} MiB | | |`,
+        ]
+      : []),
     `| store write per person, first / after ${store?.persons ?? 0} persons (median; p99 after) | ${store?.firstUs} / ${store?.lastUs} µs (${store?.lastP99Us} µs) | | |`,
     `| first processed frame after startAppliance() (${replayRows[0]?.profile}, fresh data folder) | ${firstFrame} ms | ≤ ${TARGETS.firstFrameMs} ms | ${met(verdicts.firstFrame)} |`,
   );
