@@ -13,6 +13,9 @@ RUN bash scripts/setup.sh run \
 
 VOLUME /data
 EXPOSE 8080
+# Frame buffers are allocated on one thread and freed on another (the camera worker): with glibc's
+# default of many malloc arenas RSS wanders by ±8 MiB; two arenas keep it steady (docs/performance.md).
+ENV MALLOC_ARENA_MAX=2
 USER node
 # Liveness: the API answers (anonymous health is `{status, version}`); a degraded appliance (say, a
 # camera offline) stays up and says why in /api/health rather than being restarted.
