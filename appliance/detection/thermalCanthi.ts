@@ -329,8 +329,9 @@ export function coveredCanthi(
 /**
  * Sunglasses above the spots (the face box starts below them: the "canthi" are the upper cheeks by the
  * nose): within 0.4 of the face width above the spots, a band whose two sides (the lenses) are colder
- * than the spots by more than CANTHI_COVERED_DELTA with a warmer nose bridge between them. A cap's brim
- * or hair is cold all across; above bare eyes lie brows and forehead, barely colder than the canthi.
+ * than the spots by more than CANTHI_COVERED_DELTA, cold up to 6 % of the face width from the middle, with
+ * a warmer nose bridge between them. A cap's brim or hair is cold all across; above bare eyes lie brows
+ * and forehead, barely colder than the canthi; the top of a head is warm across a wide middle.
  */
 function lensesAbove(
   field: Float32Array,
@@ -352,8 +353,13 @@ function lensesAbove(
     const right = regionMedian(field, width, height, mx - bw * 0.36, y, mx - bw * 0.08, y + band);
     const left = regionMedian(field, width, height, mx + bw * 0.08, y, mx + bw * 0.36, y + band);
     const bridge = regionMedian(field, width, height, mx - bridgeHalf, y, mx + bridgeHalf, y + band);
-    if (right === null || left === null || bridge === null) continue;
-    const cold = Math.max(right, left);
+    // The lenses reach close to the bridge: the top of a head against the background, or a forehead
+    // framed by hair, is warm across a much wider middle.
+    const innerRight = regionMedian(field, width, height, mx - bw * 0.15, y, mx - bw * 0.06, y + band);
+    const innerLeft = regionMedian(field, width, height, mx + bw * 0.06, y, mx + bw * 0.15, y + band);
+    if (right === null || left === null || bridge === null || innerRight === null || innerLeft === null)
+      continue;
+    const cold = Math.max(right, left, innerRight, innerLeft);
     if (
       skin - cold > CANTHI_COVERED_DELTA &&
       bridge - cold > EYES_OBSTRUCTED_DELTA &&
