@@ -52,6 +52,11 @@ const CUT_BOX_BAND_OFFSETS = [0, 0.1, 0.2, 0.3, 0.4];
 export function glassesBandOffsets(bw: number, bh: number): readonly number[] {
   return bh < bw ? CUT_BOX_BAND_OFFSETS : GLASSES_BAND_OFFSETS;
 }
+/**
+ * Field units by which the skin right above or right below both canthus spots must be colder than the
+ * spots for the "canthi" to be skin at the edge of something covering the eyes (see coveredCanthi).
+ */
+export const CANTHI_COVERED_DELTA = 2 * EYES_OBSTRUCTED_DELTA;
 /** A canthus must stand this far above the face's median to count as one. */
 const CANTHUS_ABOVE_MEDIAN = 0.35;
 
@@ -268,4 +273,99 @@ export function locateCanthi(field: Float32Array, width: number, height: number,
     cheeks,
     eyesObstructed,
   };
+}
+
+/**
+ * Eyes covered with no warm skin left to compare with, which the forehead/cheeks test of locateCanthi
+ * misses: a cap's brim and sunglasses form one cold band (it sees cold above cold), or the face box
+ * starts below the lenses (their cold band cut its outline). The warmest "canthi" are then the skin
+ * strip between brim and lenses or the upper cheeks under them.
+ *
+ * Whether the canthus spots are skin at the edge of a cover over the eyes: right above every spot
+ * (or right below every spot), on its outer side where the eye is, the field is colder than the spot by
+ * more than CANTHI_COVERED_DELTA. Above a bare canthus lie the upper lid and the brow, below it the lower
+ * lid and the upper cheek: at most a degree or so colder. Returns the cold region (the warmer of the
+ * spots' regions) and the spots' skin, or null.
+ */
+export function coveredCanthi(
+  field: Float32Array,
+  width: number,
+  height: number,
+  box: Box,
+  spots: readonly (CanthusSpot | null)[],
+): { cold: number; skin: number; above: boolean } | null {
+  const [bx, , bw] = box;
+  const cx = bx + bw / 2;
+  // Within a few pixels of the spot: lids and brow, not a fringe of hair or a collar further away.
+  const near = bw * 0.06;
+  const far = bw * 0.16;
+  let best: { cold: number; skin: number; above: boolean } | null = null;
+  for (const dir of [-1, 1]) {
+    let cold = Number.NEGATIVE_INFINITY;
+    let skin = Number.POSITIVE_INFINITY;
+    let all = true;
+    for (const s of spots) {
+      if (!s) continue;
+      // The eye lies outward of its inner canthus.
+      const outward = s.point.x < cx ? -1 : 1;
+      const xa = outward < 0 ? s.point.x - bw * 0.14 : s.point.x - bw * 0.02;
+      const xb = outward < 0 ? s.point.x + bw * 0.02 : s.point.x + bw * 0.14;
+      const ya = dir < 0 ? s.point.y - far : s.point.y + near;
+      const yb = dir < 0 ? s.point.y - near : s.point.y + far;
+      const v = regionMedian(field, width, height, xa, ya, xb, yb);
+      if (v === null || !(s.value - v > CANTHI_COVERED_DELTA)) {
+        all = false;
+        break;
+      }
+      cold = Math.max(cold, v);
+      skin = Math.min(skin, s.value);
+    }
+    if (all && Number.isFinite(cold) && (!best || skin - cold > best.skin - best.cold))
+      best = { cold, skin, above: dir < 0 };
+  }
+  return best ?? lensesAbove(field, width, height, box, spots);
+}
+
+/**
+ * Sunglasses above the spots (the face box starts below them: the "canthi" are the upper cheeks by the
+ * nose): within 0.4 of the face width above the spots, a band whose two sides (the lenses) are colder
+ * than the spots by more than CANTHI_COVERED_DELTA, cold up to 6 % of the face width from the middle, with
+ * a warmer nose bridge between them. A cap's brim or hair is cold all across; above bare eyes lie brows
+ * and forehead, barely colder than the canthi; the top of a head is warm across a wide middle.
+ */
+function lensesAbove(
+  field: Float32Array,
+  width: number,
+  height: number,
+  box: Box,
+  spots: readonly (CanthusSpot | null)[],
+): { cold: number; skin: number; above: boolean } | null {
+  const found = spots.filter((s) => s !== null);
+  if (found.length === 0) return null;
+  const bw = box[2];
+  const mx = found.length === 2 ? (found[0].point.x + found[1].point.x) / 2 : box[0] + bw / 2;
+  const top = Math.min(...found.map((s) => s.point.y));
+  const skin = Math.min(...found.map((s) => s.value));
+  const band = Math.max(2, Math.round(bw * 0.1));
+  const bridgeHalf = Math.max(1, bw * 0.04);
+  let best: { cold: number; skin: number; above: boolean } | null = null;
+  for (let y = Math.round(top - bw * 0.4); y <= top - bw * 0.06 - band; y++) {
+    const right = regionMedian(field, width, height, mx - bw * 0.36, y, mx - bw * 0.08, y + band);
+    const left = regionMedian(field, width, height, mx + bw * 0.08, y, mx + bw * 0.36, y + band);
+    const bridge = regionMedian(field, width, height, mx - bridgeHalf, y, mx + bridgeHalf, y + band);
+    // The lenses reach close to the bridge: the top of a head against the background, or a forehead
+    // framed by hair, is warm across a much wider middle.
+    const innerRight = regionMedian(field, width, height, mx - bw * 0.15, y, mx - bw * 0.06, y + band);
+    const innerLeft = regionMedian(field, width, height, mx + bw * 0.06, y, mx + bw * 0.15, y + band);
+    if (right === null || left === null || bridge === null || innerRight === null || innerLeft === null)
+      continue;
+    const cold = Math.max(right, left, innerRight, innerLeft);
+    if (
+      skin - cold > CANTHI_COVERED_DELTA &&
+      bridge - cold > EYES_OBSTRUCTED_DELTA &&
+      (!best || cold < best.cold)
+    )
+      best = { cold, skin, above: true };
+  }
+  return best;
 }

@@ -14,7 +14,13 @@
 
 import { meanOfLargest, ScratchFloats, selectKth } from '../../calibration/selection.ts';
 import type { Box, Face, Measurement, Point, QualityFlag } from '../core/types.ts';
-import { EYES_OBSTRUCTED_DELTA, locateCanthi } from '../detection/thermalCanthi.ts';
+import {
+  CANTHI_COVERED_DELTA,
+  type CanthusSpot,
+  coveredCanthi,
+  EYES_OBSTRUCTED_DELTA,
+  locateCanthi,
+} from '../detection/thermalCanthi.ts';
 
 export interface MeasureFrame {
   celsius: Float32Array;
@@ -275,12 +281,15 @@ export function measureFace(frame: MeasureFrame, face: Face, ctx: MeasureContext
   const noiseC = Math.max(0, faceNoise === null ? ctx.netdC : Math.min(ctx.netdC, faceNoise));
   const canthi: [Point | null, Point | null] = [null, null];
   const values: number[] = [];
+  const spots: [CanthusSpot | null, CanthusSpot | null] = [null, null];
   guesses.forEach((g, i) => {
     if (!g) return;
     const p = locate(frame, g, searchRadius);
     if (p === null) return;
     canthi[i] = p;
-    values.push(noiseAwareMax(cell(frame, p.x, p.y), noiseC));
+    const v = noiseAwareMax(cell(frame, p.x, p.y), noiseC);
+    values.push(v);
+    spots[i] = { point: p, value: v };
   });
   // The warmer canthus (the maximum canthus temperature is the screening value). With two equally warm
   // canthi this max of two noisy values reads ≈ +0.56 × its noise high (≈ +0.02 °C at 50 mK): a small
@@ -323,11 +332,19 @@ export function measureFace(frame: MeasureFrame, face: Face, ctx: MeasureContext
       `Another person too close: ${Math.round(closest)} px between faces, ${Math.ceil(bw * TOO_CLOSE_GAP_FRACTION)} needed`,
     );
   }
+  // Where the forehead is covered too (cap brim + sunglasses) the "canthi" read are skin at the edge of
+  // the cover: never read through eyewear.
+  const cover = finding.eyesObstructed ? null : coveredCanthi(frame.celsius, width, height, face.box, spots);
   if (finding.eyesObstructed) {
     const skin = Math.max(finding.forehead ?? -Infinity, finding.cheeks ?? -Infinity);
     flag(
       'eyes-obstructed',
       `Eyes covered (glasses?): eye region ${(skin - (finding.eyeRegion ?? skin)).toFixed(1)} °C colder than forehead/cheeks (limit ${EYES_OBSTRUCTED_DELTA} °C); please remove glasses`,
+    );
+  } else if (cover) {
+    flag(
+      'eyes-obstructed',
+      `Eyes covered (glasses?): right ${cover.above ? 'above' : 'below'} the warmest eye-corner spots it is ${(cover.skin - cover.cold).toFixed(1)} °C colder (limit ${CANTHI_COVERED_DELTA} °C); please remove glasses`,
     );
   }
   const turned = yawDeg !== null ? Math.abs(yawDeg) > MAX_YAW_DEG : face.frontal === false;
@@ -344,7 +361,7 @@ export function measureFace(frame: MeasureFrame, face: Face, ctx: MeasureContext
   }
 
   // A reading through glasses is not a canthus reading.
-  const usable = canthusC !== null && !finding.eyesObstructed;
+  const usable = canthusC !== null && !finding.eyesObstructed && !cover;
   const foreheadC = forehead === null ? null : round2(forehead);
   return {
     canthusC: usable ? canthusC : null,

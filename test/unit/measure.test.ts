@@ -194,6 +194,54 @@ describe('measureFace', () => {
     expect(m.reasons.find((r) => r.flag === 'eyes-obstructed')!.text).toMatch(/colder than forehead/);
   });
 
+  it('eyes-obstructed under a cap: brim and sunglasses are one cold band, the box starts below the lenses', () => {
+    // A head at 34 °C whose upper half is a cap (27 °C) and sunglasses (25 °C) with no skin between them;
+    // the face box starts at the lenses' lower edge (their cold band cut the outline), and the warmest
+    // spots left near the eyes are the upper cheeks right under the lenses.
+    const celsius = new Float32Array(W * H).fill(21);
+    const [cx, cy, rx, ry] = [130, 76, 32, 52];
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        const dx = (x + 0.5 - cx) / rx;
+        const dy = (y + 0.5 - cy) / ry;
+        if (dx * dx + dy * dy <= 1) celsius[y * W + x] = y < 48 ? 27 : 34 - 0.6 * dx * dx;
+        if (y >= 40 && y < 48 && Math.abs(x + 0.5 - cx) <= rx + 6) celsius[y * W + x] = 26.5; // the brim
+        if (y >= 48 && y < 70 && Math.abs(x + 0.5 - cx) <= 27) celsius[y * W + x] = 25; // the lenses
+      }
+    const spots = [
+      { x: 124, y: 72 },
+      { x: 136, y: 72 },
+    ];
+    for (const k of spots)
+      for (let y = k.y - 1; y <= k.y + 1; y++)
+        for (let x = k.x - 1; x <= k.x + 1; x++) celsius[y * W + x] = 35.4;
+    const frame = { celsius, width: W, height: H };
+    const face: Face = {
+      box: [100, 68, 60, 58],
+      keypoints: {
+        rightEye: null,
+        leftEye: null,
+        nose: null,
+        mouth: null,
+        rightEar: null,
+        leftEar: null,
+        rightCanthus: spots[0],
+        leftCanthus: spots[1],
+      },
+      score: 1,
+      from: 'thermal',
+      frontal: true,
+    };
+    const m = measureFace(frame, face, ok);
+    expect(flagsOf(m)).toContain('eyes-obstructed');
+    expect(m.canthusC).toBeNull();
+    expect(m.reasons.find((r) => r.flag === 'eyes-obstructed')!.text).toMatch(/above the warmest eye-corner/);
+    // The same spots on a bare face (brow and lids above them, skin below) are canthi and are read.
+    const bare = frameWithFace([100, 50, 60, 78]);
+    expect(flagsOf(measureFace(bare.frame, bare.face, ok))).not.toContain('eyes-obstructed');
+    expect(measureFace(bare.frame, bare.face, ok).canthusC).toBeCloseTo(35.6, 1);
+  });
+
   it('at-border: the face touches the edge of the image', () => {
     const { frame, face } = frameWithFace([0, 50, 60, 78]);
     expect(flagsOf(measureFace(frame, face, ok))).toContain('at-border');
