@@ -9,8 +9,10 @@
  *
  * Side convention: the camera faces the person, so the person's right eye/canthus is on the image's left.
  */
+
+import { selectKth } from '../../calibration/selection.ts';
 import type { Box, Point } from '../core/types.ts';
-import { REGION_SAMPLES, sampleBuffer, selectKth } from './thermalStructure.ts';
+import { REGION_SAMPLES, sampleBuffer } from './thermalStructure.ts';
 
 export interface CanthusSpot {
   /** Pixel position of the canthus (centre of the warmest 2×2 or 3×3 cell). */

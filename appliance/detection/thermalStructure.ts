@@ -13,6 +13,7 @@
  *
  * All in field units (°C, or pseudo-°C for 8-bit images), on the full-resolution field.
  */
+import { selectKth } from '../../calibration/selection.ts';
 import type { Box } from '../core/types.ts';
 import { type CanthusFinding, type CanthusSpot, glassesBandOffsets } from './thermalCanthi.ts';
 
@@ -141,41 +142,6 @@ export function mirrorSymmetry(field: Float32Array, width: number, height: numbe
 export function quantile(values: Float32Array, p: number): number {
   const n = values.length;
   return selectKth(values, Math.min(n - 1, Math.max(0, Math.floor(p * (n - 1)))));
-}
-
-/** k-th smallest (0-based) by Hoare selection with a median-of-three pivot; reorders `a`. */
-export function selectKth(a: Float32Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  while (hi > lo) {
-    const mid = (lo + hi) >> 1;
-    // Median of three as pivot (sorted into a[lo] ≤ a[mid] ≤ a[hi]).
-    if (a[mid] < a[lo]) swap(a, mid, lo);
-    if (a[hi] < a[lo]) swap(a, hi, lo);
-    if (a[hi] < a[mid]) swap(a, hi, mid);
-    const pivot = a[mid];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        swap(a, i, j);
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
-}
-
-function swap(a: Float32Array, i: number, j: number): void {
-  const t = a[i];
-  a[i] = a[j];
-  a[j] = t;
 }
 
 /** Finite field values of a rectangle (clipped), sampled to about REGION_SAMPLES on a grid (unordered: `quantile`). */
