@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -218,4 +219,45 @@ export function schemaFor(type: string): string {
   if (type === 'canthus.health') return 'health';
   if (type === 'canthus.reference.state') return 'reference';
   return 'committed';
+}
+
+/**
+ * A webhook endpoint in front of a receiver (`forward`): while `failing()` names a status it answers
+ * that status and records the refused event's id (and when); otherwise it forwards the request.
+ */
+export async function flakyEndpoint(
+  failing: () => number | null,
+  forward: { port: number },
+): Promise<{ url: string; refused: { id: string; at: number }[]; close: () => Promise<void> }> {
+  const refused: { id: string; at: number }[] = [];
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const status = failing();
+      if (status !== null) {
+        refused.push({ id: String(request.headers['webhook-id']), at: Date.now() });
+        response.writeHead(status).end();
+        return;
+      }
+      const upstream = http.request(
+        { host: '127.0.0.1', port: forward.port, method: 'POST', path: '/', headers: request.headers },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502);
+          answer.pipe(response);
+        },
+      );
+      upstream.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/hook`,
+    refused,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }

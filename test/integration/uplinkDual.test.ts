@@ -4,8 +4,6 @@
  * arrives once on each; an outbox row is marked sent only once both acknowledged it, so the
  * webhook's failures hold rows the broker already has, and nothing is lost on either side.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +11,14 @@ import { type Receiver, startReceiver } from '../../appliance/cli/receive.ts';
 import { simulateRecording } from '../../appliance/cli/simulate.ts';
 import type { Envelope } from '../../appliance/core/uplink.ts';
 import { tempDir } from '../helpers/tempDir.ts';
-import { Broker, runAppliance, storedEvents, uplinkSchemas, writeConfig } from '../helpers/uplink.ts';
+import {
+  Broker,
+  flakyEndpoint,
+  runAppliance,
+  storedEvents,
+  uplinkSchemas,
+  writeConfig,
+} from '../helpers/uplink.ts';
 
 const SECRET = 'whsec_dGVzdC1zZWNyZXQtZm9yLXRoZS11cGxpbmstdGVzdHM=';
 /** How long the webhook endpoint answers 500 from its first request. */
@@ -34,39 +39,12 @@ afterAll(async () => {
 });
 
 /** 500 for FAILING_MS from the first request, then forwards to the reference receiver. */
-async function failingThenForwarding(receiver: Receiver) {
-  const refused: { id: string; at: number }[] = [];
+function failingThenForwarding(receiver: Receiver) {
   let failUntil: number | null = null;
-  const server = http.createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      failUntil ??= Date.now() + FAILING_MS;
-      if (Date.now() < failUntil) {
-        refused.push({ id: String(request.headers['webhook-id']), at: Date.now() });
-        response.writeHead(500).end();
-        return;
-      }
-      const upstream = http.request(
-        { host: '127.0.0.1', port: receiver.port, method: 'POST', path: '/', headers: request.headers },
-        (answer) => {
-          response.writeHead(answer.statusCode ?? 502);
-          answer.pipe(response);
-        },
-      );
-      upstream.end(Buffer.concat(chunks));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    refused,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return flakyEndpoint(() => {
+    failUntil ??= Date.now() + FAILING_MS;
+    return Date.now() < failUntil ? 500 : null;
+  }, receiver);
 }
 
 const screeningIds = (receiver: Receiver) =>

@@ -5,15 +5,20 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReceiver } from '../../appliance/cli/receive.ts';
 import { simulateRecording } from '../../appliance/cli/simulate.ts';
 import { type Envelope, signWebhook } from '../../appliance/core/uplink.ts';
 import { tempDir, waitFor } from '../helpers/tempDir.ts';
-import { freePort, REPO_ROOT, runAppliance, storedEvents, writeConfig } from '../helpers/uplink.ts';
+import {
+  flakyEndpoint,
+  freePort,
+  REPO_ROOT,
+  runAppliance,
+  storedEvents,
+  writeConfig,
+} from '../helpers/uplink.ts';
 
 const SECRET = 'whsec_dGVzdC1zZWNyZXQtZm9yLXRoZS11cGxpbmstdGVzdHM=';
 
@@ -26,43 +31,8 @@ beforeAll(() => {
   simulateRecording({ out: recording, profile: 'simulator', seed: 5, people: 3, feverRate: 0.5 });
 });
 
-/** An endpoint in front of `handler`: answers `status` while `failing()` says so, recording ids. */
-async function flakyEndpoint(
-  failing: () => number | null,
-  forward: { port: number },
-): Promise<{ url: string; refusedIds: string[]; close: () => Promise<void> }> {
-  const refusedIds: string[] = [];
-  const server = http.createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const status = failing();
-      if (status !== null) {
-        refusedIds.push(String(request.headers['webhook-id']));
-        response.writeHead(status).end();
-        return;
-      }
-      const upstream = http.request(
-        { host: '127.0.0.1', port: forward.port, method: 'POST', path: '/', headers: request.headers },
-        (answer) => {
-          response.writeHead(answer.statusCode ?? 502);
-          answer.pipe(response);
-        },
-      );
-      upstream.end(Buffer.concat(chunks));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    refusedIds,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
+/** The ids of the events the endpoint refused, in the order it refused them. */
+const refusedIds = (endpoint: { refused: { id: string }[] }) => endpoint.refused.map((r) => r.id);
 
 function webhookConfig(applianceId: string, url: string) {
   return {
@@ -100,7 +70,7 @@ describe('the webhook uplink', () => {
       expect(await run.exited, run.output()).toBe(0);
       const stored = storedEvents(data);
       expect(stored.unsent, 'outbox rows left after the endpoint recovered').toBe(0);
-      expect(endpoint.refusedIds.length, 'the endpoint never answered 500').toBeGreaterThan(0);
+      expect(refusedIds(endpoint).length, 'the endpoint never answered 500').toBeGreaterThan(0);
       const received = receiver.lines.map((line) => line.envelope!);
       const screening = received.filter((e) => e.type.startsWith('canthus.screening.')).map((e) => e.id);
       expect(screening.sort()).toEqual(stored.screening);
@@ -110,7 +80,7 @@ describe('the webhook uplink', () => {
       expect(alerts.sort()).toEqual(stored.alerts);
       // Each id refused with a 500 arrived later under the same id (webhook-id stable across retries).
       const arrived = new Set(received.map((e) => e.id));
-      expect(endpoint.refusedIds.filter((id) => !arrived.has(id))).toEqual([]);
+      expect(refusedIds(endpoint).filter((id) => !arrived.has(id))).toEqual([]);
       expect(receiver.stats()).toMatchObject({ rejected: 0, gaps: [] });
       // Sent while the endpoint failed → historical when it recovered.
       expect(received.some((e) => e.historical)).toBe(true);
@@ -132,9 +102,9 @@ describe('the webhook uplink', () => {
       expect(await run.exited, run.output()).toBe(0);
       const stored = storedEvents(data);
       // Nothing retried for ever: each event was tried once and parked.
-      expect(endpoint.refusedIds.length).toBe(new Set(endpoint.refusedIds).size);
+      expect(refusedIds(endpoint).length).toBe(new Set(refusedIds(endpoint)).size);
       expect(stored.unsent).toBe(0);
-      expect(stored.parked).toBe(endpoint.refusedIds.length);
+      expect(stored.parked).toBe(refusedIds(endpoint).length);
       expect(stored.parked).toBeGreaterThan(0);
       expect(run.output()).toContain('the receiver refused an event for good: parked');
     } finally {
