@@ -11,7 +11,9 @@ import sharp from 'sharp';
 import { RecordingWriter } from '../../appliance/camera/recording.ts';
 import { applyHomography, type Homography } from '../../calibration/homography.ts';
 
-const FIXTURE = new URL('../fixtures/visible/astronaut-eileen-collins-320.jpg', import.meta.url).pathname;
+/** NASA portrait of Eileen Collins, public domain (test/fixtures/visible/README.md). */
+export const FIXTURE = new URL('../fixtures/visible/astronaut-eileen-collins-320.jpg', import.meta.url)
+  .pathname;
 
 export const THERMAL = { width: 256, height: 192, fps: 9 };
 export const VISIBLE = { width: 320, height: 240, fps: 10 };
@@ -82,7 +84,8 @@ export async function writeBispectrumSite(
   return dataDir;
 }
 
-const counts = (celsius: number) => Math.round((celsius + 273.15) / 0.1);
+/** The test profile's raw counts of a temperature (0.1 K per count). */
+export const counts = (celsius: number) => Math.round((celsius + 273.15) / 0.1);
 
 /** A room, a blackbody at the lower right and a warm figure in the middle, with sensor noise. */
 function thermalRecording(dir: string, seconds: number): void {

@@ -17,38 +17,15 @@ import type { Box, Face, ScreeningEvent } from '../../appliance/core/types.ts';
 import { BlazeFaceDetector } from '../../appliance/detection/blazeface.ts';
 import { mapFace } from '../../appliance/detection/registration.ts';
 import { type Appliance, startAppliance, VISIBLE_FACE_MODEL } from '../../appliance/main.ts';
-import { applyHomography, type Homography } from '../../calibration/homography.ts';
+import { applyHomography } from '../../calibration/homography.ts';
+import { counts, FIXTURE, PROFILE, THERMAL, TRUE_H, VISIBLE } from '../helpers/bispectrumScene.ts';
 import { tempDir, waitFor } from '../helpers/tempDir.ts';
 
-const FIXTURE = new URL('../fixtures/visible/astronaut-eileen-collins-320.jpg', import.meta.url).pathname;
 const PASSWORD = 'two streams, one face';
 
-const THERMAL = { width: 256, height: 192, fps: 9 };
-const VISIBLE = { width: 320, height: 240, fps: 10 };
 /** The person is in view from 1 s to 4 s of a 5 s replay, in both streams. */
 const IN_VIEW_S: [number, number] = [1, 4];
 const DURATION_S = 5;
-
-/** The site's true mapping visible → thermal (mild scale, shift and perspective). */
-const TRUE_H: Homography = [0.9, 0.02, 5, -0.01, 0.92, 8, 0.0001, 0.00005, 1];
-
-const PROFILE = {
-  id: 'bispectrum-test',
-  name: 'Bi-spectrum test camera (256x192 thermal + 320x240 visible)',
-  width: THERMAL.width,
-  height: THERMAL.height,
-  fps: THERMAL.fps,
-  pixelFormat: 'GRAY16_LE',
-  radiometry: { kind: 'linear', gain: 0.1, offsetC: -273.15 },
-  netdC: 0.05,
-  accuracyC: 0.5,
-  flatField: null,
-  minFacePx: 30,
-  visible: VISIBLE,
-  defaultSource: 'rtsp://camera.local/thermal',
-};
-
-const counts = (celsius: number) => Math.round((celsius + 273.15) / 0.1);
 
 /** A visible frame with the portrait (its top 320×240) or an empty grey scene. */
 async function visibleFrames(dir: string): Promise<void> {
