@@ -269,6 +269,26 @@ describe('hot objects', () => {
   });
 });
 
+describe('the reference is never a face', () => {
+  it('a face-like box a third inside the housing around the excluded disc is dropped; one beside it is kept', () => {
+    // The disc's box [34, 34, 12, 12] grown by EXCLUSION_MARGIN × 12 px on every side: x and y 22…58.
+    for (const [cx, kept] of [
+      [62, false],
+      [84, true],
+    ] as const) {
+      const scene = new ThermalScene(160, 120, 21, 3);
+      const disc = scene.referenceDisc(40, 40, 6);
+      const head = scene.head(cx, 42, 24);
+      scene.noise();
+      // Without the exclusion both are faces (the test below passes only by the exclusion's margin).
+      expect(on(detect(scene, 20), head), `face at x ${cx}, nothing excluded`).toHaveLength(1);
+      expect(on(detect(scene, 20, [disc]), head), `face at x ${cx}, disc excluded`).toHaveLength(
+        kept ? 1 : 0,
+      );
+    }
+  });
+});
+
 describe('minimum face size', () => {
   it('a face well under minFacePx is not reported, one of minFacePx is', () => {
     for (const seed of [1, 2]) {
@@ -281,13 +301,24 @@ describe('minimum face size', () => {
 });
 
 describe('box placement', () => {
-  it('boxes the painted face at IoU ≥ 0.5 from 20 to 120 px', () => {
+  it('boxes the painted face at IoU ≥ 0.5 from 20 to 120 px, its sides on the sides of the face', () => {
     for (const fw of [20, 24, 28, 32, 40, 48, 56, 64, 80, 100, 120]) {
       const { scene, head } = onePerson(fw, {}, fw);
       const minFacePx = Math.min(40, Math.max(12, Math.floor(fw * 0.8)));
       const faces = detect(scene, minFacePx);
       expect(faces, `${fw} px`).toHaveLength(1);
+      const [x, y, w, h] = faces[0].box;
+      const [tx, ty, tw, th] = head.face;
       expect(iou(faces[0].box, head.face), `${fw} px`).toBeGreaterThanOrEqual(0.5);
+      // IoU ≥ 0.5 still holds with 15 % of slack on every side; the sides are known much better (the
+      // skin's edge is sharp): within 1.5 px or 2 % of the width, on every work grid.
+      const sideSlack = Math.max(1.5, 0.02 * fw);
+      expect(Math.abs(x - tx), `${fw} px: left side`).toBeLessThanOrEqual(sideSlack);
+      expect(Math.abs(x + w - (tx + tw)), `${fw} px: right side`).toBeLessThanOrEqual(sideSlack);
+      // The top at the hairline or up in the hair; the bottom not below the chin.
+      expect((y - ty) / th, `${fw} px: top`).toBeGreaterThanOrEqual(-0.3);
+      expect((y - ty) / th, `${fw} px: top`).toBeLessThanOrEqual(0.05);
+      expect((y + h - (ty + th)) / th, `${fw} px: bottom`).toBeLessThanOrEqual(0.05);
     }
   });
 });
