@@ -104,6 +104,24 @@ describe('a head sits on its body', () => {
       expect(on(detect(alone, 20), only), `seed ${seed}: the blob alone`).toHaveLength(1);
     }
   });
+
+  it('a face-like blob right below the chin, not clearly larger (a bare chest, a V-neck), is not a second face', () => {
+    for (const seed of [1, 2]) {
+      const scene = new ThermalScene(200, 200, 21, seed);
+      const face = scene.head(100, 40, 40, { body: 'none' });
+      // As wide as the face and centred under it (so not the "smaller blob on the shoulder" rule).
+      const chest = scene.head(100, face.face[1] + face.face[3] + 28, 40, { body: 'none', canthi: 'right' });
+      scene.noise();
+      const faces = detect(scene, 20);
+      expect(faces, `seed ${seed}`).toHaveLength(1);
+      expect(on(faces, face)).toHaveLength(1);
+      // The same blob with nothing above it is a face.
+      const alone = new ThermalScene(200, 200, 21, seed);
+      const only = alone.head(100, chest.face[1] + chest.face[3] / 2, 40, { body: 'none', canthi: 'right' });
+      alone.noise();
+      expect(on(detect(alone, 20), only), `seed ${seed}: the blob alone`).toHaveLength(1);
+    }
+  });
 });
 
 describe('one canthus', () => {
@@ -285,6 +303,36 @@ describe('the reference is never a face', () => {
       expect(on(detect(scene, 20, [disc]), head), `face at x ${cx}, disc excluded`).toHaveLength(
         kept ? 1 : 0,
       );
+    }
+  });
+});
+
+describe('what else is never a face', () => {
+  it('a head-shaped blob more than 4 °C cooler than the face beside it (a poster, clothing) is not a face', () => {
+    for (const seed of [1, 2]) {
+      const scene = new ThermalScene(200, 120, 21, seed);
+      const face = scene.head(60, 40, 36);
+      scene.head(140, 40, 36, { skinC: 29 });
+      scene.noise();
+      const faces = detect(scene, 20);
+      expect(faces, `seed ${seed}`).toHaveLength(1);
+      expect(on(faces, face)).toHaveLength(1);
+      // Alone, the cooler head is a face: only the warmer face beside it makes it background.
+      const alone = new ThermalScene(200, 120, 21, seed);
+      const only = alone.head(140, 40, 36, { skinC: 29 });
+      alone.noise();
+      expect(on(detect(alone, 20), only), `seed ${seed}: the cooler head alone`).toHaveLength(1);
+    }
+  });
+
+  it('in a scene whose warmest skin-like surface is below 27 °C there are no faces', () => {
+    // A head-shaped object with face-like structure at 25 °C in a 15 °C store room (a mannequin in the
+    // sun, a warm statue): no uncovered skin is that cold.
+    for (const seed of [1, 2]) {
+      const scene = new ThermalScene(200, 180, 15, seed);
+      scene.head(100, 40, 40, { skinC: 25, canthusC: 26.2 });
+      scene.noise();
+      expect(detect(scene, 20), `seed ${seed}`).toEqual([]);
     }
   });
 });
