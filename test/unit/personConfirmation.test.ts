@@ -89,32 +89,37 @@ function screen(frames: (Seen | null)[]): { events: ScreeningEvent[]; notPersons
 }
 
 const repeat = (n: number, seen: (k: number) => Seen | null) => Array.from({ length: n }, (_, k) => seen(k));
-/** One person (one `end`), or none and one track that never became a person. */
-const onePerson = (r: ReturnType<typeof screen>) => r.events.filter((e) => e.kind === 'end').length === 1;
-const noPerson = (r: ReturnType<typeof screen>) => r.events.length === 0 && r.notPersons === 1;
+/** Persons (their `end` events) and tracks that never became persons. */
+const outcome = (r: ReturnType<typeof screen>) => ({
+  persons: r.events.filter((e) => e.kind === 'end').length,
+  notPersons: r.notPersons,
+});
+const ONE_PERSON = { persons: 1, notPersons: 0 };
+const NO_PERSON = { persons: 0, notPersons: 1 };
 
 describe('a person at the measurement point: four frames with a face’s structure', () => {
   it('four frames with a canthus make a person, three do not', () => {
-    expect(noPerson(screen(repeat(3, () => ({ box: AT_POINT, canthusC: 36 }))))).toBe(true);
-    expect(onePerson(screen(repeat(4, () => ({ box: AT_POINT, canthusC: 36 }))))).toBe(true);
+    expect(outcome(screen(repeat(3, () => ({ box: AT_POINT, canthusC: 36 }))))).toEqual(NO_PERSON);
+    expect(outcome(screen(repeat(4, () => ({ box: AT_POINT, canthusC: 36 }))))).toEqual(ONE_PERSON);
   });
 
   it('frames of sizes far apart (a face that grows 20 % a frame: something swept past) are not four alike', () => {
     const grows = (k: number): Seen => ({ box: [84, 40, Math.round(30 * 1.2 ** k), 50], canthusC: 36 });
-    expect(noPerson(screen(repeat(6, grows)))).toBe(true);
+    expect(outcome(screen(repeat(6, grows)))).toEqual(NO_PERSON);
   });
 
   it('eyes covered by glasses are a face’s structure too (no canthus read)', () => {
     const r = screen(repeat(6, () => ({ box: AT_POINT, canthusC: null, flags: ['eyes-obstructed'] })));
-    expect(onePerson(r)).toBe(true);
+    expect(outcome(r)).toEqual(ONE_PERSON);
     expect(r.events.at(-1)?.reasons).toEqual(['glasses: eyes not measurable (remove glasses)']);
   });
 
   it('frames too far or cut by the image edge do not count, even with a canthus read', () => {
     for (const flag of ['too-far', 'at-border'] as const)
-      expect(noPerson(screen(repeat(10, () => ({ box: AT_POINT, canthusC: 36, flags: [flag] })))), flag).toBe(
-        true,
-      );
+      expect(
+        outcome(screen(repeat(10, () => ({ box: AT_POINT, canthusC: 36, flags: [flag] })))),
+        flag,
+      ).toEqual(NO_PERSON);
   });
 });
 
@@ -122,25 +127,25 @@ describe('a person by staying: 3 s in view, on most frames, at a steady size and
   const far = (): Seen => ({ box: FAR, canthusC: null, flags: ['too-far'] });
 
   it('waiting far away 3.3 s is a person, 2.2 s is not', () => {
-    expect(noPerson(screen(repeat(20, far)))).toBe(true);
-    expect(onePerson(screen(repeat(30, far)))).toBe(true);
+    expect(outcome(screen(repeat(20, far)))).toEqual(NO_PERSON);
+    expect(outcome(screen(repeat(30, far)))).toEqual(ONE_PERSON);
   });
 
   it('seen on only every other frame for 4.3 s: not a person', () => {
-    expect(noPerson(screen(repeat(39, (k) => (k % 2 ? null : far()))))).toBe(true);
+    expect(outcome(screen(repeat(39, (k) => (k % 2 ? null : far()))))).toEqual(NO_PERSON);
   });
 
   it('a size that keeps changing by 30 % (the detector boxing something else each frame): not a person', () => {
     const r = screen(
       repeat(39, (k) => ({ box: [60, 40, k % 2 ? 26 : 20, 28], canthusC: null, flags: ['too-far'] })),
     );
-    expect(noPerson(r)).toBe(true);
+    expect(outcome(r)).toEqual(NO_PERSON);
   });
 
   it('walking across far away for 4.3 s at a steady size: a passer-by, not a person', () => {
     const r = screen(
       repeat(39, (k) => ({ box: [20 + 2 * k, 40, 22, 28], canthusC: null, flags: ['too-far'] })),
     );
-    expect(noPerson(r)).toBe(true);
+    expect(outcome(r)).toEqual(NO_PERSON);
   });
 });

@@ -338,12 +338,17 @@ describe('what else is never a face', () => {
 });
 
 describe('minimum face size', () => {
-  it('a face well under minFacePx is not reported, one of minFacePx is', () => {
+  it('reports faces from 0.8 × minFacePx (the box may be a little tight), none smaller', () => {
+    // The detector looks for heads from 0.8 × minFacePx wide (its work grid's smallest outline): a face
+    // of minFacePx whose box came out a few pixels narrow is still found. Below that, nothing; a reading
+    // needs the camera profile's minFacePx anyway (the measurement's too-far flag).
     for (const seed of [1, 2]) {
-      const small = onePerson(20, {}, seed);
-      expect(detect(small.scene, 30), `20 px face, min 30, seed ${seed}`).toEqual([]);
-      const big = onePerson(30, {}, seed);
-      expect(on(detect(big.scene, 30), big.head), `30 px face, min 30, seed ${seed}`).toHaveLength(1);
+      const small = onePerson(22, {}, seed);
+      expect(detect(small.scene, 30), `22 px face, min 30, seed ${seed}`).toEqual([]);
+      for (const fw of [24, 30]) {
+        const { scene, head } = onePerson(fw, {}, seed);
+        expect(on(detect(scene, 30), head), `${fw} px face, min 30, seed ${seed}`).toHaveLength(1);
+      }
     }
   });
 });
