@@ -137,8 +137,8 @@ export class ThermalScene {
     if (o.cap)
       this.ellipse(cx, cy, rx * 1.02, ry * 1.02, (_dx, dy) => (cy + dy * ry < capEdge ? hairC : null));
     const hairline = o.cap ? (capEdge - cy) / ry : -0.72;
-    // Lopsided: the outline sheared (top towards the person's right, bottom towards the left), as a fist
-    // or a hand held sideways; painted within a wider ellipse, its pixels tested in sheared coordinates.
+    // Lopsided: the outline sheared (its top and bottom pushed to opposite sides), as a fist or a hand held
+    // sideways; painted within a wider ellipse, its pixels tested in sheared coordinates.
     const shear = o.lopsided ? 0.6 : 0;
     const widen = 1 + shear;
     const face = this.ellipse(cx, cy, rx * widen, ry, (wx, dy) => {

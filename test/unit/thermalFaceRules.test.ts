@@ -57,7 +57,8 @@ describe('head, not body', () => {
 describe('faint and flat is an object', () => {
   it('a warm housing 1.5–1.9 °C above a warm room, nearly uniform, is no face; a face of its size there is', () => {
     // 18 px: below 20 px the eye gate does not apply, so only this rule tells a housing from a face.
-    // (The painted housing spans 1.2 °C: SD ≈ 0.3 °C on the work grid, as the kiosks' housings.)
+    // (The painted housing falls 1.2 °C top to bottom: its SD on the work grid stays under 0.35 °C, as
+    // the kiosks' housings' 0.2–0.3 °C; a 16 px one reads SD ≈ 0.39 and is a face — see the doc.)
     for (const [deltaC, seed] of [
       [1.5, 1],
       [1.7, 2],
