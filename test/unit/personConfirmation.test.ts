@@ -1,0 +1,151 @@
+/**
+ * When a track becomes a person (ScreeningStage's `confirmWhen` for the tracker): at the boundaries
+ * of each condition, with scripted detections and measurements at 9 frames a second. screeningStage.test.ts
+ * has the broad cases (a passer-by, a hand, glasses with a reading, waiting far away 3.3 s); these pin
+ * the numbers. docs/thermal-face-detection.md ("How the rules are tested") lists how each was shown
+ * to fail.
+ */
+import { describe, expect, it } from 'vitest';
+import { EventBus } from '../../appliance/core/eventBus.ts';
+import type { Box, Face, QualityFlag, ScreeningEvent, ThermalFrame } from '../../appliance/core/types.ts';
+import { ScreeningStage } from '../../appliance/screening/screeningStage.ts';
+import { constantOffsetModel } from '../../calibration/skinCore.ts';
+
+interface Seen {
+  box: Box;
+  canthusC: number | null;
+  flags?: QualityFlag[];
+}
+
+const FRAME_MS = 111;
+/** At the measurement point: a 50 px face. */
+const AT_POINT: Box = [84, 40, 50, 65];
+/** Far away: a 22 px face (the measurement flags it too-far). */
+const FAR: Box = [60, 40, 22, 28];
+
+/**
+ * Runs the stage over the frames (a frame is the face seen in it, or null), then 20 empty frames; returns
+ * the events and how many tracks never became persons.
+ */
+function screen(frames: (Seen | null)[]): { events: ScreeningEvent[]; notPersons: number } {
+  const bus = new EventBus();
+  const events: ScreeningEvent[] = [];
+  bus.on('screening', (event) => events.push(event), { name: 'test', delivery: 'inline' });
+  let current: Seen | null = null;
+  const stage = new ScreeningStage({
+    cameraId: 'cam',
+    applianceId: 'app',
+    bus,
+    screening: {
+      unit: 'C',
+      mode: 'absolute',
+      thresholdC: 37.5,
+      retestBandC: 0.3,
+      skinEmissivity: 1,
+      relative: { baselineSize: 10, deltaC: 1 },
+    },
+    model: constantOffsetModel(1.25),
+    detectFaces: () =>
+      current
+        ? [{ box: current.box, keypoints: {} as Face['keypoints'], score: 1, from: 'thermal', frontal: true }]
+        : [],
+    measure: (_frame, face) => ({
+      canthusC: current!.canthusC,
+      faceMaxC: null,
+      foreheadC: null,
+      pixelsAcrossFace: face.box[2],
+      yawDeg: 0,
+      flags: current!.flags ?? [],
+    }),
+  });
+  const all = [...frames, ...Array.from({ length: 20 }, () => null)];
+  all.forEach((seen, seq) => {
+    current = seen;
+    const frame: ThermalFrame = {
+      cameraId: 'cam',
+      seq,
+      capturedAt: 1_000_000 + seq * FRAME_MS,
+      width: 256,
+      height: 192,
+      celsius: new Float32Array(0),
+      reference: {
+        state: 'stable',
+        reason: 'stable',
+        measuredC: 35,
+        setpointC: 35,
+        offsetC: 0.2,
+        noiseC: 0.05,
+        gain: 1,
+      },
+      flatField: false,
+      reflectedC: 21,
+      referenceRegion: { x: 200, y: 50, width: 20, height: 20 },
+      calibrationId: null,
+    };
+    stage.process(frame);
+  });
+  stage.flush(1_000_000 + all.length * FRAME_MS);
+  return { events, notPersons: stage.unconfirmedCandidates };
+}
+
+const repeat = (n: number, seen: (k: number) => Seen | null) => Array.from({ length: n }, (_, k) => seen(k));
+/** Persons (their `end` events) and tracks that never became persons. */
+const outcome = (r: ReturnType<typeof screen>) => ({
+  persons: r.events.filter((e) => e.kind === 'end').length,
+  notPersons: r.notPersons,
+});
+const ONE_PERSON = { persons: 1, notPersons: 0 };
+const NO_PERSON = { persons: 0, notPersons: 1 };
+
+describe('a person at the measurement point: four frames with a face’s structure', () => {
+  it('four frames with a canthus make a person, three do not', () => {
+    expect(outcome(screen(repeat(3, () => ({ box: AT_POINT, canthusC: 36 }))))).toEqual(NO_PERSON);
+    expect(outcome(screen(repeat(4, () => ({ box: AT_POINT, canthusC: 36 }))))).toEqual(ONE_PERSON);
+  });
+
+  it('frames of sizes far apart (a face that grows 20 % a frame: something swept past) are not four alike', () => {
+    const grows = (k: number): Seen => ({ box: [84, 40, Math.round(30 * 1.2 ** k), 50], canthusC: 36 });
+    expect(outcome(screen(repeat(6, grows)))).toEqual(NO_PERSON);
+  });
+
+  it('eyes covered by glasses are a face’s structure too (no canthus read)', () => {
+    const r = screen(repeat(6, () => ({ box: AT_POINT, canthusC: null, flags: ['eyes-obstructed'] })));
+    expect(outcome(r)).toEqual(ONE_PERSON);
+    expect(r.events.at(-1)?.reasons).toEqual(['glasses: eyes not measurable (remove glasses)']);
+  });
+
+  it('frames too far or cut by the image edge do not count, even with a canthus read', () => {
+    for (const flag of ['too-far', 'at-border'] as const)
+      expect(
+        outcome(screen(repeat(10, () => ({ box: AT_POINT, canthusC: 36, flags: [flag] })))),
+        flag,
+      ).toEqual(NO_PERSON);
+  });
+});
+
+describe('a person by staying: 3 s in view, on most frames, at a steady size and place', () => {
+  const far = (): Seen => ({ box: FAR, canthusC: null, flags: ['too-far'] });
+
+  it('waiting far away 3.3 s is a person, 2.2 s is not', () => {
+    expect(outcome(screen(repeat(20, far)))).toEqual(NO_PERSON);
+    expect(outcome(screen(repeat(30, far)))).toEqual(ONE_PERSON);
+  });
+
+  it('seen on only every other frame for 4.3 s: not a person', () => {
+    expect(outcome(screen(repeat(39, (k) => (k % 2 ? null : far()))))).toEqual(NO_PERSON);
+  });
+
+  it('a size that keeps changing by 30 % (the detector boxing something else each frame): not a person', () => {
+    const r = screen(
+      repeat(39, (k) => ({ box: [60, 40, k % 2 ? 26 : 20, 28], canthusC: null, flags: ['too-far'] })),
+    );
+    expect(outcome(r)).toEqual(NO_PERSON);
+  });
+
+  it('walking across far away for 4.3 s at a steady size: a passer-by, not a person', () => {
+    const r = screen(
+      repeat(39, (k) => ({ box: [20 + 2 * k, 40, 22, 28], canthusC: null, flags: ['too-far'] })),
+    );
+    expect(outcome(r)).toEqual(NO_PERSON);
+  });
+});
