@@ -106,7 +106,12 @@ export class CameraPipeline {
     return this.#tracker.region;
   }
 
-  process(raw: RawFrame): ThermalFrame {
+  /**
+   * `output`: memory for the corrected frame (width × height floats), which the frame keeps; fresh
+   * memory when not given or of another size. The camera's worker gets it from the main thread with
+   * its pages already touched, so this thread does not pay their page faults.
+   */
+  process(raw: RawFrame, output?: Float32Array): ThermalFrame {
     const started = performance.now();
     const timer = this.#timer;
     // A core in flat-field correction repeats its last image exactly; live sensor noise never does.
@@ -176,7 +181,7 @@ export class CameraPipeline {
       offsetApparentC,
       gainApparent,
       pivotApparentC,
-      frameBuffer(n),
+      output?.length === n ? output : frameBuffer(n),
     );
     if (timer) timer.record('reference', performance.now() - radiometryDone);
 
@@ -244,10 +249,17 @@ export function createTracker(r: ReferenceConfig): ReferenceTracker {
 /**
  * Memory for one corrected frame. Not zeroed (every pixel is written next): a fresh zeroed array of a
  * 640×512 frame cost more than the conversion itself. Its own ArrayBuffer, so it can be transferred.
+ * `touched`: one write per memory page, so the system maps the pages now (on the thread that
+ * allocates) rather than on the first write of the conversion.
  */
-function frameBuffer(n: number): Float32Array {
-  return new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);
+export function frameBuffer(n: number, touched = false): Float32Array {
+  const frame = new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);
+  if (touched) for (let i = 0; i < n; i += PAGE_FLOATS) frame[i] = 0;
+  return frame;
 }
+
+/** Floats in a 4 KiB memory page. */
+const PAGE_FLOATS = 1024;
 
 function sameCounts(a: Uint16Array, b: Uint16Array): boolean {
   if (a.length !== b.length) return false;
