@@ -999,7 +999,16 @@ export class EventStore {
 
   close(): void {
     this.#checkpointer.close();
-    if (this.#db.open) this.#db.close();
+    if (!this.#db.open) return;
+    // The checkpoint thread's connection may still be open, and SQLite checkpoints at close only on
+    // the last connection: copy the whole WAL into the database now, so the file is complete on its
+    // own once the store is closed (as it was with one connection).
+    try {
+      this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // A checkpoint that cannot run now is left to the next open (WAL recovery); nothing is lost.
+    }
+    this.#db.close();
   }
 }
 

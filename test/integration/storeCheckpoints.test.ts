@@ -1,5 +1,6 @@
-import { statSync } from 'node:fs';
+import { copyFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { EVENTS_DB, EventStore } from '../../appliance/store/eventStore.ts';
 import { screeningEvent } from '../helpers/screeningEvent.ts';
@@ -10,7 +11,7 @@ import { tempDir, waitFor } from '../helpers/tempDir.ts';
  * thread's commits (appliance/store/walCheckpointer.ts): a commit never pays for a checkpoint.
  */
 describe('event store checkpoints', () => {
-  it('copies committed events into the database file from another thread, and they read back after a restart', async () => {
+  it('copies committed events into the database file from another thread; closed, the file is complete on its own and reads back', async () => {
     const dir = tempDir();
     const file = path.join(dir, EVENTS_DB);
     const store = EventStore.open(dir);
@@ -27,9 +28,18 @@ describe('event store checkpoints', () => {
     // Within a few seconds the thread has copied them into the database file.
     await waitFor(() => statSync(file).size > before, 5_000);
     expect(statSync(file).size).toBeGreaterThan(before);
+    // Written just before closing: still only in the WAL, which the thread copies only every second.
+    for (let i = 40; i < 50; i++)
+      store.recordScreening(screeningEvent({ personId: `p-${i}`, at: at + i * 1000 }));
     store.close();
+    // Closed, the database file is complete on its own (what a copy of it, without its WAL, holds).
+    const copy = tempDir();
+    copyFileSync(file, path.join(copy, EVENTS_DB));
+    const alone = new Database(path.join(copy, EVENTS_DB), { readonly: true });
+    expect(alone.prepare('SELECT COUNT(*) AS n FROM persons').get()).toEqual({ n: 50 });
+    alone.close();
     const reopened = EventStore.open(dir);
-    expect(reopened.counts().persons).toBe(40);
+    expect(reopened.counts().persons).toBe(50);
     expect(reopened.listAlerts({ limit: 100 })).toHaveLength(10);
     reopened.close();
   });
