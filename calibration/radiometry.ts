@@ -306,6 +306,11 @@ export class CountsToCelsius {
     }
   }
 
+  /** °C of one count. */
+  at(count: number): number {
+    return this.#table[count];
+  }
+
   /** Converts `raw` into `out` (allocated when not given; at least `raw.length` long) and returns it. */
   convert(raw: Uint16Array, out?: Float32Array): Float32Array {
     const n = raw.length;
@@ -314,6 +319,69 @@ export class CountsToCelsius {
     for (let i = 0; i < n; i++) dst[i] = table[raw[i]];
     return dst;
   }
+
+  /**
+   * Converts only the pixels of `region` (clipped to the frame) into the same places of `out`, a
+   * frame-sized array; the rest of `out` is left as it was. For readers of a small region (the
+   * blackbody) that need no whole frame.
+   */
+  convertRegion(raw: Uint16Array, width: number, region: PixelRect, out: Float32Array): Float32Array {
+    if (out.length < raw.length) {
+      throw new RangeError(
+        `CountsToCelsius.convertRegion: output has ${out.length} pixels, needs ${raw.length}`,
+      );
+    }
+    const height = Math.floor(raw.length / width);
+    const x0 = Math.max(0, Math.floor(region.x));
+    const y0 = Math.max(0, Math.floor(region.y));
+    const x1 = Math.min(width, Math.ceil(region.x + region.width));
+    const y1 = Math.min(height, Math.ceil(region.y + region.height));
+    const table = this.#table;
+    for (let y = y0; y < y1; y++) {
+      const row = y * width;
+      for (let i = row + x0; i < row + x1; i++) out[i] = table[raw[i]];
+    }
+    return out;
+  }
+
+  /**
+   * Counts → °C and a linear correction in one pass: `out = c + offsetC + (gain − 1)·(c − pivotC)`
+   * with c = the count's °C — the same arithmetic, in the same order, as converting and then
+   * `applyReference` (calibration/reference.ts), so the values are identical; the frame is read and
+   * written once instead of twice. `out` is allocated when not given.
+   */
+  convertCorrected(
+    raw: Uint16Array,
+    offsetC: number,
+    gain: number,
+    pivotC: number,
+    out?: Float32Array,
+  ): Float32Array {
+    const n = raw.length;
+    const dst = allocFloat(n, out, 'CountsToCelsius.convertCorrected');
+    if (!(gain > 0.5 && gain < 2)) {
+      throw new RangeError(`reference gain must be between 0.5 and 2, got ${gain}`);
+    }
+    const table = this.#table;
+    const slope = gain - 1;
+    if (slope === 0) {
+      for (let i = 0; i < n; i++) dst[i] = table[raw[i]] + offsetC;
+      return dst;
+    }
+    for (let i = 0; i < n; i++) {
+      const c = table[raw[i]];
+      dst[i] = c + offsetC + slope * (c - pivotC);
+    }
+    return dst;
+  }
+}
+
+/** A rectangle of pixels (the reference's `Region`; declared here so radiometry needs no import). */
+export interface PixelRect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
 }
 
 /** Converts raw counts with the camera's radiometry. `object` only matters for Planck cameras. */

@@ -68,6 +68,11 @@ const percentile = (sorted: Float64Array, q: number): number => {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 };
 
+/** The pixels `readRegion` reads: the region's interior (before clipping to the frame). */
+export function regionReadArea(region: Region, options: RegionReadingOptions = {}): Region {
+  return interiorOf(region, options.erodeFraction ?? READING_DEFAULTS.erodeFraction);
+}
+
 /**
  * Robust reading of the reference region: interior pixels only, trimmed mean, noise and spread.
  * Returns null when the region lies outside the frame or holds no finite pixels.
@@ -80,8 +85,7 @@ export function readRegion(
   options: RegionReadingOptions = {},
 ): RegionReading | null {
   checkFrame(celsius, width, height);
-  const { erodeFraction } = { ...READING_DEFAULTS, ...options };
-  const inner = interiorOf(region, erodeFraction);
+  const inner = regionReadArea(region, options);
   const x0 = Math.max(0, inner.x);
   const y0 = Math.max(0, inner.y);
   const x1 = Math.min(width, inner.x + inner.width);
@@ -123,6 +127,14 @@ export function discInteriorRadius(disc: DiscRegion, erodeFraction: number): num
   return Math.max(0.75, disc.r * (1 - 2 * erodeFraction));
 }
 
+/** The rectangle holding every pixel `readDisc` may read: the interior circle's bounding box. */
+export function discReadArea(disc: DiscRegion, options: RegionReadingOptions = {}): Region {
+  const ri = discInteriorRadius(disc, options.erodeFraction ?? READING_DEFAULTS.erodeFraction);
+  const x = Math.floor(disc.cx - ri);
+  const y = Math.floor(disc.cy - ri);
+  return { x, y, width: Math.ceil(disc.cx + ri) - x + 1, height: Math.ceil(disc.cy + ri) - y + 1 };
+}
+
 /**
  * Robust reading of a disc: the pixels whose centres lie within the interior radius, with the same
  * trimmed mean, noise, spread and far fraction as a rectangle. Null when the disc is off the frame.
@@ -138,13 +150,13 @@ export function readDisc(
   if (![disc.cx, disc.cy, disc.r].every(Number.isFinite) || disc.r <= 0) {
     throw new RangeError(`a disc needs a finite centre and a positive radius, got ${JSON.stringify(disc)}`);
   }
-  const { erodeFraction } = { ...READING_DEFAULTS, ...options };
-  const ri = discInteriorRadius(disc, erodeFraction);
+  const ri = discInteriorRadius(disc, options.erodeFraction ?? READING_DEFAULTS.erodeFraction);
   const values: number[] = [];
-  const y0 = Math.max(0, Math.floor(disc.cy - ri));
-  const y1 = Math.min(height - 1, Math.ceil(disc.cy + ri));
-  const x0 = Math.max(0, Math.floor(disc.cx - ri));
-  const x1 = Math.min(width - 1, Math.ceil(disc.cx + ri));
+  const area = discReadArea(disc, options);
+  const y0 = Math.max(0, area.y);
+  const y1 = Math.min(height - 1, area.y + area.height - 1);
+  const x0 = Math.max(0, area.x);
+  const x1 = Math.min(width - 1, area.x + area.width - 1);
   for (let y = y0; y <= y1; y++) {
     for (let x = x0; x <= x1; x++) {
       if ((x + 0.5 - disc.cx) ** 2 + (y + 0.5 - disc.cy) ** 2 > ri * ri) continue;

@@ -29,6 +29,7 @@ import {
   correctEmissivity,
   type DiscRegion,
   discBounds,
+  discReadArea,
   type FindBlackbodyOptions,
   findBlackbodyRegion,
   type OffsetFilterOptions,
@@ -37,6 +38,7 @@ import {
   type RegionReadingOptions,
   readDisc,
   readRegion,
+  regionReadArea,
   twoPointGain,
 } from './reference.ts';
 
@@ -487,15 +489,36 @@ export class ReferenceTracker {
     return this.#region;
   }
 
-  update(frame: ReferenceFrameInput): ReferenceUpdate {
+  /**
+   * The rectangles whose pixels the next `update` reads (its frame need hold valid °C only there),
+   * or null when it searches the whole frame for the blackbody. Nothing when a flat-field frame.
+   */
+  regionsRead(flatField: boolean): Region[] | null {
+    if (flatField) return [];
+    if (this.#searches(flatField)) return null;
     const o = this.#options;
-    const flatField = frame.flatField === true;
-    if (
+    const regions: Region[] = [];
+    if (o.disc) regions.push(discReadArea(o.disc, o.reading));
+    else if (this.#region) regions.push(regionReadArea(this.#region, o.reading));
+    if (o.secondary) regions.push(regionReadArea(o.secondary.region, o.reading));
+    return regions;
+  }
+
+  /** The blackbody is not configured and not (or no longer) where it was found: look for it. */
+  #searches(flatField: boolean): boolean {
+    const o = this.#options;
+    return (
       !o.region &&
       !o.disc &&
       !flatField &&
       (this.#region === null || ['missing', 'moved'].includes(this.#machine.state))
-    ) {
+    );
+  }
+
+  update(frame: ReferenceFrameInput): ReferenceUpdate {
+    const o = this.#options;
+    const flatField = frame.flatField === true;
+    if (this.#searches(flatField)) {
       this.#region = findBlackbodyRegion(frame.celsius, frame.width, frame.height, o.setpointC, o.find);
     }
     const raw = flatField

@@ -340,9 +340,7 @@ export class GstFrameSource {
       for (const listener of this.#pixelListeners) listener({ seq, capturedAt, width, height, pixels });
     }
     if (this.#frameListeners.length === 0 || this.#bytesPerPixel !== 2) return;
-    // Copy out of the binding's buffer into an aligned array we own.
-    const data = new Uint16Array(this.#frameBytes / 2);
-    new Uint8Array(data.buffer).set(buffer);
+    const data = countsOf(buffer, this.#frameBytes);
     const frame: RawFrame = { cameraId: this.cameraId, seq, capturedAt, width, height, data };
     if (recorded) frame.flatField = recorded.flatField;
     const held: Promise<unknown>[] = [];
@@ -413,6 +411,21 @@ export class GstFrameSource {
     this.#stats.since = this.#now();
     for (const listener of this.#stateListeners) listener(state, reason);
   }
+}
+
+/**
+ * The frame's counts as a Uint16Array that owns its memory (it is transferred to the camera's
+ * worker). The binding already hands over a fresh copy of GStreamer's buffer in an ArrayBuffer of
+ * its own: that is used as it is. Only a buffer that shares its ArrayBuffer (Node's pool) or sits at
+ * an odd offset is copied.
+ */
+function countsOf(buffer: Buffer, frameBytes: number): Uint16Array {
+  if (buffer.byteOffset === 0 && buffer.buffer.byteLength === frameBytes) {
+    return new Uint16Array(buffer.buffer, 0, frameBytes / 2);
+  }
+  const data = new Uint16Array(frameBytes / 2);
+  new Uint8Array(data.buffer).set(buffer);
+  return data;
 }
 
 /** A copy of the buffer without GStreamer's row padding. */

@@ -4,7 +4,7 @@
  * The frame carries where the blackbody is and which calibration corrected it.
  */
 import { CountsToCelsius, type ObjectParameters } from '../../calibration/radiometry.ts';
-import { apparentTemperature, applyReference } from '../../calibration/reference.ts';
+import { apparentTemperature } from '../../calibration/reference.ts';
 import { ReferenceTracker } from '../../calibration/referenceStateMachine.ts';
 import { selectKth } from '../../calibration/selection.ts';
 import type { ReferenceConfig } from '../config/load.ts';
@@ -33,7 +33,7 @@ export interface CameraPipelineOptions {
 }
 
 /** Radiometric conversion of the sensor itself: the reference and emissivity corrections come later. */
-const SENSOR_OBJECT: ObjectParameters = {
+export const SENSOR_OBJECT: ObjectParameters = {
   emissivity: 1,
   reflectedC: 20,
   atmosphereC: 20,
@@ -106,20 +106,32 @@ export class CameraPipeline {
     return this.#tracker.region;
   }
 
-  process(raw: RawFrame): ThermalFrame {
+  /**
+   * `output`: memory for the corrected frame (width × height floats), which the frame keeps; fresh
+   * memory when not given or of another size. The camera's worker gets it from the main thread with
+   * its pages already touched, so this thread does not pay their page faults.
+   */
+  process(raw: RawFrame, output?: Float32Array): ThermalFrame {
     const started = performance.now();
     const timer = this.#timer;
     // A core in flat-field correction repeats its last image exactly; live sensor noise never does.
     const flatField =
       raw.flatField === true || (this.#previousRaw !== null && sameCounts(this.#previousRaw, raw.data));
     this.#previousRaw = raw.data;
-    // What the sensor reads goes into a buffer reused every frame (warm in the cache, never
-    // collected); only the corrected frame, which is handed on (bus listeners, another thread) and
-    // must not change later, gets memory of its own, written once.
+    // One pass over the frame, not two: the reference needs the sensor's °C only where it reads
+    // (the blackbody's interior, a few hundred pixels) and the room estimate a sample, so only those
+    // are converted first — into a buffer reused every frame, whose other pixels are stale and never
+    // read. The whole frame is converted once, at the end, with the correction (convertCorrected:
+    // the same values as converting and then applyReference). Only while the blackbody is searched
+    // for is the whole frame converted first.
     const n = raw.data.length;
     if (this.#sensorC.length !== n) this.#sensorC = new Float32Array(n);
-    const sensorC = this.#toCelsius.convert(raw.data, this.#sensorC);
-    const reflectedC = roomTemperatureC(sensorC);
+    const sensorC = this.#sensorC;
+    const toCelsius = this.#toCelsius;
+    const regions = this.#tracker.regionsRead(flatField);
+    if (regions === null) toCelsius.convert(raw.data, sensorC);
+    else for (const region of regions) toCelsius.convertRegion(raw.data, raw.width, region, sensorC);
+    const reflectedC = roomTemperatureC(raw.data, toCelsius);
     const radiometryDone = timer ? performance.now() : 0;
     if (timer) timer.record('radiometry', radiometryDone - started);
     const update = this.#tracker.update({
@@ -162,7 +174,15 @@ export class CameraPipeline {
         (apparentTemperature(secondary.setpointC, secondary.emissivity, reflectedC) - setpointApparentC) /
         (apparentTemperature(secondaryMeasuredC, secondary.emissivity, reflectedC) - pivotApparentC);
     }
-    const celsius = applyReference(sensorC, offsetApparentC, gainApparent, frameBuffer(n), pivotApparentC);
+    // The corrected frame is handed on (bus listeners, another thread) and must not change later:
+    // memory of its own, written once.
+    const celsius = toCelsius.convertCorrected(
+      raw.data,
+      offsetApparentC,
+      gainApparent,
+      pivotApparentC,
+      output?.length === n ? output : frameBuffer(n),
+    );
     if (timer) timer.record('reference', performance.now() - radiometryDone);
 
     const previous = this.#referenceState;
@@ -211,7 +231,8 @@ export class CameraPipeline {
   }
 }
 
-function createTracker(r: ReferenceConfig): ReferenceTracker {
+/** The reference tracker a pipeline keeps for a blackbody configuration. */
+export function createTracker(r: ReferenceConfig): ReferenceTracker {
   return new ReferenceTracker({
     setpointC: r.setpointC,
     region: r.region,
@@ -228,10 +249,17 @@ function createTracker(r: ReferenceConfig): ReferenceTracker {
 /**
  * Memory for one corrected frame. Not zeroed (every pixel is written next): a fresh zeroed array of a
  * 640×512 frame cost more than the conversion itself. Its own ArrayBuffer, so it can be transferred.
+ * `touched`: one write per memory page, so the system maps the pages now (on the thread that
+ * allocates) rather than on the first write of the conversion.
  */
-function frameBuffer(n: number): Float32Array {
-  return new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);
+export function frameBuffer(n: number, touched = false): Float32Array {
+  const frame = new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);
+  if (touched) for (let i = 0; i < n; i += PAGE_FLOATS) frame[i] = 0;
+  return frame;
 }
+
+/** Floats in a 4 KiB memory page. */
+const PAGE_FLOATS = 1024;
 
 function sameCounts(a: Uint16Array, b: Uint16Array): boolean {
   if (a.length !== b.length) return false;
@@ -242,12 +270,13 @@ function sameCounts(a: Uint16Array, b: Uint16Array): boolean {
 /**
  * What skin reflects is the room: the median of the scene (walls, floor) is a good, robust
  * estimate, and errors in it matter little (2 % of the difference for skin at ε = 0.98).
+ * Taken from the counts of every n-th pixel (≈ 2 048 of them), converted on the way.
  */
-export function roomTemperatureC(celsius: Float32Array): number {
-  const step = Math.max(1, Math.floor(celsius.length / ROOM_SAMPLES));
+export function roomTemperatureC(counts: Uint16Array, toCelsius: CountsToCelsius): number {
+  const step = Math.max(1, Math.floor(counts.length / ROOM_SAMPLES));
   let n = 0;
-  for (let i = 0; i < celsius.length && n < roomSample.length; i += step) {
-    const v = celsius[i];
+  for (let i = 0; i < counts.length && n < roomSample.length; i += step) {
+    const v = toCelsius.at(counts[i]);
     // Pixels outside the sensor's calibration (NaN) say nothing about the room.
     if (Number.isFinite(v)) roomSample[n++] = v;
   }

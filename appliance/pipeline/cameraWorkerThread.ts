@@ -27,8 +27,11 @@ export interface CameraWorkerData {
 
 /** Main thread → worker. */
 export type ToCameraWorker =
-  /** `inOrder`: a fast replay's frame, processed whatever comes after it; otherwise the latest frame wins. */
-  | { type: 'frame'; frame: RawFrame; inOrder: boolean }
+  /**
+   * `inOrder`: a fast replay's frame, processed whatever comes after it; otherwise the latest frame
+   * wins. `output`: memory for a corrected frame, its pages already mapped by the main thread.
+   */
+  | { type: 'frame'; frame: RawFrame; inOrder: boolean; output?: Float32Array }
   | { type: 'reference'; reference: ReferenceConfig; calibrationId: string | null }
   | { type: 'screening'; screening: ApplianceConfig['screening'] }
   | { type: 'flush'; at: number; token: number };
@@ -51,6 +54,9 @@ export type FromCameraWorker =
     }
   | { type: 'failed'; seq: number; error: string; skipped: number }
   | { type: 'flushed'; token: number };
+
+/** Corrected-frame memory kept for frames to come (a few: more only holds memory). */
+const MAX_SPARE_OUTPUTS = 4;
 
 const errorText = (error: unknown) =>
   error instanceof Error ? (error.stack ?? error.message) : String(error);
@@ -97,6 +103,9 @@ function main(): void {
   // one per turn of the event loop, so frames that arrived meanwhile can replace a waiting one.
   const inOrder: RawFrame[] = [];
   let latest: RawFrame | null = null;
+  // Memory for corrected frames from the main thread, one per frame sent (a replaced frame's stays
+  // for the next). The main thread has time to spare; this thread is the frame path's bottleneck.
+  const outputs: Float32Array[] = [];
   let skipped = 0;
   let scheduled = false;
   const schedule = () => {
@@ -116,7 +125,7 @@ function main(): void {
     skipped = 0;
     let frame: ReturnType<CameraPipeline['process']>;
     try {
-      frame = pipeline.process(raw);
+      frame = pipeline.process(raw, outputs.pop());
     } catch (error) {
       // One frame the pipeline cannot process is reported and skipped; the worker goes on.
       pendingFrame = null;
@@ -142,6 +151,7 @@ function main(): void {
   port.on('message', (message: ToCameraWorker) => {
     switch (message.type) {
       case 'frame':
+        if (message.output && outputs.length < MAX_SPARE_OUTPUTS) outputs.push(message.output);
         if (message.inOrder) inOrder.push(message.frame);
         else {
           if (latest) skipped++;

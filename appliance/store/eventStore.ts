@@ -23,6 +23,7 @@ import Database from 'better-sqlite3';
 import { decodeTime, ulid } from 'ulid';
 import { CanthusError } from '../core/errors.ts';
 import type { Decision, ScreeningEvent } from '../core/types.ts';
+import { WalCheckpointer } from './walCheckpointer.ts';
 
 export const EVENTS_DB = 'events.sqlite';
 /** Why a person left open by a crash was closed at the next start (their `end` event says it). */
@@ -307,11 +308,15 @@ export class EventStore {
   readonly #rows = new Map<string, string>();
   readonly #statements: ReturnType<EventStore['prepare']>;
 
+  readonly #checkpointer: WalCheckpointer;
+
   private constructor(file: string, db: Database.Database) {
     this.file = file;
     this.snapshotsDir = path.join(path.dirname(file), SNAPSHOTS_DIR);
     this.#db = db;
     this.#statements = this.prepare();
+    // WAL checkpoints in a thread of their own, not inside the commits of the main thread.
+    this.#checkpointer = new WalCheckpointer(file, db);
   }
 
   /**
@@ -993,7 +998,17 @@ export class EventStore {
   }
 
   close(): void {
-    if (this.#db.open) this.#db.close();
+    this.#checkpointer.close();
+    if (!this.#db.open) return;
+    // The checkpoint thread's connection may still be open, and SQLite checkpoints at close only on
+    // the last connection: copy the whole WAL into the database now, so the file is complete on its
+    // own once the store is closed (as it was with one connection).
+    try {
+      this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // A checkpoint that cannot run now is left to the next open (WAL recovery); nothing is lost.
+    }
+    this.#db.close();
   }
 }
 
