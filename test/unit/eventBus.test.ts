@@ -49,6 +49,18 @@ describe('EventBus', () => {
     expect(replayed.id > event.id).toBe(true);
   });
 
+  it('draws the random part of ids afresh: many buses (appliances) never share one', () => {
+    // The random part (last 16 characters) tells apart appliances that emit in the same millisecond.
+    const randomParts = new Set<string>();
+    for (let i = 0; i < 200; i++) randomParts.add(new EventBus().emit('frame', frame(i)).id.slice(10));
+    expect(randomParts.size).toBe(200);
+    // Within one bus the random pool is refilled (512 bytes, 16 per id): ids stay unique past it.
+    const bus = new EventBus();
+    const ids = new Set<string>();
+    for (let i = 0; i < 2000; i++) ids.add(bus.emit('frame', frame(i)).id);
+    expect(ids.size).toBe(2000);
+  });
+
   it('runs an inline listener inside emit and a queued one after emit returns', async () => {
     const bus = new EventBus();
     const seen: string[] = [];
