@@ -141,6 +141,11 @@ const PRESENCE_SIZE_RATIO = 1.25;
 /** …and stayed within this many face widths sideways (a passer-by walking across is not waiting). */
 const PRESENCE_TRAVEL_WIDTHS = 2;
 
+/** A face continuing a person who just left reads within this of their recent warmest skin, °C. */
+const REJOIN_WARMTH_C = 1;
+/** …over this many of their latest frames. */
+const REJOIN_RECENT_FRAMES = 10;
+
 /** How many of `widths` lie within `ratio` of their median. */
 function steadyCount(widths: readonly number[], ratio: number): number {
   if (widths.length === 0) return 0;
@@ -165,12 +170,15 @@ export class ScreeningStage implements FrameStage {
   readonly #cadence: DetectionCadence;
   /** Tracks seen often enough to be persons that never showed a face consistently (see #faceEvidenced). */
   #unconfirmedCandidates = 0;
+  /** The current frame's samples, one per detection (for #sameWarmth while the tracker pairs). */
+  #frameSamples: PersonSample[] = [];
   readonly #trackerConfirmHits: number;
 
   constructor(options: ScreeningStageOptions) {
     this.#o = options;
     this.#tracker = new PersonTracker({
       confirmWhen: (track) => this.#faceEvidenced(track),
+      mayRejoin: (track, detection) => this.#sameWarmth(track, detection),
       ...options.tracker,
       cameraId: options.cameraId,
     });
@@ -234,6 +242,26 @@ export class ScreeningStage implements FrameStage {
   }
 
   /**
+   * Whether detection `detection` of the current frame may continue a person who just left (the
+   * tracker has checked place and size): its warmest skin is within REJOIN_WARMTH_C of the person's
+   * recent frames. Two visitors' faces differ by about that much or more; the same face a few seconds
+   * later does not. Unknown either way (no skin read): allowed.
+   */
+  #sameWarmth(track: Track, detection: number): boolean {
+    const now = this.#frameSamples[detection]?.faceMaxC ?? null;
+    const state = this.#persons.get(track.trackNumber);
+    if (now === null || !state) return true;
+    const recent: number[] = [];
+    for (let k = state.samples.length - 1; k >= 0 && recent.length < REJOIN_RECENT_FRAMES; k--) {
+      const c = state.samples[k].faceMaxC;
+      if (c !== null) recent.push(c);
+    }
+    if (recent.length === 0) return true;
+    recent.sort((a, b) => a - b);
+    return Math.abs(now - recent[recent.length >> 1]) <= REJOIN_WARMTH_C;
+  }
+
+  /**
    * New decision settings from the next decision on (settings page): threshold, retest band, unit
    * and the relative delta. The mode and the baseline size stay as started — the relative baseline
    * is built for them — and wait for a restart. Constant work: safe inline on the frame path.
@@ -282,6 +310,7 @@ export class ScreeningStage implements FrameStage {
       timer.record('measurement', t2 - t1);
       this.#timedMs = t2 - t0;
     }
+    this.#frameSamples = measurements.map((m) => this.#sample(frame, m));
     const update = this.#tracker.update(
       frame.capturedAt,
       faces.map((face) => face.box),
@@ -319,7 +348,7 @@ export class ScreeningStage implements FrameStage {
         state.lastTrackBoxAt = frame.capturedAt;
         state.trackBoxes.push([frame.seq, ...roundBox(faces[i].box)]);
       }
-      const sample = this.#sample(frame, measurements[i]);
+      const sample = this.#frameSamples[i];
       this.#keep(state, sample);
       const quality = sampleQuality(sample) * (isGoodSample(sample) ? 2 : 1);
       if (quality >= state.bestQuality) {
@@ -349,11 +378,13 @@ export class ScreeningStage implements FrameStage {
     return this.#views();
   }
 
-  /** Every person still open, as the overlay draws them. */
+  /** Every person in view, as the overlay draws them (not the closing ones: they are gone from view). */
   #views(): TrackView[] {
     const views: TrackView[] = [];
     const unit = this.#o.screening.unit;
+    const closing = this.#tracker.closing;
     for (const state of this.#persons.values()) {
+      if (closing.includes(state.track)) continue;
       const latest = state.samples[state.samples.length - 1] ?? null;
       this.#advance(state, null);
       const decision = state.interim;
