@@ -63,6 +63,7 @@ import {
 } from './decisionRules.ts';
 import { measurementResolution } from './measure.ts';
 import { currentPrompts, nextPersonState } from './personState.ts';
+import { findReferenceHousing, onReferenceHousing, type ReferenceHousing } from './referenceHousing.ts';
 
 export type ScreeningConfig = ApplianceConfig['screening'];
 
@@ -141,6 +142,9 @@ const PRESENCE_SIZE_RATIO = 1.25;
 /** …and stayed within this many face widths sideways (a passer-by walking across is not waiting). */
 const PRESENCE_TRAVEL_WIDTHS = 2;
 
+/** How long after a failed search for the reference's housing it is looked for again, ms. */
+const HOUSING_RETRY_MS = 1000;
+
 /** A face continuing a person who just left reads within this of their recent warmest skin, °C. */
 const REJOIN_WARMTH_C = 1;
 /** …over this many of their latest frames. */
@@ -170,6 +174,11 @@ export class ScreeningStage implements FrameStage {
   readonly #cadence: DetectionCadence;
   /** Tracks seen often enough to be persons that never showed a face consistently (see #faceEvidenced). */
   #unconfirmedCandidates = 0;
+  /** The reference's housing (referenceHousing.ts), found once per reference region; faces on it are dropped. */
+  #housing: ReferenceHousing | null = null;
+  /** The reference region the housing belongs to, and when it was last looked for (frame time). */
+  #housingRegion = '';
+  #housingTriedAt = Number.NEGATIVE_INFINITY;
   /** The current frame's samples, one per detection (for #sameWarmth while the tracker pairs). */
   #frameSamples: PersonSample[] = [];
   readonly #trackerConfirmHits: number;
@@ -301,7 +310,14 @@ export class ScreeningStage implements FrameStage {
     const t0 = timer ? performance.now() : 0;
     const found = this.#faceSource?.(frame, exclude) ?? this.#o.detectFaces(frame, exclude);
     const zones = this.#o.excludeZones ?? [];
-    const faces = zones.length ? found.filter((face) => !inExcludeZone(face.box, zones)) : found;
+    const housing = this.#referenceHousing(frame);
+    const faces =
+      zones.length || housing
+        ? found.filter(
+            (face) =>
+              !inExcludeZone(face.box, zones) && !(housing !== null && onReferenceHousing(face.box, housing)),
+          )
+        : found;
     const t1 = timer ? performance.now() : 0;
     const measurements = faces.map((face) => this.#o.measure(frame, face, faces));
     if (timer) {
@@ -376,6 +392,31 @@ export class ScreeningStage implements FrameStage {
         this.#persons.delete(number);
       }
     return this.#views();
+  }
+
+  /**
+   * The housing around the reference region, looked for on a frame with the reference stable (the disc
+   * at its set point, nobody in front of it) and kept while the region stays; not found yet (a person
+   * touching the housing, or no contrast), it is looked for again HOUSING_RETRY_MS later.
+   */
+  #referenceHousing(frame: ThermalFrame): ReferenceHousing | null {
+    const region = frame.referenceRegion;
+    if (!region) return null;
+    const key = `${region.x},${region.y},${region.width},${region.height}`;
+    if (key !== this.#housingRegion) {
+      this.#housingRegion = key;
+      this.#housing = null;
+      this.#housingTriedAt = Number.NEGATIVE_INFINITY;
+    }
+    if (
+      this.#housing === null &&
+      frame.reference.state === 'stable' &&
+      frame.capturedAt - this.#housingTriedAt >= HOUSING_RETRY_MS
+    ) {
+      this.#housingTriedAt = frame.capturedAt;
+      this.#housing = findReferenceHousing(frame.celsius, frame.width, frame.height, region).found;
+    }
+    return this.#housing;
   }
 
   /** Every person in view, as the overlay draws them (not the closing ones: they are gone from view). */
