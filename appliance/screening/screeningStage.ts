@@ -122,6 +122,11 @@ interface PersonState {
   crop: ThermalCrop | null;
   /** Latest decision so far (for the overlay). */
   interim: PersonDecision | null;
+  /**
+   * For each frame this track was seen below a person's head (in their body column, #underHead): how
+   * much colder its warmest skin read than that face's, °C.
+   */
+  underHead: number[];
 }
 
 /** Flagged samples kept per person (for the reasons); good ones are kept apart and pruned by quality. */
@@ -141,6 +146,22 @@ const PRESENCE_HIT_SHARE = 0.8;
 const PRESENCE_SIZE_RATIO = 1.25;
 /** …and stayed within this many face widths sideways (a passer-by walking across is not waiting). */
 const PRESENCE_TRAVEL_WIDTHS = 2;
+
+/** A track under a person's head on at least this share of its frames… */
+const BODY_SEEN_SHARE = 0.5;
+/** …reading at least this much colder than the face (median), °C, is that person's body. */
+const BODY_COLDER_C = 0.5;
+
+/**
+ * Box `b` lies under head `a`: its top below a's chin (the lower fifth of a's box, where a face box
+ * ends), its centre within 1.5 face widths of a's sideways (the shoulders), and not more than three
+ * face heights lower.
+ */
+function underHead(b: Box, a: Box): boolean {
+  const [ax, ay, aw, ah] = a;
+  const [bx, by, bw] = b;
+  return by >= ay + 0.8 * ah && by <= ay + 3 * ah && Math.abs(bx + bw / 2 - (ax + aw / 2)) <= 1.5 * aw;
+}
 
 /** How long after a failed search for the reference's housing it is looked for again, ms. */
 const HOUSING_RETRY_MS = 1000;
@@ -230,6 +251,7 @@ export class ScreeningStage implements FrameStage {
   #faceEvidenced(track: Track): boolean {
     const state = this.#persons.get(track.trackNumber);
     if (!state || state.samples.length === 0) return false;
+    if (this.#bodyOfAnother(state)) return false;
     const atPoint: number[] = [];
     const all: number[] = [];
     for (const s of state.samples) {
@@ -248,6 +270,44 @@ export class ScreeningStage implements FrameStage {
     const centres = [...state.trackBoxes.map((b) => b[1] + b[3] / 2), state.box[0] + state.box[2] / 2];
     const travel = Math.max(...centres) - Math.min(...centres);
     return travel <= PRESENCE_TRAVEL_WIDTHS * [...all].sort((a, b) => a - b)[all.length >> 1];
+  }
+
+  /**
+   * Notes, for each track that is not a person yet, whether it lies under a head in this frame (a person,
+   * or a face with a canthus at the measurement point) and how much colder it reads (#bodyOfAnother).
+   */
+  #noteBodies(tracks: readonly Track[], faces: readonly Face[]): void {
+    tracks.forEach((track, i) => {
+      if (track.personId !== null) return;
+      const state = this.#persons.get(track.trackNumber);
+      const warmest = this.#frameSamples[i]?.faceMaxC ?? null;
+      if (!state || warmest === null) return;
+      for (let j = 0; j < tracks.length; j++) {
+        const head = this.#frameSamples[j];
+        const headC = head?.faceMaxC ?? null;
+        if (j === i || headC === null) continue;
+        // A head: a person, or a face at the measurement point showing a canthus in this frame.
+        const face = head.canthusC !== null && !head.flags.includes('too-far');
+        if (tracks[j].personId === null && !face) continue;
+        if (!underHead(faces[i].box, faces[j].box)) continue;
+        state.underHead.push(headC - warmest);
+        return;
+      }
+    });
+  }
+
+  /**
+   * A track that keeps lying under a person's head — below their chin, within their shoulders' reach —
+   * and reads clearly colder than that face is the person's body: a shoulder, the chest, a hand (a
+   * kiosk clip's 41–46 px "faces" on a shoulder read 0.8 °C below the face above, median). It never
+   * becomes a person of its own. A child standing in front of a parent lies there too, but is a face:
+   * its warmest skin — the inner canthi — is as warm as the parent's, so it stays a person.
+   */
+  #bodyOfAnother(state: PersonState): boolean {
+    const seen = state.samples.filter((s) => !s.flags.includes('flat-field')).length;
+    if (state.underHead.length < BODY_SEEN_SHARE * seen) return false;
+    const colder = [...state.underHead].sort((a, b) => a - b);
+    return colder[colder.length >> 1] >= BODY_COLDER_C;
   }
 
   /**
@@ -355,6 +415,7 @@ export class ScreeningStage implements FrameStage {
           state: 'approaching',
           crop: null,
           interim: null,
+          underHead: [],
         };
         this.#persons.set(track.trackNumber, state);
       }
@@ -375,6 +436,7 @@ export class ScreeningStage implements FrameStage {
       touched.add(state);
     });
 
+    this.#noteBodies(update.tracks, faces);
     for (const track of update.confirmed) {
       const state = this.#persons.get(track.trackNumber);
       if (state) this.#emit(state, 'new', frame.capturedAt, this.#interim(state));

@@ -448,6 +448,25 @@ describe('ScreeningStage', () => {
     expect(new Set(warmer.filter((e) => e.kind === 'end').map((e) => e.personId)).size).toBe(2);
   });
 
+  it("a colder box under a person's head is their body, not a person; a child in front of a parent is a person", () => {
+    // Boxes as on a kiosk clip: the face, and a 42 × 44 box on the shoulder below its chin that shows a
+    // "canthus" and a steady size for seconds, 0.8 °C colder than the face.
+    const scene = (lowerC: number): ScriptedFrame[] =>
+      Array.from({ length: 30 }, (_, k) => ({
+        faces: [
+          { box: [60 + (k % 2), 30, 40, 52], canthusC: 35.6, faceMaxC: 35.8 },
+          { box: [40, 86 + (k % 2), 42, 44], canthusC: lowerC - 0.1, faceMaxC: lowerC },
+        ],
+      }));
+    const shoulder: { tracksNotPersons?: number } = {};
+    const body = runStage([...scene(35.0), ...emptyFrames(40)], SCREENING, [], {}, shoulder);
+    expect(body.filter((e) => e.kind === 'end').map((e) => e.box[1])).toEqual([30]);
+    expect(shoulder.tracksNotPersons).toBe(1);
+    // A child's face there is as warm as the parent's: two persons.
+    const child = runStage([...scene(35.7), ...emptyFrames(40)]);
+    expect(child.filter((e) => e.kind === 'end')).toHaveLength(2);
+  });
+
   it('two people side by side get two ids and two end events', () => {
     const frames: ScriptedFrame[] = Array.from({ length: 30 }, () => ({
       faces: [
