@@ -15,7 +15,8 @@
  *
  * Face boxes: on each labelled frame the detector runs as the camera's stage runs it (upright frame,
  * the disc's offset to its set point applied as a stable reference does, the disc's bounding box
- * excluded, faces from half the profile's measurable size), and its boxes are matched to the labels
+ * excluded, boxes on the reference's housing dropped as the stage drops them — the housing found once
+ * from the clip's first frames —, faces from half the profile's measurable size), and its boxes are matched to the labels
  * (IoU ≥ 0.3): recall over faces ≥ 20 px, precision over all boxes (a box on a small, cut or turned-away
  * face counts neither way), boxes on the disc's housing.
  */

@@ -11,7 +11,10 @@
  *   reading never rests on a frame the blackbody did not vouch for.
  * - `new` when the tracker confirms a person; `update` when the decision, the reasons or the reading
  *   (by ≥ 0.1 °C) change, at most once per `updateIntervalMs` (a first `elevated` goes out at once);
- *   `end` when the person has left (or the source ended) with the final reading, decision, reasons.
+ *   `end` when the person has left and not come back within the tracker's rejoin window (or the source
+ *   ended) with the final reading, decision, reasons.
+ * - Faces on the reference's housing (referenceHousing.ts) and colder boxes under a head (a person's
+ *   body) never become persons.
  * - Alerts: the first event with `elevated` carries `alert: true`, and a person once announced as
  *   elevated stays elevated (a later, lower reading adds a reason instead): one alert per person, and
  *   a fever is never talked back to normal.
@@ -127,6 +130,8 @@ interface PersonState {
    * much colder its warmest skin read than that face's, °C.
    */
   underHead: number[];
+  /** Frames this track was seen with a head in view but not under it. */
+  besideHeads: number;
 }
 
 /** Flagged samples kept per person (for the reasons); good ones are kept apart and pruned by quality. */
@@ -147,7 +152,7 @@ const PRESENCE_SIZE_RATIO = 1.25;
 /** …and stayed within this many face widths sideways (a passer-by walking across is not waiting). */
 const PRESENCE_TRAVEL_WIDTHS = 2;
 
-/** A track under a person's head on at least this share of its frames… */
+/** A track under a head on at least this share of the frames it was seen with a head in view… */
 const BODY_SEEN_SHARE = 0.5;
 /** …reading at least this much colder than the face (median), °C, is that person's body. */
 const BODY_COLDER_C = 0.5;
@@ -282,6 +287,7 @@ export class ScreeningStage implements FrameStage {
       const state = this.#persons.get(track.trackNumber);
       const warmest = this.#frameSamples[i]?.faceMaxC ?? null;
       if (!state || warmest === null) return;
+      let headSeen = false;
       for (let j = 0; j < tracks.length; j++) {
         const head = this.#frameSamples[j];
         const headC = head?.faceMaxC ?? null;
@@ -289,10 +295,12 @@ export class ScreeningStage implements FrameStage {
         // A head: a person, or a face at the measurement point showing a canthus in this frame.
         const face = head.canthusC !== null && !head.flags.includes('too-far');
         if (tracks[j].personId === null && !face) continue;
+        headSeen = true;
         if (!underHead(faces[i].box, faces[j].box)) continue;
         state.underHead.push(headC - warmest);
         return;
       }
+      if (headSeen) state.besideHeads++;
     });
   }
 
@@ -304,8 +312,9 @@ export class ScreeningStage implements FrameStage {
    * its warmest skin — the inner canthi — is as warm as the parent's, so it stays a person.
    */
   #bodyOfAnother(state: PersonState): boolean {
-    const seen = state.samples.filter((s) => !s.flags.includes('flat-field')).length;
-    if (state.underHead.length < BODY_SEEN_SHARE * seen) return false;
+    // Of the frames with a head in view (a head missed by the detector tells nothing either way).
+    const withHead = state.underHead.length + state.besideHeads;
+    if (withHead === 0 || state.underHead.length < BODY_SEEN_SHARE * withHead) return false;
     const colder = [...state.underHead].sort((a, b) => a - b);
     return colder[colder.length >> 1] >= BODY_COLDER_C;
   }
@@ -416,6 +425,7 @@ export class ScreeningStage implements FrameStage {
           crop: null,
           interim: null,
           underHead: [],
+          besideHeads: 0,
         };
         this.#persons.set(track.trackNumber, state);
       }
