@@ -446,6 +446,13 @@ describe('ScreeningStage', () => {
       ...emptyFrames(40),
     ]);
     expect(new Set(warmer.filter((e) => e.kind === 'end').map((e) => e.personId)).size).toBe(2);
+    // A fever raises its alert while the person is in view, not when their `end` goes out.
+    const fever = runStage([...walkIn(37.0, 12), ...emptyFrames(40)]);
+    const alert = fever.find((e) => e.alert)!;
+    expect(alert.decision).toBe('elevated');
+    expect(alert.kind).not.toBe('end');
+    expect(alert.at).toBeLessThanOrEqual(1_000_000 + 19 * 111);
+    expect(fever.find((e) => e.kind === 'end')!.at).toBeGreaterThan(1_000_000 + 19 * 111 + window);
   });
 
   it("a colder box under a person's head is their body, not a person; a child in front of a parent is a person", () => {
