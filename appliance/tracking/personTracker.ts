@@ -11,6 +11,8 @@
  *   first, then tentative tracks.
  * - A track becomes a person (gets its `personId`) after a few detections, so a single spurious
  *   detection never becomes a screening event.
+ * - A head coming up: a person whose box was their neck and chest (head bowed) continues from a head
+ *   box right on top of it when that box is no longer found.
  * - Box jumps: a track remembers its last few observations; a detection that continues an earlier one
  *   (the detector boxed a chin or head-and-torso for a frame) pairs with it at a small penalty and a
  *   stricter gate, and the track continues from there, so one odd box does not split a person in two.
@@ -262,6 +264,26 @@ export class PersonTracker {
       assigned[d] = track;
       free.splice(k, 1);
     }
+    // A head right on top of a person's box, in the frame that box is no longer found: the person had
+    // their head bowed and the detector boxed their neck and chest; now the head comes up and is boxed
+    // instead (smaller at first: the hair). The person continues from the head, moving on from there.
+    for (let k = free.length - 1; k >= 0; k--) {
+      const d = free[k];
+      const taken = new Set(assigned);
+      const track = this.#tracks.find(
+        (t) =>
+          !taken.has(t) &&
+          t.personId !== null &&
+          t.unseenMs === 0 &&
+          headOnTop(boxes[d], t.box) &&
+          (this.#o.mayRejoin === null || this.#o.mayRejoin(t, d)),
+      );
+      if (!track) continue;
+      track.velocity = { x: 0, y: 0, width: 0 };
+      this.#observe(track, boxes[d], at);
+      assigned[d] = track;
+      free.splice(k, 1);
+    }
     const seen = new Set(assigned.filter((t): t is Track => t !== null));
     for (const track of this.#tracks) if (!seen.has(track)) track.unseenMs += dt;
     for (const track of this.#closing) track.unseenMs += dt;
@@ -469,6 +491,21 @@ function nested(a: Box, b: Box): boolean {
   const ix = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
   const iy = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
   return ix > 0 && iy > 0 && ix * iy >= NESTED_SHARE * small[2] * small[3];
+}
+
+/**
+ * `head` sits on top of `body`: its bottom within a third of body's height above body's top (or up to
+ * half of it below: overlapping), its top above body's top, its centre over body, and not wider than
+ * 1.2 × body (a head on a neck-and-chest box).
+ */
+function headOnTop(head: Box, body: Box): boolean {
+  const [hx, hy, hw, hh] = head;
+  const [bx, by, bw, bh] = body;
+  const bottom = hy + hh;
+  const cx = hx + hw / 2;
+  return (
+    bottom >= by - bh / 3 && bottom <= by + bh / 2 && hy < by && cx >= bx && cx <= bx + bw && hw <= 1.2 * bw
+  );
 }
 
 /** Distance between two boxes' centres, px. */

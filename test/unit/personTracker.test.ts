@@ -263,6 +263,52 @@ describe('PersonTracker', () => {
     expect(ids.at(-1)?.tracks[0].personId).toBe('k-1');
   });
 
+  it('a head coming up on top of a bowed person continues them; a face above someone still in view does not', () => {
+    // Kiosk clip boxes: head bowed, the detector boxes neck and chest (a person by then); the head comes
+    // up above that box (18 px of hair first, growing) and the chest box is no longer found.
+    const tracker = new PersonTracker({ cameraId: 'k' });
+    const clock = frameClock();
+    const chest: Box[] = [
+      [10, 112, 38, 32],
+      [16, 111, 32, 23],
+      [18, 111, 31, 23],
+      [20, 109, 31, 26],
+      [22, 109, 30, 26],
+      [15, 110, 38, 30],
+    ];
+    const head: (Box | null)[] = [
+      [40, 88, 18, 13],
+      [39, 87, 19, 13],
+      [41, 87, 15, 11],
+      null,
+      [41, 86, 18, 12],
+      [33, 86, 26, 28],
+      [32, 86, 24, 28],
+      [31, 86, 27, 26],
+    ];
+    const ids = new Set<string | null>();
+    for (const box of chest) tracker.update(clock(), [box], { imageWidth: 120 });
+    for (const box of head) {
+      const u = tracker.update(clock(), box ? [box] : [], { imageWidth: 120 });
+      for (const t of u.tracks) ids.add(t.personId);
+    }
+    // One person throughout (a one-frame box jump to 26 px starts a tentative track, as before).
+    expect([...ids].filter((id) => id !== null)).toEqual(['k-1']);
+    expect(tracker.tracks.find((t) => t.personId === 'k-1')?.box).toEqual([31, 86, 27, 26]);
+    // Someone taller stepping up behind a person in view: their face above is a track of its own.
+    const two = new PersonTracker({ cameraId: 'k' });
+    for (let k = 0; k < 6; k++) two.update(clock(), [[40, 60, 40, 52]], { imageWidth: 120 });
+    const behind = two.update(
+      clock(),
+      [
+        [40, 61, 40, 52],
+        [45, 22, 30, 38],
+      ],
+      { imageWidth: 120 },
+    );
+    expect(behind.tracks.map((t) => t.personId)).toEqual(['k-1', null]);
+  });
+
   it('does not let a track take another person through an earlier observation', () => {
     // A person leaves to the right; a second person appears where the first stood two frames before,
     // at a different size: another person, not the first one coming back.
