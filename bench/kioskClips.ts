@@ -15,7 +15,8 @@
  *
  * Face boxes: on each labelled frame the detector runs as the camera's stage runs it (upright frame,
  * the disc's offset to its set point applied as a stable reference does, the disc's bounding box
- * excluded, faces from half the profile's measurable size), and its boxes are matched to the labels
+ * excluded, boxes on the reference's housing dropped as the stage drops them — the housing found once
+ * from the clip's first frames —, faces from half the profile's measurable size), and its boxes are matched to the labels
  * (IoU ≥ 0.3): recall over faces ≥ 20 px, precision over all boxes (a box on a small, cut or turned-away
  * face counts neither way), boxes on the disc's housing.
  */
@@ -27,6 +28,11 @@ import { fileURLToPath } from 'node:url';
 import { loadProfiles } from '../appliance/config/load.ts';
 import type { Box } from '../appliance/core/types.ts';
 import { DEFAULT_MIN_FACE_PX, detectThermalFaces } from '../appliance/detection/thermalFaces.ts';
+import {
+  findReferenceHousing,
+  onReferenceHousing,
+  type ReferenceHousing,
+} from '../appliance/screening/referenceHousing.ts';
 import { discBounds, discInteriorRadius } from '../calibration/reference.ts';
 import { readCptvClip, rotateClockwise } from './lib/cptvClip.ts';
 import { iou, matchFaces } from './lib/faceMatch.ts';
@@ -165,13 +171,11 @@ function scoreFaces(file: string, disc: { cx: number; cy: number; r: number }, l
   const bounds = discBounds(disc);
   const exclude: Box[] = [[bounds.x, bounds.y, bounds.width, bounds.height]];
   const inner = discInteriorRadius(disc, 0.2);
-  for (const [frameText, labelled] of Object.entries(label.faces)) {
-    const stored = clip.frames[Number(frameText)];
-    if (!stored) throw new Error(`${file}: labelled frame ${frameText} is not in the clip`);
-    const upright = rotateClockwise(stored, clip.width, clip.height);
-    const w = clip.height;
-    const h = clip.width;
-    // A stable reference puts the disc at its set point: the detector sees corrected temperatures.
+  const w = clip.height;
+  const h = clip.width;
+  /** A frame turned upright with the disc's offset to its set point applied, as a stable reference does. */
+  const corrected = (index: number): Float32Array => {
+    const upright = rotateClockwise(clip.frames[index], clip.width, clip.height);
     const disc_: number[] = [];
     for (let y = Math.floor(disc.cy - inner); y <= Math.ceil(disc.cy + inner); y++)
       for (let x = Math.floor(disc.cx - inner); x <= Math.ceil(disc.cx + inner); x++)
@@ -180,9 +184,19 @@ function scoreFaces(file: string, disc: { cx: number; cy: number; r: number }, l
     disc_.sort((a, b) => a - b);
     const offset = DISC_SETPOINT_C - disc_[disc_.length >> 1];
     for (let i = 0; i < upright.length; i++) upright[i] += offset;
-    const boxes = detectThermalFaces(upright, w, h, { minFacePx: DETECT_MIN_FACE_PX, exclude }).map(
-      (f) => f.box,
-    );
+    return upright;
+  };
+  // The housing as the stage finds it: from the first frames, once a second until found.
+  let housing: ReferenceHousing | null = null;
+  for (let i = 0; i < clip.frames.length && housing === null; i += 9)
+    housing = findReferenceHousing(corrected(i), w, h, bounds).found;
+  for (const [frameText, labelled] of Object.entries(label.faces)) {
+    if (!clip.frames[Number(frameText)])
+      throw new Error(`${file}: labelled frame ${frameText} is not in the clip`);
+    const upright = corrected(Number(frameText));
+    const boxes = detectThermalFaces(upright, w, h, { minFacePx: DETECT_MIN_FACE_PX, exclude })
+      .map((f) => f.box)
+      .filter((box) => housing === null || !onReferenceHousing(box, housing));
     const truth: Box[] = [];
     const ignore: Box[] = [];
     for (const f of labelled) {

@@ -11,7 +11,10 @@
  *   reading never rests on a frame the blackbody did not vouch for.
  * - `new` when the tracker confirms a person; `update` when the decision, the reasons or the reading
  *   (by ≥ 0.1 °C) change, at most once per `updateIntervalMs` (a first `elevated` goes out at once);
- *   `end` when the person has left (or the source ended) with the final reading, decision, reasons.
+ *   `end` when the person has left and not come back within the tracker's rejoin window (or the source
+ *   ended) with the final reading, decision, reasons.
+ * - Faces on the reference's housing (referenceHousing.ts) and colder boxes under a head (a person's
+ *   body) never become persons.
  * - Alerts: the first event with `elevated` carries `alert: true`, and a person once announced as
  *   elevated stays elevated (a later, lower reading adds a reason instead): one alert per person, and
  *   a fever is never talked back to normal.
@@ -63,6 +66,7 @@ import {
 } from './decisionRules.ts';
 import { measurementResolution } from './measure.ts';
 import { currentPrompts, nextPersonState } from './personState.ts';
+import { findReferenceHousing, onReferenceHousing, type ReferenceHousing } from './referenceHousing.ts';
 
 export type ScreeningConfig = ApplianceConfig['screening'];
 
@@ -121,6 +125,13 @@ interface PersonState {
   crop: ThermalCrop | null;
   /** Latest decision so far (for the overlay). */
   interim: PersonDecision | null;
+  /**
+   * For each frame this track was seen below a person's head (in their body column, #underHead): how
+   * much colder its warmest skin read than that face's, °C.
+   */
+  underHead: number[];
+  /** Frames this track was seen with a head in view but not under it. */
+  besideHeads: number;
 }
 
 /** Flagged samples kept per person (for the reasons); good ones are kept apart and pruned by quality. */
@@ -140,6 +151,30 @@ const PRESENCE_HIT_SHARE = 0.8;
 const PRESENCE_SIZE_RATIO = 1.25;
 /** …and stayed within this many face widths sideways (a passer-by walking across is not waiting). */
 const PRESENCE_TRAVEL_WIDTHS = 2;
+
+/** A track under a head on at least this share of the frames it was seen with a head in view… */
+const BODY_SEEN_SHARE = 0.5;
+/** …reading at least this much colder than the face (median), °C, is that person's body. */
+const BODY_COLDER_C = 0.5;
+
+/**
+ * Box `b` lies under head `a`: its top below a's chin (the lower fifth of a's box, where a face box
+ * ends), its centre within 1.5 face widths of a's sideways (the shoulders), and not more than three
+ * face heights lower.
+ */
+function underHead(b: Box, a: Box): boolean {
+  const [ax, ay, aw, ah] = a;
+  const [bx, by, bw] = b;
+  return by >= ay + 0.8 * ah && by <= ay + 3 * ah && Math.abs(bx + bw / 2 - (ax + aw / 2)) <= 1.5 * aw;
+}
+
+/** How long after a failed search for the reference's housing it is looked for again, ms. */
+const HOUSING_RETRY_MS = 1000;
+
+/** A face continuing a person who just left reads within this of their recent warmest skin, °C. */
+const REJOIN_WARMTH_C = 1;
+/** …over this many of their latest frames. */
+const REJOIN_RECENT_FRAMES = 10;
 
 /** How many of `widths` lie within `ratio` of their median. */
 function steadyCount(widths: readonly number[], ratio: number): number {
@@ -165,12 +200,20 @@ export class ScreeningStage implements FrameStage {
   readonly #cadence: DetectionCadence;
   /** Tracks seen often enough to be persons that never showed a face consistently (see #faceEvidenced). */
   #unconfirmedCandidates = 0;
+  /** The reference's housing (referenceHousing.ts), found once per reference region; faces on it are dropped. */
+  #housing: ReferenceHousing | null = null;
+  /** The reference region the housing belongs to, and when it was last looked for (frame time). */
+  #housingRegion = '';
+  #housingTriedAt = Number.NEGATIVE_INFINITY;
+  /** The current frame's samples, one per detection (for #sameWarmth while the tracker pairs). */
+  #frameSamples: PersonSample[] = [];
   readonly #trackerConfirmHits: number;
 
   constructor(options: ScreeningStageOptions) {
     this.#o = options;
     this.#tracker = new PersonTracker({
       confirmWhen: (track) => this.#faceEvidenced(track),
+      mayRejoin: (track, detection) => this.#sameWarmth(track, detection),
       ...options.tracker,
       cameraId: options.cameraId,
     });
@@ -213,6 +256,7 @@ export class ScreeningStage implements FrameStage {
   #faceEvidenced(track: Track): boolean {
     const state = this.#persons.get(track.trackNumber);
     if (!state || state.samples.length === 0) return false;
+    if (this.#bodyOfAnother(state)) return false;
     const atPoint: number[] = [];
     const all: number[] = [];
     for (const s of state.samples) {
@@ -231,6 +275,68 @@ export class ScreeningStage implements FrameStage {
     const centres = [...state.trackBoxes.map((b) => b[1] + b[3] / 2), state.box[0] + state.box[2] / 2];
     const travel = Math.max(...centres) - Math.min(...centres);
     return travel <= PRESENCE_TRAVEL_WIDTHS * [...all].sort((a, b) => a - b)[all.length >> 1];
+  }
+
+  /**
+   * Notes, for each track that is not a person yet, whether it lies under a head in this frame (a person,
+   * or a face with a canthus at the measurement point) and how much colder it reads (#bodyOfAnother).
+   */
+  #noteBodies(tracks: readonly Track[], faces: readonly Face[]): void {
+    tracks.forEach((track, i) => {
+      if (track.personId !== null) return;
+      const state = this.#persons.get(track.trackNumber);
+      const warmest = this.#frameSamples[i]?.faceMaxC ?? null;
+      if (!state || warmest === null) return;
+      let headSeen = false;
+      for (let j = 0; j < tracks.length; j++) {
+        const head = this.#frameSamples[j];
+        const headC = head?.faceMaxC ?? null;
+        if (j === i || headC === null) continue;
+        // A head: a person, or a face at the measurement point showing a canthus in this frame.
+        const face = head.canthusC !== null && !head.flags.includes('too-far');
+        if (tracks[j].personId === null && !face) continue;
+        headSeen = true;
+        if (!underHead(faces[i].box, faces[j].box)) continue;
+        state.underHead.push(headC - warmest);
+        return;
+      }
+      if (headSeen) state.besideHeads++;
+    });
+  }
+
+  /**
+   * A track that keeps lying under a person's head — below their chin, within their shoulders' reach —
+   * and reads clearly colder than that face is the person's body: a shoulder, the chest, a hand (a
+   * kiosk clip's 41–46 px "faces" on a shoulder read 0.8 °C below the face above, median). It never
+   * becomes a person of its own. A child standing in front of a parent lies there too, but is a face:
+   * its warmest skin — the inner canthi — is as warm as the parent's, so it stays a person.
+   */
+  #bodyOfAnother(state: PersonState): boolean {
+    // Of the frames with a head in view (a head missed by the detector tells nothing either way).
+    const withHead = state.underHead.length + state.besideHeads;
+    if (withHead === 0 || state.underHead.length < BODY_SEEN_SHARE * withHead) return false;
+    const colder = [...state.underHead].sort((a, b) => a - b);
+    return colder[colder.length >> 1] >= BODY_COLDER_C;
+  }
+
+  /**
+   * Whether detection `detection` of the current frame may continue a person who just left (the
+   * tracker has checked place and size): its warmest skin is within REJOIN_WARMTH_C of the person's
+   * recent frames. Two visitors' faces differ by about that much or more; the same face a few seconds
+   * later does not. Unknown either way (no skin read): allowed.
+   */
+  #sameWarmth(track: Track, detection: number): boolean {
+    const now = this.#frameSamples[detection]?.faceMaxC ?? null;
+    const state = this.#persons.get(track.trackNumber);
+    if (now === null || !state) return true;
+    const recent: number[] = [];
+    for (let k = state.samples.length - 1; k >= 0 && recent.length < REJOIN_RECENT_FRAMES; k--) {
+      const c = state.samples[k].faceMaxC;
+      if (c !== null) recent.push(c);
+    }
+    if (recent.length === 0) return true;
+    recent.sort((a, b) => a - b);
+    return Math.abs(now - recent[recent.length >> 1]) <= REJOIN_WARMTH_C;
   }
 
   /**
@@ -273,7 +379,14 @@ export class ScreeningStage implements FrameStage {
     const t0 = timer ? performance.now() : 0;
     const found = this.#faceSource?.(frame, exclude) ?? this.#o.detectFaces(frame, exclude);
     const zones = this.#o.excludeZones ?? [];
-    const faces = zones.length ? found.filter((face) => !inExcludeZone(face.box, zones)) : found;
+    const housing = this.#referenceHousing(frame);
+    const faces =
+      zones.length || housing
+        ? found.filter(
+            (face) =>
+              !inExcludeZone(face.box, zones) && !(housing !== null && onReferenceHousing(face.box, housing)),
+          )
+        : found;
     const t1 = timer ? performance.now() : 0;
     const measurements = faces.map((face) => this.#o.measure(frame, face, faces));
     if (timer) {
@@ -282,6 +395,7 @@ export class ScreeningStage implements FrameStage {
       timer.record('measurement', t2 - t1);
       this.#timedMs = t2 - t0;
     }
+    this.#frameSamples = measurements.map((m) => this.#sample(frame, m));
     const update = this.#tracker.update(
       frame.capturedAt,
       faces.map((face) => face.box),
@@ -310,6 +424,8 @@ export class ScreeningStage implements FrameStage {
           state: 'approaching',
           crop: null,
           interim: null,
+          underHead: [],
+          besideHeads: 0,
         };
         this.#persons.set(track.trackNumber, state);
       }
@@ -319,7 +435,7 @@ export class ScreeningStage implements FrameStage {
         state.lastTrackBoxAt = frame.capturedAt;
         state.trackBoxes.push([frame.seq, ...roundBox(faces[i].box)]);
       }
-      const sample = this.#sample(frame, measurements[i]);
+      const sample = this.#frameSamples[i];
       this.#keep(state, sample);
       const quality = sampleQuality(sample) * (isGoodSample(sample) ? 2 : 1);
       if (quality >= state.bestQuality) {
@@ -330,6 +446,7 @@ export class ScreeningStage implements FrameStage {
       touched.add(state);
     });
 
+    this.#noteBodies(update.tracks, faces);
     for (const track of update.confirmed) {
       const state = this.#persons.get(track.trackNumber);
       if (state) this.#emit(state, 'new', frame.capturedAt, this.#interim(state));
@@ -349,11 +466,38 @@ export class ScreeningStage implements FrameStage {
     return this.#views();
   }
 
-  /** Every person still open, as the overlay draws them. */
+  /**
+   * The housing around the reference region, looked for on a frame with the reference stable (the disc
+   * at its set point, nobody in front of it) and kept while the region stays; not found yet (a person
+   * touching the housing, or no contrast), it is looked for again HOUSING_RETRY_MS later.
+   */
+  #referenceHousing(frame: ThermalFrame): ReferenceHousing | null {
+    const region = frame.referenceRegion;
+    if (!region) return null;
+    const key = `${region.x},${region.y},${region.width},${region.height}`;
+    if (key !== this.#housingRegion) {
+      this.#housingRegion = key;
+      this.#housing = null;
+      this.#housingTriedAt = Number.NEGATIVE_INFINITY;
+    }
+    if (
+      this.#housing === null &&
+      frame.reference.state === 'stable' &&
+      frame.capturedAt - this.#housingTriedAt >= HOUSING_RETRY_MS
+    ) {
+      this.#housingTriedAt = frame.capturedAt;
+      this.#housing = findReferenceHousing(frame.celsius, frame.width, frame.height, region).found;
+    }
+    return this.#housing;
+  }
+
+  /** Every person in view, as the overlay draws them (not the closing ones: they are gone from view). */
   #views(): TrackView[] {
     const views: TrackView[] = [];
     const unit = this.#o.screening.unit;
+    const closing = this.#tracker.closing;
     for (const state of this.#persons.values()) {
+      if (closing.includes(state.track)) continue;
       const latest = state.samples[state.samples.length - 1] ?? null;
       this.#advance(state, null);
       const decision = state.interim;

@@ -11,12 +11,21 @@
  *   first, then tentative tracks.
  * - A track becomes a person (gets its `personId`) after a few detections, so a single spurious
  *   detection never becomes a screening event.
+ * - A head coming up: a person whose box was their neck and chest (head bowed) continues from a head
+ *   box right on top of it when that box is no longer found.
  * - Box jumps: a track remembers its last few observations; a detection that continues an earlier one
  *   (the detector boxed a chin or head-and-torso for a frame) pairs with it at a small penalty and a
  *   stricter gate, and the track continues from there, so one odd box does not split a person in two.
  * - Misses: a person survives unseen frames up to `endAfterUnseenMs`. Frames frozen by a flat-field
  *   correction do not count as unseen time (the person did not leave, the sensor was blind), so an FFC
  *   neither ends nor splits a track; the prediction still moves on over the frozen time.
+ * - Coming back: a person who is gone — unseen too long, or out at the image's edge — is *closing*, not
+ *   ended, until `rejoinWithinMs` after they were last seen. A face that appears meanwhile where they
+ *   were last seen, at their size (a strict gate: no prediction, no widening), continues them: someone
+ *   stepping out at the edge and back, or whose bowed or turned head was lost for a while, stays one
+ *   person with one `end`. Only then is the person reported `ended`. A new visitor comes from further
+ *   away (a smaller face) or elsewhere, and starts a new track; once that track has been followed for a
+ *   few frames the person before ends at once (the next visitor has stepped up).
  */
 import type { Box } from '../core/types.ts';
 import { assignMinimumCost, FORBIDDEN } from './assignment.ts';
@@ -42,6 +51,17 @@ export interface PersonTrackerOptions {
    */
   confirmWhen?: ((track: Track) => boolean) | null;
   /**
+   * A gone person can be continued by a face at the same place and size until this long after they were
+   * last seen (frozen flat-field frames do not count), ms; their `end` waits until then. 0: a person
+   * ends as soon as they are gone.
+   */
+  rejoinWithinMs?: number;
+  /**
+   * Asked before a closing person is continued by detection `detection` (index into the frame's boxes)
+   * that passed the place and size gate: the screening stage vetoes a face of a clearly different warmth.
+   */
+  mayRejoin?: ((track: Track, detection: number) => boolean) | null;
+  /**
    * The number the first person gets (`<camera>-<n>`). A camera's processing worker started again
    * after a crash goes on from the last number, so no two persons of one run share an id.
    */
@@ -56,6 +76,8 @@ export const TRACKER_DEFAULTS = {
   maxSizeRatio: 1.4,
   maxPredictionMs: 1500,
   confirmWhen: null,
+  rejoinWithinMs: 2000,
+  mayRejoin: null,
   firstPersonNumber: 1,
 } as const;
 
@@ -80,8 +102,10 @@ export interface TrackerUpdate {
   tracks: Track[];
   /** Tracks that became persons in this frame. */
   confirmed: Track[];
-  /** Persons that ended in this frame (unseen too long). */
+  /** Persons that ended in this frame (gone, and not back within `rejoinWithinMs`). */
   ended: Track[];
+  /** Closing persons continued in this frame by a face where they were last seen. */
+  rejoined: Track[];
 }
 
 /**
@@ -92,13 +116,20 @@ export interface TrackerUpdate {
 const RECENT_OBSERVATIONS = 3;
 /**
  * The last observation counts as a jump of the detector's box when its centre moved more than this
- * many face widths from the one before (walking moves a face ≈ 0.1–0.3 widths a frame).
+ * many face widths from the one before (walking moves a face ≈ 0.1–0.3 widths a frame), or its height
+ * changed by more than the size gate.
  */
 const JUMP_FACE_WIDTHS = 0.5;
 /** Cost added to a pairing made through an earlier observation rather than the prediction. */
 const EARLIER_OBSERVATION_PENALTY = 0.25;
 /** The gate for a pairing through an earlier observation, as a share of the usual one (stricter). */
 const EARLIER_OBSERVATION_GATE = 0.6;
+
+/**
+ * A face continues a closing person when its centre lies within this many face widths of one of the
+ * person's last observations (no prediction: someone coming back reappears where they were).
+ */
+const REJOIN_FACE_WIDTHS = 0.8;
 
 /** A box that holds this share of a smaller one continues its track (see `nested`)… */
 const NESTED_SHARE = 0.8;
@@ -119,6 +150,8 @@ const MAX_GROWTH_PER_S = 0.5;
 export class PersonTracker {
   readonly #o: Required<PersonTrackerOptions>;
   #tracks: Track[] = [];
+  /** Persons gone from view, waiting `rejoinWithinMs` for a face that continues them before they end. */
+  #closing: Track[] = [];
   #nextTrackNumber = 1;
   #nextPersonNumber = 1;
   #lastFrameAt: number | null = null;
@@ -135,11 +168,18 @@ export class PersonTracker {
       throw new RangeError(`endAfterUnseenMs must be > 0, got ${this.#o.endAfterUnseenMs}`);
     if (!(this.#o.maxSizeRatio > 1))
       throw new RangeError(`maxSizeRatio must be > 1, got ${this.#o.maxSizeRatio}`);
+    if (!(this.#o.rejoinWithinMs >= 0))
+      throw new RangeError(`rejoinWithinMs must be ≥ 0, got ${this.#o.rejoinWithinMs}`);
   }
 
-  /** Open tracks, tentative ones included. */
+  /** Open tracks, tentative ones included (not the closing persons: they are not in view). */
   get tracks(): readonly Track[] {
     return this.#tracks;
+  }
+
+  /** Persons gone from view that a face may still continue; their `end` is pending. */
+  get closing(): readonly Track[] {
+    return this.#closing;
   }
 
   /** Where the track's face is expected at `at` (constant velocity, bounded horizon). */
@@ -165,31 +205,48 @@ export class PersonTracker {
     this.#imageWidth = options.imageWidth ?? this.#imageWidth;
     const dt = this.#lastFrameAt === null ? 0 : Math.max(0, at - this.#lastFrameAt);
     this.#lastFrameAt = at;
-    if (options.frozen) return { tracks: [], confirmed: [], ended: [] };
+    if (options.frozen) return { tracks: [], confirmed: [], ended: [], rejoined: [] };
 
     const assigned: (Track | null)[] = new Array(boxes.length).fill(null);
     const free = boxes.map((_, i) => i);
+    const rejoined: Track[] = [];
     // Persons (and tracks seen often enough to be one, still waiting for `confirmWhen`) first: a new
-    // tentative track must not take a known person's face.
-    for (const group of [
-      this.#tracks.filter((t) => this.#established(t)),
-      this.#tracks.filter((t) => !this.#established(t)),
-    ]) {
+    // tentative track must not take a known person's face. Then persons who just left, coming back
+    // where they were; then tentative tracks.
+    const groups: [Track[], (track: Track, detection: number) => number][] = [
+      [
+        this.#tracks.filter((t) => this.#established(t)),
+        (t, d) => this.#pairCost(t, this.predict(t, at), boxes[d]),
+      ],
+      [this.#closing, (t, d) => this.#rejoinCost(t, boxes[d], d)],
+      [
+        this.#tracks.filter((t) => !this.#established(t)),
+        (t, d) => this.#pairCost(t, this.predict(t, at), boxes[d]),
+      ],
+    ];
+    for (const [group, pairCost] of groups) {
       if (group.length === 0 || free.length === 0) continue;
-      const cost = group.map((track) => {
-        const predicted = this.predict(track, at);
-        return free.map((d) => this.#pairCost(track, predicted, boxes[d]));
-      });
+      const cost = group.map((track) => free.map((d) => pairCost(track, d)));
       const pairing = assignMinimumCost(cost);
       const taken = new Set<number>();
       pairing.forEach((column, row) => {
         if (column < 0) return;
         const detection = free[column];
-        this.#observe(group[row], boxes[detection], at);
-        assigned[detection] = group[row];
+        const track = group[row];
+        if (group === this.#closing) {
+          // Back in view: open again, moving on from here (the motion that took them out is over).
+          track.velocity = { x: 0, y: 0, width: 0 };
+          rejoined.push(track);
+        }
+        this.#observe(track, boxes[detection], at);
+        assigned[detection] = track;
         taken.add(detection);
       });
       for (let k = free.length - 1; k >= 0; k--) if (taken.has(free[k])) free.splice(k, 1);
+    }
+    if (rejoined.length) {
+      this.#closing = this.#closing.filter((t) => !rejoined.includes(t));
+      this.#tracks.push(...rejoined);
     }
     // A box nested in an established track's last box (or holding it), left over by the pairing: the
     // detector boxed the same head differently (face only, or head with hair or shoulders) — beyond the
@@ -207,8 +264,29 @@ export class PersonTracker {
       assigned[d] = track;
       free.splice(k, 1);
     }
+    // A head right on top of a person's box, in the frame that box is no longer found: the person had
+    // their head bowed and the detector boxed their neck and chest; now the head comes up and is boxed
+    // instead (smaller at first: the hair). The person continues from the head, moving on from there.
+    for (let k = free.length - 1; k >= 0; k--) {
+      const d = free[k];
+      const taken = new Set(assigned);
+      const track = this.#tracks.find(
+        (t) =>
+          !taken.has(t) &&
+          t.personId !== null &&
+          t.unseenMs === 0 &&
+          headOnTop(boxes[d], t.box) &&
+          (this.#o.mayRejoin === null || this.#o.mayRejoin(t, d)),
+      );
+      if (!track) continue;
+      track.velocity = { x: 0, y: 0, width: 0 };
+      this.#observe(track, boxes[d], at);
+      assigned[d] = track;
+      free.splice(k, 1);
+    }
     const seen = new Set(assigned.filter((t): t is Track => t !== null));
     for (const track of this.#tracks) if (!seen.has(track)) track.unseenMs += dt;
+    for (const track of this.#closing) track.unseenMs += dt;
 
     for (const d of free) {
       const track: Track = {
@@ -236,27 +314,36 @@ export class PersonTracker {
         confirmed.push(track);
       }
     }
-    const ended: Track[] = [];
     this.#tracks = this.#tracks.filter((track) => {
       if (!this.#established(track)) return track.unseenMs <= this.#o.dropTentativeAfterUnseenMs;
       // Last seen cut by the left or right edge and moving out: the person has left the picture. The
       // unseen allowance is for misses in the middle; at the edge it would let the track take the
-      // next person coming in there.
+      // next person coming in there (a closing person is continued only through the strict gate).
       const leaving = this.#leaving(track);
       if (track.unseenMs > this.#o.endAfterUnseenMs || (leaving && track.unseenMs > 0)) {
         // A track that never became a person leaves silently.
-        if (track.personId !== null) ended.push(track);
+        if (track.personId !== null) this.#closing.push(track);
         return false;
       }
       return true;
     });
-    return { tracks: assigned as Track[], confirmed, ended };
+    // The wait ends early when someone else has stepped up since: a track seen first after the person
+    // left and followed for a few frames is the next visitor, and the person before will not come back
+    // through them (on a kiosk clip the next visitor's face, nearer by a step, would otherwise fit).
+    const ended = this.#closing.filter(
+      (closing) =>
+        closing.unseenMs > this.#o.rejoinWithinMs ||
+        this.#tracks.some((t) => t.firstSeenAt > closing.lastSeenAt && this.#established(t)),
+    );
+    if (ended.length) this.#closing = this.#closing.filter((track) => !ended.includes(track));
+    return { tracks: assigned as Track[], confirmed, ended, rejoined };
   }
 
-  /** The source ended: every person ends now, tentative tracks are dropped. */
+  /** The source ended: every person ends now (closing ones too), tentative tracks are dropped. */
   flush(): Track[] {
-    const ended = this.#tracks.filter((t) => t.personId !== null);
+    const ended = [...this.#closing, ...this.#tracks.filter((t) => t.personId !== null)];
     this.#tracks = [];
+    this.#closing = [];
     return ended;
   }
 
@@ -288,11 +375,44 @@ export class PersonTracker {
     return best;
   }
 
+  /**
+   * The cost of continuing a closing person with a detection: against their last observations (no
+   * prediction), centre within REJOIN_FACE_WIDTHS, size within `maxSizeRatio` (by height when a box is
+   * cut by the side edge, as a face stepping out and back is), and not vetoed by `mayRejoin`.
+   */
+  #rejoinCost(track: Track, detection: Box, index: number): number {
+    let best = FORBIDDEN;
+    for (const earlier of [{ box: track.box }, ...(this.#earlier.get(track) ?? [])]) {
+      const [ex, ey, ew, eh] = earlier.box;
+      const [dx, dy, dw, dh] = detection;
+      const byHeight = this.#cut(earlier.box) || this.#cut(detection);
+      const sizeRatio = byHeight ? Math.max(dh / eh, eh / dh) : Math.max(dw / ew, ew / dw);
+      if (!(sizeRatio <= this.#o.maxSizeRatio)) continue;
+      const centreDistance =
+        Math.hypot(dx + dw / 2 - (ex + ew / 2), dy + dh / 2 - (ey + eh / 2)) / Math.max(ew, dw);
+      if (centreDistance > REJOIN_FACE_WIDTHS) continue;
+      best = Math.min(best, centreDistance + 0.5 * Math.log(sizeRatio));
+    }
+    if (best === FORBIDDEN || (this.#o.mayRejoin !== null && !this.#o.mayRejoin(track, index)))
+      return FORBIDDEN;
+    return best;
+  }
+
+  /** A box touching the left or right edge of the image (a face cut by it). */
+  #cut(box: Box): boolean {
+    return box[0] <= 0.5 || box[0] + box[2] >= this.#imageWidth - 0.5;
+  }
+
   /** Whether the track's last observation jumped away from the one before (see JUMP_FACE_WIDTHS). */
   #lastJumped(track: Track): boolean {
     const before = this.#earlier.get(track)?.at(-1);
     if (!before) return false;
-    return centreGap(before.box, track.box) > JUMP_FACE_WIDTHS * Math.max(before.box[2], track.box[2]);
+    if (centreGap(before.box, track.box) > JUMP_FACE_WIDTHS * Math.max(before.box[2], track.box[2]))
+      return true;
+    // A box that shrank or grew by more than a face does between frames (a chin-and-neck box under a
+    // face, its top 30 px lower, moves its centre less than half a width but is no face either).
+    const heights = before.box[3] / track.box[3];
+    return Math.max(heights, 1 / heights) > this.#o.maxSizeRatio;
   }
 
   #pairCostTo(track: Track, predicted: Box, detection: Box, gateShare: number, sizeFrom = track.box): number {
@@ -303,8 +423,7 @@ export class PersonTracker {
     // neighbour touching the outline): compare with the last observed size too and keep the kinder
     // ratio. A real face does not change size by more than `maxSizeRatio` between frames; an entering
     // (far, small) face where a leaving (near, large) one was is another person.
-    const cut = (box: Box) => box[0] <= 0.5 || box[0] + box[2] >= this.#imageWidth - 0.5;
-    const byHeight = cut(detection) || cut(sizeFrom);
+    const byHeight = this.#cut(detection) || this.#cut(sizeFrom);
     const size = (box: Box) => (byHeight ? box[3] : box[2]);
     const ratio = (a: number, b: number) => Math.max(a / b, b / a);
     const sizeRatio = Math.min(
@@ -372,6 +491,21 @@ function nested(a: Box, b: Box): boolean {
   const ix = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
   const iy = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
   return ix > 0 && iy > 0 && ix * iy >= NESTED_SHARE * small[2] * small[3];
+}
+
+/**
+ * `head` sits on top of `body`: its bottom within a third of body's height above body's top (or up to
+ * half of it below: overlapping), its top above body's top, its centre over body, and not wider than
+ * 1.2 × body (a head on a neck-and-chest box).
+ */
+function headOnTop(head: Box, body: Box): boolean {
+  const [hx, hy, hw, hh] = head;
+  const [bx, by, bw, bh] = body;
+  const bottom = hy + hh;
+  const cx = hx + hw / 2;
+  return (
+    bottom >= by - bh / 3 && bottom <= by + bh / 2 && hy < by && cx >= bx && cx <= bx + bw && hw <= 1.2 * bw
+  );
 }
 
 /** Distance between two boxes' centres, px. */

@@ -97,7 +97,8 @@ describe('PersonTracker', () => {
   });
 
   it('ends a person after the configured unseen time, and flush ends the rest', () => {
-    const tracker = new PersonTracker({ cameraId: 'cam', endAfterUnseenMs: 1000 });
+    // rejoinWithinMs 0: the person ends as soon as they count as gone.
+    const tracker = new PersonTracker({ cameraId: 'cam', endAfterUnseenMs: 1000, rejoinWithinMs: 0 });
     const next = frameClock();
     for (let k = 0; k < 4; k++) tracker.update(next(), [face(60, 60, 40), face(180, 60, 40)]);
     const endedAt: number[] = [];
@@ -110,6 +111,97 @@ describe('PersonTracker', () => {
     expect(endedAt).toEqual([9]);
     expect(tracker.flush().map((track) => track.personId)).toEqual(['cam-2']);
     expect(tracker.tracks).toHaveLength(0);
+  });
+
+  it('a gone person ends only once the rejoin window is over, and is out of view meanwhile', () => {
+    const tracker = new PersonTracker({ cameraId: 'cam', endAfterUnseenMs: 1000, rejoinWithinMs: 2000 });
+    const next = frameClock();
+    for (let k = 0; k < 4; k++) tracker.update(next(), [face(60, 60, 40), face(180, 60, 40)]);
+    const endedAt: number[] = [];
+    for (let k = 0; k < 24; k++) {
+      const update = tracker.update(next(), [face(180, 60, 40)]);
+      if (update.ended.length) endedAt.push(k);
+      // Gone after 1 s: closing (its `end` pending), no longer among the tracks in view.
+      if (k === 9) expect(tracker.closing.map((t) => t.personId)).toEqual(['cam-1']);
+      if (k >= 9) expect(tracker.tracks.map((t) => t.personId)).toEqual(['cam-2']);
+    }
+    // 2000 ms / 111 ms per frame: the 19th unseen frame is past the window.
+    expect(endedAt).toEqual([18]);
+    expect(tracker.closing).toHaveLength(0);
+    // A closing person is ended by flush too.
+    for (let k = 0; k < 10; k++) tracker.update(next(), []);
+    expect(tracker.closing.map((t) => t.personId)).toEqual(['cam-2']);
+    expect(tracker.flush().map((track) => track.personId)).toEqual(['cam-2']);
+    expect(() => new PersonTracker({ cameraId: 'c', rejoinWithinMs: -1 })).toThrow(
+      'rejoinWithinMs must be ≥ 0, got -1',
+    );
+  });
+
+  it('one person stepping out at the edge and back, or lost for a second in the middle, keeps one id', () => {
+    // Boxes as a kiosk clip gave them (8.7 frames/s, 120 px wide): a face at the left edge, gone for
+    // nine frames (out of the picture), back at the edge at its size.
+    const clock = frameClock();
+    const run = (rejoinWithinMs: number) => {
+      const tracker = new PersonTracker({ cameraId: 'k', rejoinWithinMs });
+      const ids = new Set<string | null>();
+      const ended: string[] = [];
+      const step = (boxes: Box[]) => {
+        const u = tracker.update(clock(), boxes, { imageWidth: 120 });
+        for (const t of u.tracks) ids.add(t.personId);
+        ended.push(...u.ended.map((t) => t.personId!));
+        return u;
+      };
+      for (const x of [19, 16, 11, 5]) step([[x, 65, 43, 60]]);
+      step([[0, 70, 44, 62]]);
+      for (let k = 0; k < 9; k++) step([]);
+      const back = step([[0, 69, 44, 73]]);
+      for (const x of [10, 18, 23, 23, 23]) step([[x, 66, 45, 68]]);
+      // Lost for 1.8 s in the middle (head bowed), then the face where it was.
+      for (let k = 0; k < 16; k++) step([]);
+      for (const x of [24, 24, 25, 25]) step([[x, 68, 44, 64]]);
+      for (let k = 0; k < 40; k++) step([]);
+      return { ids: [...ids].filter((id) => id !== null), ended, back };
+    };
+    const withRejoin = run(3000);
+    expect(withRejoin.ids).toEqual(['k-1']);
+    expect(withRejoin.ended).toEqual(['k-1']);
+    expect(withRejoin.back.rejoined.map((t) => t.personId)).toEqual(['k-1']);
+    // Without the window the same boxes are three persons.
+    const without = run(0);
+    expect(without.ended).toEqual(['k-1', 'k-2', 'k-3']);
+    expect(without.back.rejoined).toEqual([]);
+  });
+
+  it('the next visitor stepping up ends the wait: their face where the person before stood is theirs', () => {
+    // Boxes as a kiosk clip gave them: A stands at the mark and is gone; B comes in from the left, far
+    // (20 px), grows, and one step nearer is boxed at A's place and size (a jump beyond B's size gate).
+    const tracker = new PersonTracker({ cameraId: 'k', rejoinWithinMs: 4000 });
+    const clock = frameClock();
+    const step = (boxes: Box[]) => tracker.update(clock(), boxes, { imageWidth: 120 });
+    for (let k = 0; k < 8; k++) step([[58, 48, 38, 46]]);
+    // Gone for 1.7 s: closing.
+    for (let k = 0; k < 15; k++) step([]);
+    expect(tracker.closing.map((t) => t.personId)).toEqual(['k-1']);
+    const b: Box[] = [
+      [0, 62, 20, 27],
+      [3, 62, 21, 27],
+      [14, 64, 21, 28],
+      [25, 62, 22, 28],
+      [32, 62, 22, 34],
+      [34, 62, 24, 36],
+      [32, 56, 26, 34],
+      [32, 51, 29, 40],
+      [40, 50, 27, 32],
+    ];
+    const endedA: number[] = [];
+    b.forEach((box, k) => {
+      if (step([box]).ended.some((t) => t.personId === 'k-1')) endedA.push(k);
+    });
+    // A ends as soon as B has been followed for a few frames, not 4 s after A was last seen.
+    expect(endedA).toEqual([2]);
+    const jump = step([[45, 43, 37, 53]]);
+    expect(jump.tracks[0].personId).not.toBe('k-1');
+    expect(jump.rejoined).toEqual([]);
   });
 
   it('a person leaving at the edge does not take over someone entering there', () => {
@@ -151,6 +243,70 @@ describe('PersonTracker', () => {
     expect(new Set(ids.slice(2))).toEqual(new Set(['k-1']));
     // It also moves on from the face, not from the chin: the next frames still pair with it.
     expect(tracker.update(114 * 11, [[45, 8, 41, 41]]).tracks[0].personId).toBe('k-1');
+  });
+
+  it('holds a person through a chin-and-neck box that moved its centre little but its top a lot', () => {
+    // Kiosk clip boxes: a face standing (≈ 41 × 60), one frame boxed from the chin down (33 × 36, its
+    // centre 18 px lower), a missed frame, the face again.
+    const tracker = new PersonTracker({ cameraId: 'k' });
+    const boxes: (Box | null)[] = [
+      [52, 38, 41, 60],
+      [52, 37, 40, 59],
+      [51, 36, 41, 60],
+      [50, 37, 40, 59],
+      [51, 36, 41, 60],
+      [56, 66, 33, 36],
+      null,
+      [56, 37, 39, 59],
+    ];
+    const ids = boxes.map((box, i) => tracker.update(114 * (i + 1), box ? [box] : [], { imageWidth: 120 }));
+    expect(ids.at(-1)?.tracks[0].personId).toBe('k-1');
+  });
+
+  it('a head coming up on top of a bowed person continues them; a face above someone still in view does not', () => {
+    // Kiosk clip boxes: head bowed, the detector boxes neck and chest (a person by then); the head comes
+    // up above that box (18 px of hair first, growing) and the chest box is no longer found.
+    const tracker = new PersonTracker({ cameraId: 'k' });
+    const clock = frameClock();
+    const chest: Box[] = [
+      [10, 112, 38, 32],
+      [16, 111, 32, 23],
+      [18, 111, 31, 23],
+      [20, 109, 31, 26],
+      [22, 109, 30, 26],
+      [15, 110, 38, 30],
+    ];
+    const head: (Box | null)[] = [
+      [40, 88, 18, 13],
+      [39, 87, 19, 13],
+      [41, 87, 15, 11],
+      null,
+      [41, 86, 18, 12],
+      [33, 86, 26, 28],
+      [32, 86, 24, 28],
+      [31, 86, 27, 26],
+    ];
+    const ids = new Set<string | null>();
+    for (const box of chest) tracker.update(clock(), [box], { imageWidth: 120 });
+    for (const box of head) {
+      const u = tracker.update(clock(), box ? [box] : [], { imageWidth: 120 });
+      for (const t of u.tracks) ids.add(t.personId);
+    }
+    // One person throughout (a one-frame box jump to 26 px starts a tentative track, as before).
+    expect([...ids].filter((id) => id !== null)).toEqual(['k-1']);
+    expect(tracker.tracks.find((t) => t.personId === 'k-1')?.box).toEqual([31, 86, 27, 26]);
+    // Someone taller stepping up behind a person in view: their face above is a track of its own.
+    const two = new PersonTracker({ cameraId: 'k' });
+    for (let k = 0; k < 6; k++) two.update(clock(), [[40, 60, 40, 52]], { imageWidth: 120 });
+    const behind = two.update(
+      clock(),
+      [
+        [40, 61, 40, 52],
+        [45, 22, 30, 38],
+      ],
+      { imageWidth: 120 },
+    );
+    expect(behind.tracks.map((t) => t.personId)).toEqual(['k-1', null]);
   });
 
   it('does not let a track take another person through an earlier observation', () => {

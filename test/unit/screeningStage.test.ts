@@ -18,6 +18,7 @@ import {
   personReading,
 } from '../../appliance/screening/decisionRules.ts';
 import { type ScreeningConfig, ScreeningStage } from '../../appliance/screening/screeningStage.ts';
+import { TRACKER_DEFAULTS } from '../../appliance/tracking/personTracker.ts';
 import { constantOffsetModel } from '../../calibration/skinCore.ts';
 
 const MODEL = constantOffsetModel(1.25);
@@ -199,6 +200,8 @@ const SCREENING: ScreeningConfig = {
 interface ScriptedFace {
   box: Box;
   canthusC: number | null;
+  /** The face's warmest skin (null by default). */
+  faceMaxC?: number;
   flags?: QualityFlag[];
 }
 
@@ -245,7 +248,7 @@ function runStage(
       const scripted = current.faces.find((f) => f.box === face.box)!;
       return {
         canthusC: scripted.canthusC,
-        faceMaxC: null,
+        faceMaxC: scripted.faceMaxC ?? null,
         foreheadC: null,
         pixelsAcrossFace: face.box[2],
         yawDeg: 0,
@@ -415,6 +418,60 @@ describe('ScreeningStage', () => {
     expect(new Set(events.map((e) => e.personId)).size).toBe(1);
     expect(events.filter((e) => e.kind === 'end')).toHaveLength(1);
     expect(events.at(-1)?.goodFrames).toBe(20);
+  });
+
+  it('a person lost for a while and back where they were is one person: one `end`, sent after the rejoin window', () => {
+    const standing = (faceMaxC: number, n: number): ScriptedFrame[] =>
+      Array.from({ length: n }, (_, k) => ({
+        faces: [{ box: [84 + (k % 2), 40, 50, 65], canthusC: 35.6 + (k % 3) * 0.01, faceMaxC }],
+      }));
+    // Head bowed for 1.8 s (longer than the tracker's unseen allowance), then the face again.
+    const frames = [...walkIn(35.6, 12), ...emptyFrames(16), ...standing(35.8, 12), ...emptyFrames(40)];
+    const events = runStage(frames);
+    const ends = events.filter((e) => e.kind === 'end');
+    expect(ends).toHaveLength(1);
+    expect(new Set(events.map((e) => e.personId))).toEqual(new Set(['cam-1']));
+    expect(events.filter((e) => e.kind === 'new')).toHaveLength(1);
+    expect(ends[0].goodFrames).toBe(24);
+    // The `end` waits out the rejoin window (after the face was last seen, frame 47).
+    const window = TRACKER_DEFAULTS.rejoinWithinMs;
+    expect(ends[0].lastSeq).toBe(47);
+    expect(ends[0].at - (1_000_000 + 47 * 111)).toBeGreaterThan(window);
+    expect(ends[0].at - (1_000_000 + 47 * 111)).toBeLessThan(window + 2 * 111);
+    // A face at the same place and size but clearly warmer (2 °C) is someone else: two persons.
+    const warmer = runStage([
+      ...walkIn(35.6, 12).map((f) => ({ faces: f.faces.map((x) => ({ ...x, faceMaxC: 35.8 })) })),
+      ...emptyFrames(16),
+      ...standing(37.8, 12),
+      ...emptyFrames(40),
+    ]);
+    expect(new Set(warmer.filter((e) => e.kind === 'end').map((e) => e.personId)).size).toBe(2);
+    // A fever raises its alert while the person is in view, not when their `end` goes out.
+    const fever = runStage([...walkIn(37.0, 12), ...emptyFrames(40)]);
+    const alert = fever.find((e) => e.alert)!;
+    expect(alert.decision).toBe('elevated');
+    expect(alert.kind).not.toBe('end');
+    expect(alert.at).toBeLessThanOrEqual(1_000_000 + 19 * 111);
+    expect(fever.find((e) => e.kind === 'end')!.at).toBeGreaterThan(1_000_000 + 19 * 111 + window);
+  });
+
+  it("a colder box under a person's head is their body, not a person; a child in front of a parent is a person", () => {
+    // Boxes as on a kiosk clip: the face, and a 42 × 44 box on the shoulder below its chin that shows a
+    // "canthus" and a steady size for seconds, 0.8 °C colder than the face.
+    const scene = (lowerC: number): ScriptedFrame[] =>
+      Array.from({ length: 30 }, (_, k) => ({
+        faces: [
+          { box: [60 + (k % 2), 30, 40, 52], canthusC: 35.6, faceMaxC: 35.8 },
+          { box: [40, 86 + (k % 2), 42, 44], canthusC: lowerC - 0.1, faceMaxC: lowerC },
+        ],
+      }));
+    const shoulder: { tracksNotPersons?: number } = {};
+    const body = runStage([...scene(35.0), ...emptyFrames(40)], SCREENING, [], {}, shoulder);
+    expect(body.filter((e) => e.kind === 'end').map((e) => e.box[1])).toEqual([30]);
+    expect(shoulder.tracksNotPersons).toBe(1);
+    // A child's face there is as warm as the parent's: two persons.
+    const child = runStage([...scene(35.7), ...emptyFrames(40)]);
+    expect(child.filter((e) => e.kind === 'end')).toHaveLength(2);
   });
 
   it('two people side by side get two ids and two end events', () => {
