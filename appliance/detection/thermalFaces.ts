@@ -21,10 +21,11 @@
  * 8-bit images (non-radiometric JPEG/PNG) are put on a normalised pseudo-°C scale (2nd percentile → 20,
  * 99.8th → 36) and run through the same method without the absolute-temperature tests.
  */
+import { selectKth } from '../../calibration/selection.ts';
 import type { Box, Face, Point } from '../core/types.ts';
 import { type CanthusFinding, type CanthusSpot, locateCanthi } from './thermalCanthi.ts';
 import { type LevelComponent, type LevelComponents, levelComponentsFor } from './thermalComponents.ts';
-import { type FaceEvidence, faceEvidence } from './thermalStructure.ts';
+import { type FaceEvidence, faceEvidence, flatEvidence, interiorSpread, isFlat } from './thermalStructure.ts';
 
 /** Tuning aid (bench/thermalFaces.ts): receives every scored candidate when set. */
 export const thermalFaceDebug: {
@@ -207,27 +208,11 @@ function downsample(field: Float32Array, width: number, height: number, f: numbe
     grid.set(field.subarray(0, gw * gh));
     return { grid, gw, gh };
   }
-  grid.fill(0);
   // Plain sums first (sequential reads, no test per pixel): a NaN pixel makes its cell NaN, and only
-  // those cells are averaged again over their finite pixels.
-  let anyNaN = false;
-  const inv = 1 / (f * f);
-  for (let y = 0; y < gh; y++) {
-    const out = y * gw;
-    for (let dy = 0; dy < f; dy++) {
-      let p = (y * f + dy) * width;
-      for (let x = 0; x < gw; x++) {
-        let sum = 0;
-        for (let dx = 0; dx < f; dx++) sum += field[p++];
-        grid[out + x] += sum;
-      }
-    }
-    for (let x = 0; x < gw; x++) {
-      const v = grid[out + x] * inv;
-      grid[out + x] = v;
-      if (!Number.isFinite(v)) anyNaN = true;
-    }
-  }
+  // those cells are averaged again over their finite pixels. Each cell row's sum is rounded to 32 bits
+  // as it is added (the grid is a Float32Array: the same cell values as summing into it row by row).
+  const anyNaN =
+    f <= 4 ? blockMeansSmall(field, width, grid, gw, gh, f) : blockMeans(field, width, grid, gw, gh, f);
   if (anyNaN)
     for (let i = 0; i < gw * gh; i++) {
       if (Number.isFinite(grid[i])) continue;
@@ -246,6 +231,85 @@ function downsample(field: Float32Array, width: number, height: number, f: numbe
       grid[i] = n > 0 ? sum / n : Number.NaN;
     }
   return { grid, gw, gh };
+}
+
+/** Block means for f = 2, 3, 4 (the usual work grids), unrolled; true when a cell is not finite. */
+function blockMeansSmall(
+  field: Float32Array,
+  width: number,
+  grid: Float32Array,
+  gw: number,
+  gh: number,
+  f: number,
+): boolean {
+  const fround = Math.fround;
+  const inv = 1 / (f * f);
+  // (v − v is NaN for NaN and ±Infinity: one flag for the whole grid, no branch per cell.)
+  let bad = 0;
+  for (let y = 0; y < gh; y++) {
+    const out = y * gw;
+    const p0 = y * f * width;
+    const p1 = p0 + width;
+    const p2 = p1 + width;
+    const p3 = p2 + width;
+    if (f === 2)
+      for (let x = 0, q = 0; x < gw; x++, q += 2) {
+        const a = fround(field[p0 + q] + field[p0 + q + 1]);
+        const v = fround(a + (field[p1 + q] + field[p1 + q + 1])) * inv;
+        grid[out + x] = v;
+        bad += v - v;
+      }
+    else if (f === 3)
+      for (let x = 0, q = 0; x < gw; x++, q += 3) {
+        const a = fround(field[p0 + q] + field[p0 + q + 1] + field[p0 + q + 2]);
+        const b = fround(a + (field[p1 + q] + field[p1 + q + 1] + field[p1 + q + 2]));
+        const v = fround(b + (field[p2 + q] + field[p2 + q + 1] + field[p2 + q + 2])) * inv;
+        grid[out + x] = v;
+        bad += v - v;
+      }
+    else
+      for (let x = 0, q = 0; x < gw; x++, q += 4) {
+        const a = fround(field[p0 + q] + field[p0 + q + 1] + field[p0 + q + 2] + field[p0 + q + 3]);
+        const b = fround(a + (field[p1 + q] + field[p1 + q + 1] + field[p1 + q + 2] + field[p1 + q + 3]));
+        const c = fround(b + (field[p2 + q] + field[p2 + q + 1] + field[p2 + q + 2] + field[p2 + q + 3]));
+        const v =
+          fround(c + (field[p3 + q] + field[p3 + q + 1] + field[p3 + q + 2] + field[p3 + q + 3])) * inv;
+        grid[out + x] = v;
+        bad += v - v;
+      }
+  }
+  return bad !== 0;
+}
+
+/** Block means for any f (coarse grids of large minimum faces); true when a cell is not finite. */
+function blockMeans(
+  field: Float32Array,
+  width: number,
+  grid: Float32Array,
+  gw: number,
+  gh: number,
+  f: number,
+): boolean {
+  grid.fill(0);
+  let anyNaN = false;
+  const inv = 1 / (f * f);
+  for (let y = 0; y < gh; y++) {
+    const out = y * gw;
+    for (let dy = 0; dy < f; dy++) {
+      let p = (y * f + dy) * width;
+      for (let x = 0; x < gw; x++) {
+        let sum = 0;
+        for (let dx = 0; dx < f; dx++) sum += field[p++];
+        grid[out + x] += sum;
+      }
+    }
+    for (let x = 0; x < gw; x++) {
+      const v = grid[out + x] * inv;
+      grid[out + x] = v;
+      if (!Number.isFinite(v)) anyNaN = true;
+    }
+  }
+  return anyNaN;
 }
 
 /**
@@ -679,9 +743,25 @@ function boxEvidence(
   // The coarsest work grid on which the face is still ≥ EVIDENCE_FACE_PX cells wide (radiometric
   // frames: an 8-bit image's work grids are smoothed, its evidence reads the image itself).
   const g = evidenceGrid(box, kind, grids);
+  // Speed: the cheap tests first. A flat candidate is vetoed whatever its canthi (none are looked for),
+  // and a vetoed one is not measured further; the tuning aid (thermalFaceDebug) gets every feature.
+  const complete = thermalFaceDebug.sink !== null;
   if (!g) {
+    const spread = interiorSpread(field, width, height, box);
+    if (!complete && isFlat(spread, kind.absolute, kind.noiseFloor))
+      return { finding: null, ev: flatEvidence(spread) };
     const finding = box[2] >= 8 ? locateCanthi(field, width, height, box) : null;
-    const ev = faceEvidence(field, width, height, box, finding, kind.absolute, kind.noiseFloor);
+    const ev = faceEvidence(
+      field,
+      width,
+      height,
+      box,
+      finding,
+      kind.absolute,
+      kind.noiseFloor,
+      spread,
+      complete,
+    );
     return { finding: withoutCanthiBehindGlasses(finding, evidenceFeatures(ev)), ev };
   }
   const s = g.f;
@@ -691,8 +771,21 @@ function boxEvidence(
     Math.max(1, Math.round(box[2] / s)),
     Math.max(1, Math.round(box[3] / s)),
   ];
+  const spread = interiorSpread(g.grid, g.gw, g.gh, gridBox);
+  if (!complete && isFlat(spread, kind.absolute, kind.noiseFloor))
+    return { finding: null, ev: flatEvidence(spread) };
   const found = locateCanthi(g.grid, g.gw, g.gh, gridBox);
-  const ev = faceEvidence(g.grid, g.gw, g.gh, gridBox, found, kind.absolute, kind.noiseFloor);
+  const ev = faceEvidence(
+    g.grid,
+    g.gw,
+    g.gh,
+    gridBox,
+    found,
+    kind.absolute,
+    kind.noiseFloor,
+    spread,
+    complete,
+  );
   const toFrame = (p: Point | null): Point | null =>
     p ? { x: (p.x + 0.5) * s - 0.5, y: (p.y + 0.5) * s - 0.5 } : null;
   const spot = (sp: CanthusSpot | null): CanthusSpot | null =>
@@ -990,8 +1083,8 @@ function headCandidate(
   }
   let contrast: number;
   if (nRing >= 4) {
-    const sortedRing = ring.subarray(0, nRing).sort();
-    contrast = mean - sortedRing[nRing >> 1];
+    // (The median by selection: the value a sort would put there.)
+    contrast = mean - selectKth(ring, nRing >> 1, nRing);
   } else {
     // The head fills the frame: nothing around it to compare with.
     contrast = 2.5;

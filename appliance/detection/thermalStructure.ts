@@ -332,7 +332,49 @@ export function eyePair(
   };
 }
 
-/** Evidence that the box holds a face. `finding` is locateCanthi's result for the same box. */
+/** The interior's 10–90 % range: a face's nose, canthi, cheeks and hairline spread it over degrees. */
+export function interiorSpread(field: Float32Array, width: number, height: number, box: Box): number {
+  const [bx, by, bw, bh] = box;
+  const inner = sampleBox(field, width, height, bx + bw * 0.12, by + bh * 0.1, bx + bw * 0.88, by + bh * 0.9);
+  return inner.length >= 8 ? quantile(inner, 0.9) - quantile(inner, 0.1) : 0;
+}
+
+/**
+ * Nor is a face flat: a uniform or gently graded object (a cup, the blackbody, a panel, a fist) spans
+ * little more than its noise. A flat candidate is vetoed whatever else it shows.
+ */
+export function isFlat(spread: number, radiometric: boolean, noiseFloor: number): boolean {
+  return spread < (radiometric ? FLAT_SPREAD_C : 4 * noiseFloor);
+}
+
+/** The evidence of a flat candidate (isFlat): vetoed; nothing else was measured. */
+export function flatEvidence(spread: number): FaceEvidence {
+  return {
+    eyes: 0,
+    glasses: 0,
+    symmetry: Number.NaN,
+    chin: Number.NaN,
+    score: 0,
+    pair: {
+      geometry: 0,
+      contrast: 0,
+      single: 0,
+      peak: 0,
+      noise: Number.NaN,
+      needed: Number.POSITIVE_INFINITY,
+      score: 0,
+    },
+    veto: true,
+    spread,
+  };
+}
+
+/**
+ * Evidence that the box holds a face. `finding` is locateCanthi's result for the same box. `spread` may
+ * be given when already measured (interiorSpread). With `complete` false, the symmetry and the chin
+ * (NaN then) are not measured for a candidate the eye evidence has already vetoed: its score is 0
+ * whatever they are (speed: the detector's default; its tuning aid wants them all).
+ */
 export function faceEvidence(
   field: Float32Array,
   width: number,
@@ -341,11 +383,10 @@ export function faceEvidence(
   finding: CanthusFinding | null,
   radiometric = true,
   noiseFloor = radiometric ? 0.05 : 0.1,
+  spread = interiorSpread(field, width, height, box),
+  complete = true,
 ): FaceEvidence {
   const [bx, by, bw, bh] = box;
-  // The interior's 10–90 % range: a face's nose, canthi, cheeks and hairline spread it over degrees.
-  const inner = sampleBox(field, width, height, bx + bw * 0.12, by + bh * 0.1, bx + bw * 0.88, by + bh * 0.9);
-  const spread = inner.length >= 8 ? quantile(inner, 0.9) - quantile(inner, 0.1) : 0;
   const pair = eyePair(field, width, height, box, finding, {
     spread,
     minContrast: radiometric ? 0.3 : 2 * noiseFloor,
@@ -395,6 +436,25 @@ export function faceEvidence(
     glasses = Math.max(glasses, clamp01((2 * drop) / need - 1) * (0.6 + 0.4 * bridgeWarmer));
   }
 
+  // Eyes are the strongest cue. A radiometric face shows them: from PAIR_REQUIRED_PX a contrasted,
+  // symmetric canthus pair or cold glasses, from 20 px at least one canthus (from 32 px on a symmetric face) that stands out from the eye band by more than
+  // the noise. Without that the candidate is vetoed (panels, cups, the blackbody, fists, clothing). Under
+  // 20 px canthi are not resolved; on 8-bit images the scale is arbitrary (a grey ramp, a clipped or
+  // smoothed export): there missing eyes are not evidence against a face (floor 0.3).
+  const singleOk = pair.single >= pair.needed && (!radiometric || pair.peak >= 2 * pair.noise);
+  const flat = isFlat(spread, radiometric, noiseFloor);
+  // (The veto without the symmetry: it is needed only for a 32–47 px radiometric face with one canthus.)
+  const symmetryDecides = radiometric && bw >= 20 && bw < PAIR_REQUIRED_PX && singleOk && bw >= 32;
+  const vetoedAnyway =
+    flat ||
+    (bw >= 20 &&
+      eyes < 0.5 &&
+      glasses < 0.5 &&
+      (radiometric ? bw >= PAIR_REQUIRED_PX || !singleOk : !singleOk) &&
+      !symmetryDecides);
+  if (vetoedAnyway && !complete)
+    return { eyes, glasses, symmetry: Number.NaN, chin: Number.NaN, score: 0, pair, veto: true, spread };
+
   const symmetry = mirrorSymmetry(field, width, height, box);
 
   // Chin: below the box, how much of a band as wide as the box is still as warm as the face's lower part.
@@ -423,17 +483,8 @@ export function faceEvidence(
   }
 
   const symScore = clamp01(symmetry / 0.5);
-  // Eyes are the strongest cue. A radiometric face shows them: from PAIR_REQUIRED_PX a contrasted,
-  // symmetric canthus pair or cold glasses, from 20 px at least one canthus (from 32 px on a symmetric face) that stands out from the eye band by more than
-  // the noise. Without that the candidate is vetoed (panels, cups, the blackbody, fists, clothing). Under
-  // 20 px canthi are not resolved; on 8-bit images the scale is arbitrary (a grey ramp, a clipped or
-  // smoothed export): there missing eyes are not evidence against a face (floor 0.3).
   let structure: number;
   let veto = false;
-  const singleOk = pair.single >= pair.needed && (!radiometric || pair.peak >= 2 * pair.noise);
-  // Nor is a face flat. A uniform or gently graded object (a cup, the blackbody, a panel, a fist) spans
-  // little more than its noise.
-  const flat = spread < (radiometric ? FLAT_SPREAD_C : 4 * noiseFloor);
   if (bw < 20) structure = 0.4;
   else if (radiometric && bw >= PAIR_REQUIRED_PX) {
     structure = Math.max(eyes, glasses * 0.9);
