@@ -10,9 +10,8 @@
  * Side convention: the camera faces the person, so the person's right eye/canthus is on the image's left.
  */
 
-import { selectKth } from '../../calibration/selection.ts';
 import type { Box, Point } from '../core/types.ts';
-import { REGION_SAMPLES, sampleBuffer } from './thermalStructure.ts';
+import { kthSmallest, REGION_SAMPLES, sampleBuffer } from './thermalStructure.ts';
 
 export interface CanthusSpot {
   /** Pixel position of the canthus (centre of the warmest 2×2 or 3×3 cell). */
@@ -91,7 +90,7 @@ export function regionMedian(
     }
   }
   if (n === 0) return null;
-  return selectKth(values.subarray(0, n), n >> 1);
+  return kthSmallest(values, n >> 1, n);
 }
 
 let rowSums = new Float64Array(0);

@@ -21,11 +21,17 @@
  * 8-bit images (non-radiometric JPEG/PNG) are put on a normalised pseudo-°C scale (2nd percentile → 20,
  * 99.8th → 36) and run through the same method without the absolute-temperature tests.
  */
-import { selectKth } from '../../calibration/selection.ts';
 import type { Box, Face, Point } from '../core/types.ts';
 import { type CanthusFinding, type CanthusSpot, locateCanthi } from './thermalCanthi.ts';
 import { type LevelComponent, type LevelComponents, levelComponentsFor } from './thermalComponents.ts';
-import { type FaceEvidence, faceEvidence, flatEvidence, interiorSpread, isFlat } from './thermalStructure.ts';
+import {
+  type FaceEvidence,
+  faceEvidence,
+  flatEvidence,
+  interiorSpread,
+  isFlat,
+  kthSmallest,
+} from './thermalStructure.ts';
 
 /** Tuning aid (bench/thermalFaces.ts): receives every scored candidate when set. */
 export const thermalFaceDebug: {
@@ -1084,7 +1090,7 @@ function headCandidate(
   let contrast: number;
   if (nRing >= 4) {
     // (The median by selection: the value a sort would put there.)
-    contrast = mean - selectKth(ring, nRing >> 1, nRing);
+    contrast = mean - kthSmallest(ring, nRing >> 1, nRing);
   } else {
     // The head fills the frame: nothing around it to compare with.
     contrast = 2.5;

@@ -141,7 +141,71 @@ export function mirrorSymmetry(field: Float32Array, width: number, height: numbe
  */
 export function quantile(values: Float32Array, p: number): number {
   const n = values.length;
-  return selectKth(values, Math.min(n - 1, Math.max(0, Math.floor(p * (n - 1)))));
+  return kthSmallest(values, Math.min(n - 1, Math.max(0, Math.floor(p * (n - 1)))), n);
+}
+
+const kthCounts = new Int32Array(1024);
+let kthBuckets = new Uint16Array(1024);
+let kthScratch = new Float32Array(1024);
+
+/**
+ * The k-th smallest (0-based) of `values[0..n)` (finite values): the value a full sort would put at k,
+ * as selectKth gives it, about twice as fast on the evidence's samples (a few hundred values, many
+ * medians per candidate). The values are spread over ≈ n/4 equal buckets between their extremes; only
+ * the bucket that holds rank k is kept (bucket order is value order), and bucketed again until a few
+ * dozen values are left for selectKth. `values` keeps its multiset (it may be reordered), so several
+ * order statistics of one sample may be taken in turn.
+ */
+export function kthSmallest(values: Float32Array, k: number, n: number): number {
+  if (n <= 32) return selectKth(values, k, n);
+  let lo = values[0];
+  let hi = lo;
+  for (let i = 1; i < n; i++) {
+    const v = values[i];
+    if (v < lo) lo = v;
+    else if (v > hi) hi = v;
+  }
+  if (kthBuckets.length < n) {
+    kthBuckets = new Uint16Array(n * 2);
+    kthScratch = new Float32Array(n * 2);
+  }
+  const counts = kthCounts;
+  const ids = kthBuckets;
+  const kept = kthScratch;
+  let src = values;
+  for (;;) {
+    if (!(hi > lo)) return lo;
+    if (n <= 32) return selectKth(src, k, n);
+    const nb = Math.min(counts.length, n >> 2);
+    const last = nb - 1;
+    const scale = nb / (hi - lo);
+    counts.fill(0, 0, nb);
+    for (let i = 0; i < n; i++) {
+      let b = ((src[i] - lo) * scale) | 0;
+      if (b > last) b = last;
+      ids[i] = b;
+      counts[b]++;
+    }
+    let before = 0;
+    let b = 0;
+    while (before + counts[b] <= k) before += counts[b++];
+    const m = counts[b];
+    // (Never all in one bucket: the extremes fall in the first and the last.)
+    if (m === n) return selectKth(src, k, n);
+    lo = Number.POSITIVE_INFINITY;
+    hi = Number.NEGATIVE_INFINITY;
+    let j = 0;
+    for (let i = 0; i < n; i++)
+      if (ids[i] === b) {
+        const v = src[i];
+        kept[j++] = v;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+    src = kept;
+    n = m;
+    k -= before;
+  }
 }
 
 /** Finite field values of a rectangle (clipped), sampled to about REGION_SAMPLES on a grid (unordered: `quantile`). */
@@ -200,9 +264,9 @@ export function localNoise(
     }
   if (n < 8) return floor;
   const used = res.subarray(0, n);
-  const med = selectKth(used, n >> 1);
+  const med = kthSmallest(used, n >> 1, n);
   for (let k = 0; k < n; k++) used[k] = Math.abs(used[k] - med);
-  const mad = selectKth(used, n >> 1);
+  const mad = kthSmallest(used, n >> 1, n);
   // For white noise of SD σ the residual has SD σ·√(1 + 1/4); MAD·1.4826 estimates an SD.
   return Math.max(floor, (1.4826 * mad) / Math.sqrt(1.25));
 }
