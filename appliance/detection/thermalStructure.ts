@@ -73,29 +73,45 @@ function clamp01(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
-/** Cell means of the box on an nx × ny grid (NaN cells where nothing finite). */
+let cellMeans = new Float32Array(320);
+let cellXa = new Int32Array(16);
+let cellXb = new Int32Array(16);
+
+/** Cell means of the box on an nx × ny grid (NaN cells where nothing finite), in a reused buffer. */
 function cellGrid(field: Float32Array, width: number, height: number, box: Box, nx: number, ny: number) {
   const [bx, by, bw, bh] = box;
-  const out = new Float32Array(nx * ny);
+  if (cellMeans.length < nx * ny) cellMeans = new Float32Array(nx * ny);
+  if (cellXa.length < nx) {
+    cellXa = new Int32Array(nx);
+    cellXb = new Int32Array(nx);
+  }
+  const out = cellMeans;
   // A cell's mean from at most ~4×4 of its pixels: large faces have cells of dozens of pixels.
   const stepX = Math.max(1, Math.floor(bw / nx / 4));
   const stepY = Math.max(1, Math.floor(bh / ny / 4));
+  for (let i = 0; i < nx; i++) {
+    const xa = Math.max(0, Math.floor(bx + (i * bw) / nx));
+    cellXa[i] = xa;
+    cellXb[i] = Math.min(width, Math.max(xa + 1, Math.floor(bx + ((i + 1) * bw) / nx)));
+  }
   for (let j = 0; j < ny; j++) {
     const ya = Math.max(0, Math.floor(by + (j * bh) / ny));
     const yb = Math.min(height, Math.max(ya + 1, Math.floor(by + ((j + 1) * bh) / ny)));
     for (let i = 0; i < nx; i++) {
-      const xa = Math.max(0, Math.floor(bx + (i * bw) / nx));
-      const xb = Math.min(width, Math.max(xa + 1, Math.floor(bx + ((i + 1) * bw) / nx)));
+      const xa = cellXa[i];
+      const xb = cellXb[i];
       let s = 0;
       let n = 0;
-      for (let y = ya; y < yb; y += stepY)
+      for (let y = ya; y < yb; y += stepY) {
+        const row = y * width;
         for (let x = xa; x < xb; x += stepX) {
-          const v = field[y * width + x];
+          const v = field[row + x];
           if (Number.isFinite(v)) {
             s += v;
             n++;
           }
         }
+      }
       out[j * nx + i] = n ? s / n : Number.NaN;
     }
   }
