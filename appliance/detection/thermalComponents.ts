@@ -56,7 +56,6 @@ export class LevelComponents {
   private readonly order: Int32Array;
   private readonly bandStart = new Int32Array(NO_BAND + 1);
   private readonly bandCursor = new Int32Array(NO_BAND + 1);
-  private readonly touched: Int32Array;
   private levels = 0;
   private current: LevelComponent = { root: 0, level: 0, area: 0, minX: 0, maxX: 0, minY: 0, maxY: 0 };
 
@@ -78,7 +77,6 @@ export class LevelComponents {
     this.readToRow = new Int32Array(n);
     this.changed = new Uint8Array(n);
     this.order = new Int32Array(n);
-    this.touched = new Int32Array(n);
   }
 
   /**
@@ -119,9 +117,12 @@ export class LevelComponents {
     for (let i = 0; i < n; i++) this.order[fillAt[band[i]]++] = i;
   }
 
-  /** Is pixel `p` part of component `c` (at the level it was reported at)? */
+  /**
+   * Is pixel `p` part of component `c`? (Only while `c` is being visited: a pixel has a label once its
+   * band has been added, and the visit is at the level just added.)
+   */
   contains(p: number, c: LevelComponent): boolean {
-    return this.band[p] <= c.level && this.label[p] === c.root;
+    return this.label[p] === c.root;
   }
 
   private union(a: number, b: number): number {
@@ -171,7 +172,6 @@ export class LevelComponents {
       next,
       tail,
       order,
-      touched,
       reported,
       area,
       minX,
@@ -184,17 +184,21 @@ export class LevelComponents {
     const n = band.length;
     const starts = this.bandStart;
     reported.fill(-1);
+    // Nothing is in the union-find before its band's turn: a pixel is in when it has a label.
+    label.fill(-1);
     for (let level = 0; level < this.levels; level++) {
       const from = starts[level];
       const to = starts[level + 1];
-      let nTouched = 0;
-      // This band's pixels are not in the union-find until their turn (a neighbour later in the same
-      // band must not be joined through a stale parent).
-      for (let s = from; s < to; s++) label[order[s]] = -1;
+      // (A band's pixels come in index order: the row only moves down.)
+      let y = 0;
+      let rowEnd = width;
       for (let s = from; s < to; s++) {
         const i = order[s];
-        const y = (i / width) | 0;
-        const x = i - y * width;
+        while (i >= rowEnd) {
+          y++;
+          rowEnd += width;
+        }
+        const x = i - (rowEnd - width);
         label[i] = i;
         next[i] = -1;
         tail[i] = i;
@@ -208,19 +212,18 @@ export class LevelComponents {
         // Join the 4-neighbours already added (a lower band, or this band and already placed).
         let r = i;
         let j = i - 1;
-        if (x > 0 && (band[j] < level || (band[j] === level && label[j] >= 0))) r = this.union(r, j);
+        if (x > 0 && label[j] >= 0 && label[j] !== r) r = this.union(r, j);
         j = i + 1;
-        if (x < width - 1 && (band[j] < level || (band[j] === level && label[j] >= 0))) r = this.union(r, j);
+        if (x < width - 1 && label[j] >= 0 && label[j] !== r) r = this.union(r, j);
         j = i - width;
-        if (y > 0 && (band[j] < level || (band[j] === level && label[j] >= 0))) r = this.union(r, j);
+        if (y > 0 && label[j] >= 0 && label[j] !== r) r = this.union(r, j);
         j = i + width;
-        if (j < n && (band[j] < level || (band[j] === level && label[j] >= 0))) r = this.union(r, j);
-        touched[nTouched++] = i;
+        if (j < n && label[j] >= 0 && label[j] !== r) r = this.union(r, j);
       }
       const c = this.current;
       c.level = level;
-      for (let t = 0; t < nTouched; t++) {
-        const r = label[touched[t]];
+      for (let s = from; s < to; s++) {
+        const r = label[order[s]];
         if (reported[r] === level || !changed[r]) continue;
         reported[r] = level;
         c.root = r;
