@@ -200,6 +200,13 @@ const scratch = {
   histogram: new Uint32Array(4096),
 };
 
+const intScratches = { refineCols: new Int32Array(0), refineRows: new Int32Array(0) };
+
+function intScratch(key: keyof typeof intScratches, n: number): Int32Array {
+  if (intScratches[key].length < n) intScratches[key] = new Int32Array(Math.ceil(n * 1.25));
+  return intScratches[key].subarray(0, n);
+}
+
 function floatScratch(key: 'grid' | 'ring', n: number): Float32Array {
   if (scratch[key].length < n) scratch[key] = new Float32Array(Math.ceil(n * 1.25));
   return scratch[key].subarray(0, n);
@@ -677,28 +684,28 @@ function refineBox(field: Float32Array, width: number, c: Candidate, f: number, 
   const xb = Math.min(width - 1, gx1 + f);
   const ya = Math.max(0, gy0 - f);
   const t = c.levelC;
-  const warm = (v: number) => v >= t && v < hotCap;
-  // Column counts over the box's rows; row counts over its columns (upper rows only are searched).
-  const colCount = new Int32Array(xb - xa + 1);
-  const rowCount = new Int32Array(gy0 + f - ya + 1);
+  // Column counts over the box's rows; row counts over its columns (each row's count is kept: the
+  // upper half of the box gives the widest row, the top rows the edge).
+  const colCount = intScratch('refineCols', xb - xa + 1);
+  const rowCount = intScratch('refineRows', gy1 - ya + 1);
+  colCount.fill(0);
   for (let y = ya; y <= gy1; y++) {
     const row = y * width;
     let n = 0;
-    for (let x = xa; x <= xb; x++)
-      if (warm(field[row + x])) {
+    for (let x = xa; x <= xb; x++) {
+      const v = field[row + x];
+      if (v >= t && v < hotCap) {
         if (y >= gy0) colCount[x - xa]++;
         if (x >= gx0 && x <= gx1) n++;
       }
-    if (y - ya < rowCount.length) rowCount[y - ya] = n;
+    }
+    rowCount[y - ya] = n;
   }
   let colMax = 0;
   for (let x = gx0; x <= gx1; x++) colMax = Math.max(colMax, colCount[x - xa]);
   let rowMax = 0;
   for (let y = gy0; y <= gy1; y++) {
-    const row = y * width;
-    let n = 0;
-    for (let x = gx0; x <= gx1; x++) if (warm(field[row + x])) n++;
-    rowMax = Math.max(rowMax, n);
+    rowMax = Math.max(rowMax, rowCount[y - ya]);
     if (y - gy0 > (gy1 - gy0) / 2) break;
   }
   const colNeed = Math.max(1, 0.2 * colMax);
