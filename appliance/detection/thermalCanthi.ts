@@ -11,7 +11,7 @@
  */
 
 import type { Box, Point } from '../core/types.ts';
-import { kthSmallest, REGION_SAMPLES, sampleBuffer } from './thermalStructure.ts';
+import { rectMedian } from './thermalStructure.ts';
 
 export interface CanthusSpot {
   /** Pixel position of the canthus (centre of the warmest 2×2 or 3×3 cell). */
@@ -79,18 +79,8 @@ export function regionMedian(
   const xb = clampInt(x1, 0, width - 1);
   const ya = clampInt(y0, 0, height - 1);
   const yb = clampInt(y1, 0, height - 1);
-  // Large regions are sampled on a grid: a median of a few hundred values is as good and much faster.
-  const step = Math.max(1, Math.floor(Math.sqrt(((xb - xa + 1) * (yb - ya + 1)) / REGION_SAMPLES)));
-  const values = sampleBuffer(Math.ceil((xb - xa + 1) / step) * Math.ceil((yb - ya + 1) / step));
-  let n = 0;
-  for (let y = ya; y <= yb; y += step) {
-    for (let x = xa; x <= xb; x += step) {
-      const v = field[y * width + x];
-      if (Number.isFinite(v)) values[n++] = v;
-    }
-  }
-  if (n === 0) return null;
-  return kthSmallest(values, n >> 1, n);
+  const median = rectMedian(field, width, xa, xb, ya, yb, true);
+  return Number.isNaN(median) ? null : median;
 }
 
 let rowSums = new Float64Array(0);

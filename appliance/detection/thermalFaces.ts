@@ -31,6 +31,7 @@ import {
   interiorSpread,
   isFlat,
   kthSmallest,
+  regionMedianMemo,
 } from './thermalStructure.ts';
 
 /** Tuning aid (bench/thermalFaces.ts): receives every scored candidate when set. */
@@ -582,7 +583,11 @@ function detectOnField(
     const key = c.box.join(',');
     let cached = evidenceCache.get(key);
     if (!cached) {
-      cached = boxEvidence(field, width, height, c.box, kind, grids);
+      try {
+        cached = boxEvidence(field, width, height, c.box, kind, grids);
+      } finally {
+        regionMedianMemo.end();
+      }
       evidenceCache.set(key, cached);
     }
     c.finding = cached.finding;
@@ -759,6 +764,8 @@ function boxEvidence(
   // Speed: the cheap tests first. A flat candidate is vetoed whatever its canthi (none are looked for),
   // and a vetoed one is not measured further; the tuning aid (thermalFaceDebug) gets every feature.
   const complete = thermalFaceDebug.sink !== null;
+  // (The canthus search and the glasses test share the medians of the rectangles both read.)
+  regionMedianMemo.begin(g ? g.grid : field);
   if (!g) {
     const spread = interiorSpread(field, width, height, box);
     if (!complete && isFlat(spread, kind.absolute, kind.noiseFloor))

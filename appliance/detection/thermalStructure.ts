@@ -251,6 +251,86 @@ function sampleBox(
 }
 
 /**
+ * Medians of sampled rectangles kept while one candidate is scored (the detector calls `begin(field)`
+ * and `end()` around its evidence): the canthus search's glasses placements and the evidence's glasses
+ * test read the same rectangles (forehead, eye regions and cheeks at each placement). Keyed by the
+ * rectangle after rounding and clipping, so both read the same samples; both middle order statistics
+ * are kept (the canthus search takes the upper median, the evidence the lower one).
+ */
+export const regionMedianMemo = {
+  field: null as Float32Array | null,
+  count: 0,
+  keys: new Float64Array(64),
+  lower: new Float64Array(64),
+  upper: new Float64Array(64),
+  begin(field: Float32Array): void {
+    this.field = field;
+    this.count = 0;
+  },
+  end(): void {
+    this.field = null;
+  },
+};
+
+/**
+ * Median of the finite values of the rectangle [xa, xb] × [ya, yb] (already rounded and clipped),
+ * sampled on a grid of about REGION_SAMPLES points: the upper (rank n/2) or lower (rank (n − 1)/2)
+ * median; NaN when nothing is finite.
+ */
+export function rectMedian(
+  field: Float32Array,
+  width: number,
+  xa: number,
+  xb: number,
+  ya: number,
+  yb: number,
+  upper: boolean,
+): number {
+  const memo = regionMedianMemo;
+  const memoised = memo.field === field;
+  const key = memoised ? ((xa * 4096 + xb) * 4096 + ya) * 4096 + yb : 0;
+  if (memoised)
+    for (let e = 0; e < memo.count; e++)
+      if (memo.keys[e] === key) return upper ? memo.upper[e] : memo.lower[e];
+  // Large regions are sampled on a grid: a median of a few hundred values is as good and much faster.
+  const step = Math.max(1, Math.floor(Math.sqrt(((xb - xa + 1) * (yb - ya + 1)) / REGION_SAMPLES)));
+  const values = sampleBuffer(Math.ceil((xb - xa + 1) / step) * Math.ceil((yb - ya + 1) / step));
+  let n = 0;
+  for (let y = ya; y <= yb; y += step) {
+    const row = y * width;
+    for (let x = xa; x <= xb; x += step) {
+      const v = field[row + x];
+      if (Number.isFinite(v)) values[n++] = v;
+    }
+  }
+  let hi = Number.NaN;
+  let lo = Number.NaN;
+  if (n > 0 && (upper || memoised || (n & 1) === 1)) {
+    hi = kthSmallest(values, n >> 1, n);
+    lo = hi;
+    if ((n & 1) === 0) {
+      // The lower median: the upper one again when it is repeated below, else the largest value under it.
+      let below = 0;
+      let largest = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (v < hi) {
+          below++;
+          if (v > largest) largest = v;
+        }
+      }
+      if (below >= n >> 1) lo = largest;
+    }
+  } else if (n > 0) lo = kthSmallest(values, (n - 1) >> 1, n);
+  if (memoised && memo.count < memo.keys.length) {
+    memo.keys[memo.count] = key;
+    memo.lower[memo.count] = lo;
+    memo.upper[memo.count++] = hi;
+  }
+  return upper ? hi : lo;
+}
+
+/**
  * Pixel noise of the box interior, estimated from the candidate itself: the median absolute deviation of
  * a high-pass residual (each pixel minus the mean of its 4 neighbours), scaled to a pixel SD. Edges and
  * features (eyes, nose) are a minority of the pixels and do not move the median. Never below `floor`
@@ -485,8 +565,12 @@ export function faceEvidence(
   // short by the glasses: several placements (thermalCanthi.ts).
   let glasses = 0;
   const med = (x0: number, y0: number, x1: number, y1: number) => {
-    const v = sampleBox(field, width, height, bx + bw * x0, by + bh * y0, bx + bw * x1, by + bh * y1);
-    return v.length ? quantile(v, 0.5) : Number.NaN;
+    // (As sampleBox clips, and its quantile 0.5: the lower median.)
+    const xa = Math.max(0, Math.round(bx + bw * x0));
+    const xb = Math.min(width - 1, Math.round(bx + bw * x1));
+    const ya = Math.max(0, Math.round(by + bh * y0));
+    const yb = Math.min(height - 1, Math.round(by + bh * y1));
+    return xb < xa || yb < ya ? Number.NaN : rectMedian(field, width, xa, xb, ya, yb, false);
   };
   const forehead = bw >= 12 && eyes < 0.5 ? med(0.3, 0.08, 0.7, 0.22) : Number.NaN;
   // (8-bit images keep the two usual placements: on their arbitrary scale a cold band lower in a box —
