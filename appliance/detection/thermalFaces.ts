@@ -198,7 +198,6 @@ const scratch = {
   rowLeft: new Int32Array(0),
   rowRight: new Int32Array(0),
   ring: new Float32Array(0),
-  histogram: new Uint32Array(4096),
 };
 
 const intScratches = { refineCols: new Int32Array(0), refineRows: new Int32Array(0) };
@@ -327,9 +326,9 @@ function blockMeans(
 }
 
 /**
- * Robust top of the skin-possible values (−60 < v < hotCap): the 99.9th percentile, from a 4096-bin
- * histogram between the extremes (a sort of every pixel costs more than the rest of the detector).
- * Returns NaN when fewer than 16 values qualify.
+ * Robust top of the skin-possible values (−60 < v < hotCap): the 99.9th percentile, to the bin of a
+ * 4096-bin histogram between the extremes (the value at that rank is found with a small heap: a sort of
+ * every pixel costs more than the rest of the detector). Returns NaN when fewer than 16 values qualify.
  */
 function robustTop(grid: Float32Array, hotCap: number): number {
   let lo = Number.POSITIVE_INFINITY;
@@ -345,22 +344,49 @@ function robustTop(grid: Float32Array, hotCap: number): number {
   }
   if (n < 16) return Number.NaN;
   if (hi - lo < 1e-6) return hi;
-  const hist = scratch.histogram;
-  hist.fill(0);
-  const bins = hist.length;
-  const scale = (bins - 1) / (hi - lo);
+  // The histogram bin that holds the value at rank floor(0.999·(n − 1)) from the bottom, as a 4096-bin
+  // histogram between the extremes gives it: that value is the k-th largest, found with a small heap.
+  const rank = Math.floor(0.999 * (n - 1));
+  const v = kthLargest(grid, n - rank, hotCap);
+  const scale = (4096 - 1) / (hi - lo);
+  const b = ((v - lo) * scale) | 0;
+  return lo + (b + 0.5) / scale;
+}
+
+let topHeap = new Float64Array(64);
+
+/** The k-th largest of the skin-possible values (−60 < v < hotCap; at least k of them). */
+function kthLargest(grid: Float32Array, k: number, hotCap: number): number {
+  if (topHeap.length < k) topHeap = new Float64Array(k * 2);
+  // A min-heap of the k largest so far: most values fall below its root and cost one comparison.
+  const heap = topHeap;
+  let size = 0;
   for (let i = 0; i < grid.length; i++) {
     const v = grid[i];
-    if (v < hotCap && v > -60) hist[((v - lo) * scale) | 0]++;
+    if (!(v < hotCap && v > -60)) continue;
+    if (size < k) {
+      let j = size++;
+      while (j > 0) {
+        const parent = (j - 1) >> 1;
+        if (heap[parent] <= v) break;
+        heap[j] = heap[parent];
+        j = parent;
+      }
+      heap[j] = v;
+    } else if (v > heap[0]) {
+      let j = 0;
+      for (;;) {
+        const left = 2 * j + 1;
+        if (left >= k) break;
+        const child = left + 1 < k && heap[left + 1] < heap[left] ? left + 1 : left;
+        if (heap[child] >= v) break;
+        heap[j] = heap[child];
+        j = child;
+      }
+      heap[j] = v;
+    }
   }
-  // The value at rank floor(0.999·(n − 1)) from the bottom, as the sorted sample gave before.
-  const rank = Math.floor(0.999 * (n - 1));
-  let acc = 0;
-  for (let b = 0; b < bins; b++) {
-    acc += hist[b];
-    if (acc > rank) return lo + (b + 0.5) / scale;
-  }
-  return hi;
+  return heap[0];
 }
 
 /**
