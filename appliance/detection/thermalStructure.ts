@@ -172,14 +172,25 @@ let kthScratch = new Float32Array(1024);
  * dozen values are left for selectKth. `values` keeps its multiset (it may be reordered), so several
  * order statistics of one sample may be taken in turn.
  */
-export function kthSmallest(values: Float32Array, k: number, n: number): number {
+export function kthSmallest(
+  values: Float32Array,
+  k: number,
+  n: number,
+  /** The least and the greatest of the values, when the caller has them (one pass less). */
+  least = Number.NaN,
+  greatest = Number.NaN,
+): number {
   if (n <= 32) return selectKth(values, k, n);
-  let lo = values[0];
-  let hi = lo;
-  for (let i = 1; i < n; i++) {
-    const v = values[i];
-    if (v < lo) lo = v;
-    else if (v > hi) hi = v;
+  let lo = least;
+  let hi = greatest;
+  if (Number.isNaN(lo) || Number.isNaN(hi)) {
+    lo = values[0];
+    hi = lo;
+    for (let i = 1; i < n; i++) {
+      const v = values[i];
+      if (v < lo) lo = v;
+      else if (v > hi) hi = v;
+    }
   }
   if (kthBuckets.length < n) {
     kthBuckets = new Uint16Array(n * 2);
@@ -296,17 +307,23 @@ export function rectMedian(
   const step = Math.max(1, Math.floor(Math.sqrt(((xb - xa + 1) * (yb - ya + 1)) / REGION_SAMPLES)));
   const values = sampleBuffer(Math.ceil((xb - xa + 1) / step) * Math.ceil((yb - ya + 1) / step));
   let n = 0;
+  let least = Number.POSITIVE_INFINITY;
+  let greatest = Number.NEGATIVE_INFINITY;
   for (let y = ya; y <= yb; y += step) {
     const row = y * width;
     for (let x = xa; x <= xb; x += step) {
       const v = field[row + x];
-      if (Number.isFinite(v)) values[n++] = v;
+      if (Number.isFinite(v)) {
+        values[n++] = v;
+        if (v < least) least = v;
+        if (v > greatest) greatest = v;
+      }
     }
   }
   let hi = Number.NaN;
   let lo = Number.NaN;
   if (n > 0 && (upper || memoised || (n & 1) === 1)) {
-    hi = kthSmallest(values, n >> 1, n);
+    hi = kthSmallest(values, n >> 1, n, least, greatest);
     lo = hi;
     if ((n & 1) === 0) {
       // The lower median: the upper one again when it is repeated below, else the largest value under it.
@@ -321,7 +338,7 @@ export function rectMedian(
       }
       if (below >= n >> 1) lo = largest;
     }
-  } else if (n > 0) lo = kthSmallest(values, (n - 1) >> 1, n);
+  } else if (n > 0) lo = kthSmallest(values, (n - 1) >> 1, n, least, greatest);
   if (memoised && memo.count < memo.keys.length) {
     memo.keys[memo.count] = key;
     memo.lower[memo.count] = lo;
