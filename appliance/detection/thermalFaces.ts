@@ -331,40 +331,23 @@ function blockMeans(
  * every pixel costs more than the rest of the detector). Returns NaN when fewer than 16 values qualify.
  */
 function robustTop(grid: Float32Array, hotCap: number): number {
+  // One pass: the extremes, the count, and the largest values (as many as the rank needs when every
+  // cell qualifies: fewer qualifying cells need fewer).
+  const most = grid.length - Math.floor(0.999 * (grid.length - 1));
+  if (topHeap.length < most) topHeap = new Float64Array(most * 2);
+  // A min-heap of the largest values so far: most values fall below its root and cost one comparison.
+  const heap = topHeap;
+  let size = 0;
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
   let n = 0;
   for (let i = 0; i < grid.length; i++) {
     const v = grid[i];
-    if (v < hotCap && v > -60) {
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-      n++;
-    }
-  }
-  if (n < 16) return Number.NaN;
-  if (hi - lo < 1e-6) return hi;
-  // The histogram bin that holds the value at rank floor(0.999·(n − 1)) from the bottom, as a 4096-bin
-  // histogram between the extremes gives it: that value is the k-th largest, found with a small heap.
-  const rank = Math.floor(0.999 * (n - 1));
-  const v = kthLargest(grid, n - rank, hotCap);
-  const scale = (4096 - 1) / (hi - lo);
-  const b = ((v - lo) * scale) | 0;
-  return lo + (b + 0.5) / scale;
-}
-
-let topHeap = new Float64Array(64);
-
-/** The k-th largest of the skin-possible values (−60 < v < hotCap; at least k of them). */
-function kthLargest(grid: Float32Array, k: number, hotCap: number): number {
-  if (topHeap.length < k) topHeap = new Float64Array(k * 2);
-  // A min-heap of the k largest so far: most values fall below its root and cost one comparison.
-  const heap = topHeap;
-  let size = 0;
-  for (let i = 0; i < grid.length; i++) {
-    const v = grid[i];
     if (!(v < hotCap && v > -60)) continue;
-    if (size < k) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    n++;
+    if (size < most) {
       let j = size++;
       while (j > 0) {
         const parent = (j - 1) >> 1;
@@ -377,8 +360,8 @@ function kthLargest(grid: Float32Array, k: number, hotCap: number): number {
       let j = 0;
       for (;;) {
         const left = 2 * j + 1;
-        if (left >= k) break;
-        const child = left + 1 < k && heap[left + 1] < heap[left] ? left + 1 : left;
+        if (left >= most) break;
+        const child = left + 1 < most && heap[left + 1] < heap[left] ? left + 1 : left;
         if (heap[child] >= v) break;
         heap[j] = heap[child];
         j = child;
@@ -386,8 +369,19 @@ function kthLargest(grid: Float32Array, k: number, hotCap: number): number {
       heap[j] = v;
     }
   }
-  return heap[0];
+  if (n < 16) return Number.NaN;
+  if (hi - lo < 1e-6) return hi;
+  // The histogram bin that holds the value at rank floor(0.999·(n − 1)) from the bottom, as a 4096-bin
+  // histogram between the extremes gives it: that value is the k-th largest.
+  const k = n - Math.floor(0.999 * (n - 1));
+  const largest = heap.subarray(0, size).sort();
+  const v = largest[size - k];
+  const scale = (4096 - 1) / (hi - lo);
+  const b = ((v - lo) * scale) | 0;
+  return lo + (b + 0.5) / scale;
 }
+
+let topHeap = new Float64Array(64);
 
 /**
  * Does a face box lie on an excluded region (the reference) or the housing around it? The housing is
