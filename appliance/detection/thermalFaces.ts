@@ -1023,7 +1023,7 @@ function headCandidate(
   if (shape === 0) return null;
 
   // One pass over the head box: the component's pixels (count, mean, SD), hot pixels, each column's
-  // top and bottom and each row's extent (for the fill), and the warmest 2×2 cell (the peak).
+  // top and bottom and each row's extent (for the fill); the warmest 2×2 cell (the peak) at the end.
   const boxArea = bw * bh;
   if (scratch.colTop.length < Math.max(bw, bh)) {
     const n = Math.ceil(Math.max(bw, bh) * 1.25);
@@ -1048,10 +1048,6 @@ function headCandidate(
       const i = row + x;
       const v = grid[i];
       if (v >= hotCap) hot++;
-      if (y < y1 && x < x1) {
-        const cell = (v + grid[i + 1] + grid[i + gw] + grid[i + gw + 1]) / 4;
-        if (cell > peak && cell < hotCap) peak = cell;
-      }
       if (components.contains(i, c)) {
         count++;
         sum += v;
@@ -1138,6 +1134,12 @@ function headCandidate(
   const contrastScore = Math.min(1, (contrast - 1) / 3);
 
   const preScore = 0.3 * shape + 0.2 * fillScore + 0.35 * contrastScore + 0.15 * texture;
+  // The warmest 2×2 cell of the box (read only for a candidate that passed every test above).
+  for (let y = y0; y < y1; y++)
+    for (let x = x0, i = y * gw + x0; x < x1; x++, i++) {
+      const cell = (grid[i] + grid[i + 1] + grid[i + gw] + grid[i + gw + 1]) / 4;
+      if (cell > peak && cell < hotCap) peak = cell;
+    }
   return {
     x0,
     y0,
