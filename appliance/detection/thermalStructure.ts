@@ -166,11 +166,12 @@ let kthScratch = new Float32Array(1024);
 
 /**
  * The k-th smallest (0-based) of `values[0..n)` (finite values): the value a full sort would put at k,
- * as selectKth gives it, about twice as fast on the evidence's samples (a few hundred values, many
- * medians per candidate). The values are spread over ≈ n/4 equal buckets between their extremes; only
- * the bucket that holds rank k is kept (bucket order is value order), and bucketed again until a few
- * dozen values are left for selectKth. `values` keeps its multiset (it may be reordered), so several
- * order statistics of one sample may be taken in turn.
+ * as selectKth gives it, a little faster on the evidence's samples (a few hundred values, some twenty
+ * medians per candidate: the detector measured ≈ 3 % faster at 640×512 than with selectKth), more so
+ * when the caller passes the extremes it met while sampling. The values are spread over ≈ n/4 equal
+ * buckets between their extremes; only the bucket that holds rank k is kept (bucket order is value
+ * order), and bucketed again until a few dozen values are left for selectKth. `values` keeps its
+ * multiset (it may be reordered), so several order statistics of one sample may be taken in turn.
  */
 export function kthSmallest(
   values: Float32Array,
