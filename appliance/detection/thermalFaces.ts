@@ -594,13 +594,17 @@ function detectOnField(
     return ++members[g] <= PER_GROUP_CHECKS;
   });
   plausible = plausible.slice(0, MAX_EYE_CHECKS);
-  const evidenceCache = new Map<string, { finding: CanthusFinding | null; ev: FaceEvidence }>();
+  const evidenceCache = new Map<number | string, { finding: CanthusFinding | null; ev: FaceEvidence }>();
+  const numericKeys = width < 8192 && height < 8192;
 
   // Eye evidence (at full resolution, or on a work grid where the face is ≥ EVIDENCE_FACE_PX cells
   // wide), then the final score.
   for (const c of plausible) {
     c.box = [c.x0, c.y0, c.x1 - c.x0 + 1, c.y1 - c.y0 + 1];
-    const key = c.box.join(',');
+    // (A number when each of the four fits in 13 bits.)
+    const key = numericKeys
+      ? ((c.box[0] * 8192 + c.box[1]) * 8192 + c.box[2]) * 8192 + c.box[3]
+      : c.box.join(',');
     let cached = evidenceCache.get(key);
     if (!cached) {
       try {
