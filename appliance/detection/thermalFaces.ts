@@ -339,24 +339,29 @@ function robustTop(grid: Float32Array, hotCap: number): number {
   const heap = topHeap;
   let size = 0;
   let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
   let n = 0;
-  for (let i = 0; i < grid.length; i++) {
+  let i = 0;
+  // Until the heap is full every value goes in; then only those above its root.
+  for (; i < grid.length && size < most; i++) {
     const v = grid[i];
     if (!(v < hotCap && v > -60)) continue;
     if (v < lo) lo = v;
-    if (v > hi) hi = v;
     n++;
-    if (size < most) {
-      let j = size++;
-      while (j > 0) {
-        const parent = (j - 1) >> 1;
-        if (heap[parent] <= v) break;
-        heap[j] = heap[parent];
-        j = parent;
-      }
-      heap[j] = v;
-    } else if (v > heap[0]) {
+    let j = size++;
+    while (j > 0) {
+      const parent = (j - 1) >> 1;
+      if (heap[parent] <= v) break;
+      heap[j] = heap[parent];
+      j = parent;
+    }
+    heap[j] = v;
+  }
+  for (; i < grid.length; i++) {
+    const v = grid[i];
+    if (!(v < hotCap && v > -60)) continue;
+    if (v < lo) lo = v;
+    n++;
+    if (v > heap[0]) {
       let j = 0;
       for (;;) {
         const left = 2 * j + 1;
@@ -369,6 +374,9 @@ function robustTop(grid: Float32Array, hotCap: number): number {
       heap[j] = v;
     }
   }
+  // (The greatest value is in the heap.)
+  let hi = Number.NEGATIVE_INFINITY;
+  for (let j = 0; j < size; j++) if (heap[j] > hi) hi = heap[j];
   if (n < 16) return Number.NaN;
   if (hi - lo < 1e-6) return hi;
   // The histogram bin that holds the value at rank floor(0.999·(n − 1)) from the bottom, as a 4096-bin
