@@ -30,9 +30,9 @@ export class LevelComponents {
   /** Level band of each pixel: it joins the components from level `band` on; NO_BAND never. */
   readonly band: Uint8Array;
   /**
-   * Each added pixel's component (its root pixel), kept current as components merge: the smaller one's
-   * members are relabelled (each pixel a few times a frame at most), so membership is two reads
-   * (`contains`) instead of a union-find walk per pixel.
+   * Each added pixel's component (its root pixel), or −1 before its band is added; kept current as
+   * components merge: the smaller one's members are relabelled (each pixel at most log₂ n times, a few
+   * in practice), so membership is one read (`contains`) instead of a union-find walk per pixel.
    */
   readonly label: Int32Array;
   /** Members of each component as a linked list (next member, or −1), and each list's last member. */
