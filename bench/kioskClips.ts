@@ -33,9 +33,10 @@ import {
   onReferenceHousing,
   type ReferenceHousing,
 } from '../appliance/screening/referenceHousing.ts';
-import { discBounds, discInteriorRadius } from '../calibration/reference.ts';
-import { readCptvClip, rotateClockwise } from './lib/cptvClip.ts';
+import { type DiscRegion, discBounds } from '../calibration/reference.ts';
+import { readCptvClip } from './lib/cptvClip.ts';
 import { iou, matchFaces } from './lib/faceMatch.ts';
+import { DISC_SETPOINT_C, detectorFrame, readClipsCsv, uprightDisc } from './lib/kioskFrames.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'canthus.js');
@@ -53,42 +54,6 @@ const keep = process.argv.includes('--keep');
 const facesOnly = process.argv.includes('--faces-only');
 /** Leave the holdout clips out (for tuning: they are only run in the full benchmark). */
 const devOnly = process.argv.includes('--dev-only');
-/** Stored Lepton frames are 160 × 120; the kiosks hang the camera so that 90° clockwise is upright. */
-const STORED_HEIGHT = 120;
-/**
- * The disc's set point is not recorded; the kiosks appear to have held it near 36.5–37.5 °C (README).
- * The absolute level of these cores drifts by several °C, which is what the reference corrects.
- */
-const DISC_SETPOINT_C = 37;
-
-interface Clip {
-  file: string;
-  device: string;
-  discX: number;
-  discY: number;
-  discR: number;
-  view: string;
-}
-
-function parseCsv(text: string): Record<string, string>[] {
-  const lines = text.trim().split(/\r?\n/);
-  const split = (line: string) => {
-    const out: string[] = [];
-    let cur = '';
-    let quoted = false;
-    for (const ch of line) {
-      if (ch === '"') quoted = !quoted;
-      else if (ch === ',' && !quoted) {
-        out.push(cur);
-        cur = '';
-      } else cur += ch;
-    }
-    out.push(cur);
-    return out;
-  };
-  const header = split(lines[0]);
-  return lines.slice(1).map((l) => Object.fromEntries(split(l).map((v, i) => [header[i], v])));
-}
 
 type LabelledFace = Box | { box: Box; small?: boolean; ignore?: boolean };
 interface ClipLabels {
@@ -145,16 +110,7 @@ interface ClipResult {
   problem: string | null;
 }
 
-const rows = parseCsv(readFileSync(path.join(clipsDir, 'clips.csv'), 'utf8'));
-const clips: Clip[] = rows
-  .map((r) => ({
-    file: r.file,
-    device: r.device,
-    discX: Number(r.disc_x),
-    discY: Number(r.disc_y),
-    discR: Number(r.disc_radius),
-    view: r.what_is_in_view,
-  }))
+const clips = readClipsCsv(clipsDir)
   .filter((c) => only.length === 0 || only.some((o) => c.file.includes(o)))
   .filter((c) => !devOnly || !labels.holdout.includes(c.file));
 
@@ -165,36 +121,20 @@ const DETECT_MIN_FACE_PX = Math.max(DEFAULT_MIN_FACE_PX, Math.round(LEPTON.minFa
 const RECALL_MIN_FACE_PX = 20;
 
 /** The detector's boxes on the labelled frames of a clip, scored against the labels. */
-function scoreFaces(file: string, disc: { cx: number; cy: number; r: number }, label: ClipLabels): FaceScore {
+function scoreFaces(file: string, disc: DiscRegion, label: ClipLabels): FaceScore {
   const score: FaceScore = { faces: 0, found: 0, boxes: 0, falseBoxes: 0, onHousing: 0, frames: 0 };
   const clip = readCptvClip(file);
-  const bounds = discBounds(disc);
-  const exclude: Box[] = [[bounds.x, bounds.y, bounds.width, bounds.height]];
-  const inner = discInteriorRadius(disc, 0.2);
-  const w = clip.height;
-  const h = clip.width;
-  /** A frame turned upright with the disc's offset to its set point applied, as a stable reference does. */
-  const corrected = (index: number): Float32Array => {
-    const upright = rotateClockwise(clip.frames[index], clip.width, clip.height);
-    const disc_: number[] = [];
-    for (let y = Math.floor(disc.cy - inner); y <= Math.ceil(disc.cy + inner); y++)
-      for (let x = Math.floor(disc.cx - inner); x <= Math.ceil(disc.cx + inner); x++)
-        if ((x + 0.5 - disc.cx) ** 2 + (y + 0.5 - disc.cy) ** 2 <= inner * inner)
-          disc_.push(upright[y * w + x]);
-    disc_.sort((a, b) => a - b);
-    const offset = DISC_SETPOINT_C - disc_[disc_.length >> 1];
-    for (let i = 0; i < upright.length; i++) upright[i] += offset;
-    return upright;
-  };
   // The housing as the stage finds it: from the first frames, once a second until found.
   let housing: ReferenceHousing | null = null;
-  for (let i = 0; i < clip.frames.length && housing === null; i += 9)
-    housing = findReferenceHousing(corrected(i), w, h, bounds).found;
+  for (let i = 0; i < clip.frames.length && housing === null; i += 9) {
+    const { field, width, height } = detectorFrame(clip.frames[i], clip.width, clip.height, disc);
+    housing = findReferenceHousing(field, width, height, discBounds(disc)).found;
+  }
   for (const [frameText, labelled] of Object.entries(label.faces)) {
-    if (!clip.frames[Number(frameText)])
-      throw new Error(`${file}: labelled frame ${frameText} is not in the clip`);
-    const upright = corrected(Number(frameText));
-    const boxes = detectThermalFaces(upright, w, h, { minFacePx: DETECT_MIN_FACE_PX, exclude })
+    const stored = clip.frames[Number(frameText)];
+    if (!stored) throw new Error(`${file}: labelled frame ${frameText} is not in the clip`);
+    const { field, width, height, exclude } = detectorFrame(stored, clip.width, clip.height, disc);
+    const boxes = detectThermalFaces(field, width, height, { minFacePx: DETECT_MIN_FACE_PX, exclude })
       .map((f) => f.box)
       .filter((box) => housing === null || !onReferenceHousing(box, housing));
     const truth: Box[] = [];
@@ -249,14 +189,8 @@ for (const clip of clips) {
     problem: null,
   };
   results.push(result);
-  // Stored (x, y) → upright after 90° clockwise: x' = H − 1 − y, y' = x (pixel indices; + 0.5 for centres).
   // Where clips.csv's automatic position is wrong, the labels give the disc as checked by eye.
-  const stored = label.disc ?? { x: clip.discX, y: clip.discY, r: clip.discR };
-  const disc = {
-    cx: Math.round((STORED_HEIGHT - 1 - stored.y + 0.5) * 10) / 10,
-    cy: Math.round((stored.x + 0.5) * 10) / 10,
-    r: stored.r,
-  };
+  const disc = uprightDisc(label.disc ?? { x: clip.discX, y: clip.discY, r: clip.discR });
   result.faceScore = scoreFaces(path.join(clipsDir, 'clips', clip.file), disc, label);
   if (facesOnly) continue;
   const imported = run(['import', path.join(clipsDir, 'clips', clip.file), '--out', recording]);

@@ -10,9 +10,8 @@
  * Side convention: the camera faces the person, so the person's right eye/canthus is on the image's left.
  */
 
-import { selectKth } from '../../calibration/selection.ts';
 import type { Box, Point } from '../core/types.ts';
-import { REGION_SAMPLES, sampleBuffer } from './thermalStructure.ts';
+import { rectMedian } from './thermalStructure.ts';
 
 export interface CanthusSpot {
   /** Pixel position of the canthus (centre of the warmest 2×2 or 3×3 cell). */
@@ -80,18 +79,8 @@ export function regionMedian(
   const xb = clampInt(x1, 0, width - 1);
   const ya = clampInt(y0, 0, height - 1);
   const yb = clampInt(y1, 0, height - 1);
-  // Large regions are sampled on a grid: a median of a few hundred values is as good and much faster.
-  const step = Math.max(1, Math.floor(Math.sqrt(((xb - xa + 1) * (yb - ya + 1)) / REGION_SAMPLES)));
-  const values = sampleBuffer(Math.ceil((xb - xa + 1) / step) * Math.ceil((yb - ya + 1) / step));
-  let n = 0;
-  for (let y = ya; y <= yb; y += step) {
-    for (let x = xa; x <= xb; x += step) {
-      const v = field[y * width + x];
-      if (Number.isFinite(v)) values[n++] = v;
-    }
-  }
-  if (n === 0) return null;
-  return selectKth(values.subarray(0, n), n >> 1);
+  const median = rectMedian(field, width, xa, xb, ya, yb, true);
+  return Number.isNaN(median) ? null : median;
 }
 
 let rowSums = new Float64Array(0);
@@ -107,7 +96,6 @@ function warmestCell(
   y1: number,
   cell: number,
 ): CanthusSpot | null {
-  let best: CanthusSpot | null = null;
   const xa = clampInt(x0, 0, width - cell);
   const xb = clampInt(x1, 0, width - cell);
   const ya = clampInt(y0, 0, height - cell);
@@ -118,27 +106,46 @@ function warmestCell(
   const nx = xb - xa + 1;
   const rows = yb - ya + cell;
   if (rowSums.length < nx * rows) rowSums = new Float64Array(Math.ceil(nx * rows * 1.25));
+  const sums = rowSums;
   for (let r = 0; r < rows; r++) {
-    const src = (ya + r) * width;
-    for (let x = xa; x <= xb; x++) {
-      let sum = 0;
-      for (let dx = 0; dx < cell; dx++) sum += field[src + x + dx];
-      rowSums[r * nx + x - xa] = sum;
-    }
+    const src = (ya + r) * width + xa;
+    const out = r * nx;
+    if (cell === 2) for (let x = 0; x < nx; x++) sums[out + x] = field[src + x] + field[src + x + 1];
+    else if (cell === 3)
+      for (let x = 0; x < nx; x++) sums[out + x] = field[src + x] + field[src + x + 1] + field[src + x + 2];
+    else
+      for (let x = 0; x < nx; x++) {
+        let sum = 0;
+        for (let dx = 0; dx < cell; dx++) sum += field[src + x + dx];
+        sums[out + x] = sum;
+      }
   }
   const area = cell * cell;
-  const c = (cell - 1) / 2;
+  // The first warmest position in row order (the same sums, added in the same order, as cell by cell).
+  let bestValue = Number.NEGATIVE_INFINITY;
+  let bestX = -1;
+  let bestY = -1;
   for (let y = ya; y <= yb; y++) {
-    for (let x = xa; x <= xb; x++) {
-      let sum = 0;
-      for (let dy = 0; dy < cell; dy++) sum += rowSums[(y - ya + dy) * nx + x - xa];
+    const r0 = (y - ya) * nx;
+    for (let x = 0; x < nx; x++) {
+      let sum: number;
+      if (cell === 2) sum = sums[r0 + x] + sums[r0 + nx + x];
+      else if (cell === 3) sum = sums[r0 + x] + sums[r0 + nx + x] + sums[r0 + 2 * nx + x];
+      else {
+        sum = 0;
+        for (let dy = 0; dy < cell; dy++) sum += sums[r0 + dy * nx + x];
+      }
       const mean = sum / area;
-      if (Number.isFinite(mean) && (best === null || mean > best.value)) {
-        best = { point: { x: x + c, y: y + c }, value: mean };
+      if (mean > bestValue && Number.isFinite(mean)) {
+        bestValue = mean;
+        bestX = x + xa;
+        bestY = y;
       }
     }
   }
-  return best;
+  if (bestX < 0) return null;
+  const c = (cell - 1) / 2;
+  return { point: { x: bestX + c, y: bestY + c }, value: bestValue };
 }
 
 /**

@@ -29,7 +29,15 @@ export interface LevelComponent {
 export class LevelComponents {
   /** Level band of each pixel: it joins the components from level `band` on; NO_BAND never. */
   readonly band: Uint8Array;
-  private readonly parent: Int32Array;
+  /**
+   * Each added pixel's component (its root pixel), or −1 before its band is added; kept current as
+   * components merge: the smaller one's members are relabelled (each pixel at most log₂ n times, a few
+   * in practice), so membership is one read (`contains`) instead of a union-find walk per pixel.
+   */
+  readonly label: Int32Array;
+  /** Members of each component as a linked list (next member, or −1), and each list's last member. */
+  private readonly next: Int32Array;
+  private readonly tail: Int32Array;
   private readonly area: Int32Array;
   private readonly minX: Int32Array;
   private readonly maxX: Int32Array;
@@ -48,7 +56,6 @@ export class LevelComponents {
   private readonly order: Int32Array;
   private readonly bandStart = new Int32Array(NO_BAND + 1);
   private readonly bandCursor = new Int32Array(NO_BAND + 1);
-  private readonly touched: Int32Array;
   private levels = 0;
   private current: LevelComponent = { root: 0, level: 0, area: 0, minX: 0, maxX: 0, minY: 0, maxY: 0 };
 
@@ -58,7 +65,9 @@ export class LevelComponents {
   ) {
     const n = width * height;
     this.band = new Uint8Array(n);
-    this.parent = new Int32Array(n);
+    this.label = new Int32Array(n);
+    this.next = new Int32Array(n);
+    this.tail = new Int32Array(n);
     this.area = new Int32Array(n);
     this.minX = new Int32Array(n);
     this.maxX = new Int32Array(n);
@@ -68,7 +77,6 @@ export class LevelComponents {
     this.readToRow = new Int32Array(n);
     this.changed = new Uint8Array(n);
     this.order = new Int32Array(n);
-    this.touched = new Int32Array(n);
   }
 
   /**
@@ -109,24 +117,19 @@ export class LevelComponents {
     for (let i = 0; i < n; i++) this.order[fillAt[band[i]]++] = i;
   }
 
-  private find(a: number): number {
-    const p = this.parent;
-    while (p[a] !== a) {
-      p[a] = p[p[a]]; // path halving
-      a = p[a];
-    }
-    return a;
-  }
-
-  /** Is pixel `p` part of component `c` (at the level it was reported at)? */
+  /**
+   * Is pixel `p` part of component `c`? (Only while `c` is being visited: a pixel has a label once its
+   * band has been added, and the visit is at the level just added.)
+   */
   contains(p: number, c: LevelComponent): boolean {
-    return this.band[p] <= c.level && this.find(p) === c.root;
+    return this.label[p] === c.root;
   }
 
   private union(a: number, b: number): number {
-    // Union by size; the root keeps the merged statistics.
-    let ra = this.find(a);
-    let rb = this.find(b);
+    // Union by size; the root keeps the merged statistics, the smaller component's members take its label.
+    const label = this.label;
+    let ra = label[a];
+    let rb = label[b];
     if (ra === rb) return ra;
     const area = this.area;
     if (area[ra] < area[rb]) {
@@ -134,7 +137,10 @@ export class LevelComponents {
       ra = rb;
       rb = t;
     }
-    this.parent[rb] = ra;
+    const next = this.next;
+    for (let m = rb; m >= 0; m = next[m]) label[m] = ra;
+    next[this.tail[ra]] = rb;
+    this.tail[ra] = this.tail[rb];
     // The merged component reads as one of the two when the other lies wholly below the rows it was
     // read from.
     const { readToRow, changed, minY } = this;
@@ -162,9 +168,10 @@ export class LevelComponents {
     const {
       width,
       band,
-      parent,
+      label,
+      next,
+      tail,
       order,
-      touched,
       reported,
       area,
       minX,
@@ -177,18 +184,24 @@ export class LevelComponents {
     const n = band.length;
     const starts = this.bandStart;
     reported.fill(-1);
+    // Nothing is in the union-find before its band's turn: a pixel is in when it has a label.
+    label.fill(-1);
     for (let level = 0; level < this.levels; level++) {
       const from = starts[level];
       const to = starts[level + 1];
-      let nTouched = 0;
-      // This band's pixels are not in the union-find until their turn (a neighbour later in the same
-      // band must not be joined through a stale parent).
-      for (let s = from; s < to; s++) parent[order[s]] = -1;
+      // (A band's pixels come in index order: the row only moves down.)
+      let y = 0;
+      let rowEnd = width;
       for (let s = from; s < to; s++) {
         const i = order[s];
-        const y = (i / width) | 0;
-        const x = i - y * width;
-        parent[i] = i;
+        while (i >= rowEnd) {
+          y++;
+          rowEnd += width;
+        }
+        const x = i - (rowEnd - width);
+        label[i] = i;
+        next[i] = -1;
+        tail[i] = i;
         area[i] = 1;
         minX[i] = x;
         maxX[i] = x;
@@ -199,19 +212,18 @@ export class LevelComponents {
         // Join the 4-neighbours already added (a lower band, or this band and already placed).
         let r = i;
         let j = i - 1;
-        if (x > 0 && (band[j] < level || (band[j] === level && parent[j] >= 0))) r = this.union(r, j);
+        if (x > 0 && label[j] >= 0 && label[j] !== r) r = this.union(r, j);
         j = i + 1;
-        if (x < width - 1 && (band[j] < level || (band[j] === level && parent[j] >= 0))) r = this.union(r, j);
+        if (x < width - 1 && label[j] >= 0 && label[j] !== r) r = this.union(r, j);
         j = i - width;
-        if (y > 0 && (band[j] < level || (band[j] === level && parent[j] >= 0))) r = this.union(r, j);
+        if (y > 0 && label[j] >= 0 && label[j] !== r) r = this.union(r, j);
         j = i + width;
-        if (j < n && (band[j] < level || (band[j] === level && parent[j] >= 0))) r = this.union(r, j);
-        touched[nTouched++] = i;
+        if (j < n && label[j] >= 0 && label[j] !== r) r = this.union(r, j);
       }
       const c = this.current;
       c.level = level;
-      for (let t = 0; t < nTouched; t++) {
-        const r = this.find(touched[t]);
+      for (let s = from; s < to; s++) {
+        const r = label[order[s]];
         if (reported[r] === level || !changed[r]) continue;
         reported[r] = level;
         c.root = r;

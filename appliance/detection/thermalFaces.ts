@@ -24,7 +24,15 @@
 import type { Box, Face, Point } from '../core/types.ts';
 import { type CanthusFinding, type CanthusSpot, locateCanthi } from './thermalCanthi.ts';
 import { type LevelComponent, type LevelComponents, levelComponentsFor } from './thermalComponents.ts';
-import { type FaceEvidence, faceEvidence } from './thermalStructure.ts';
+import {
+  type FaceEvidence,
+  faceEvidence,
+  flatEvidence,
+  interiorSpread,
+  isFlat,
+  kthSmallest,
+  regionMedianMemo,
+} from './thermalStructure.ts';
 
 /** Tuning aid (bench/thermalFaces.ts): receives every scored candidate when set. */
 export const thermalFaceDebug: {
@@ -190,8 +198,14 @@ const scratch = {
   rowLeft: new Int32Array(0),
   rowRight: new Int32Array(0),
   ring: new Float32Array(0),
-  histogram: new Uint32Array(4096),
 };
+
+const intScratches = { refineCols: new Int32Array(0), refineRows: new Int32Array(0) };
+
+function intScratch(key: keyof typeof intScratches, n: number): Int32Array {
+  if (intScratches[key].length < n) intScratches[key] = new Int32Array(Math.ceil(n * 1.25));
+  return intScratches[key].subarray(0, n);
+}
 
 function floatScratch(key: 'grid' | 'ring', n: number): Float32Array {
   if (scratch[key].length < n) scratch[key] = new Float32Array(Math.ceil(n * 1.25));
@@ -207,27 +221,11 @@ function downsample(field: Float32Array, width: number, height: number, f: numbe
     grid.set(field.subarray(0, gw * gh));
     return { grid, gw, gh };
   }
-  grid.fill(0);
   // Plain sums first (sequential reads, no test per pixel): a NaN pixel makes its cell NaN, and only
-  // those cells are averaged again over their finite pixels.
-  let anyNaN = false;
-  const inv = 1 / (f * f);
-  for (let y = 0; y < gh; y++) {
-    const out = y * gw;
-    for (let dy = 0; dy < f; dy++) {
-      let p = (y * f + dy) * width;
-      for (let x = 0; x < gw; x++) {
-        let sum = 0;
-        for (let dx = 0; dx < f; dx++) sum += field[p++];
-        grid[out + x] += sum;
-      }
-    }
-    for (let x = 0; x < gw; x++) {
-      const v = grid[out + x] * inv;
-      grid[out + x] = v;
-      if (!Number.isFinite(v)) anyNaN = true;
-    }
-  }
+  // those cells are averaged again over their finite pixels. Each cell row's sum is rounded to 32 bits
+  // as it is added (the grid is a Float32Array: the same cell values as summing into it row by row).
+  const anyNaN =
+    f <= 4 ? blockMeansSmall(field, width, grid, gw, gh, f) : blockMeans(field, width, grid, gw, gh, f);
   if (anyNaN)
     for (let i = 0; i < gw * gh; i++) {
       if (Number.isFinite(grid[i])) continue;
@@ -248,42 +246,150 @@ function downsample(field: Float32Array, width: number, height: number, f: numbe
   return { grid, gw, gh };
 }
 
-/**
- * Robust top of the skin-possible values (−60 < v < hotCap): the 99.9th percentile, from a 4096-bin
- * histogram between the extremes (a sort of every pixel costs more than the rest of the detector).
- * Returns NaN when fewer than 16 values qualify.
- */
-function robustTop(grid: Float32Array, hotCap: number): number {
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
-  let n = 0;
-  for (let i = 0; i < grid.length; i++) {
-    const v = grid[i];
-    if (v < hotCap && v > -60) {
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-      n++;
+/** Block means for f = 2, 3, 4 (the usual work grids), unrolled; true when a cell is not finite. */
+function blockMeansSmall(
+  field: Float32Array,
+  width: number,
+  grid: Float32Array,
+  gw: number,
+  gh: number,
+  f: number,
+): boolean {
+  const fround = Math.fround;
+  const inv = 1 / (f * f);
+  // (v − v is NaN for NaN and ±Infinity: one flag for the whole grid, no branch per cell.)
+  let bad = 0;
+  for (let y = 0; y < gh; y++) {
+    const out = y * gw;
+    const p0 = y * f * width;
+    const p1 = p0 + width;
+    const p2 = p1 + width;
+    const p3 = p2 + width;
+    if (f === 2)
+      for (let x = 0, q = 0; x < gw; x++, q += 2) {
+        const a = fround(field[p0 + q] + field[p0 + q + 1]);
+        const v = fround(a + (field[p1 + q] + field[p1 + q + 1])) * inv;
+        grid[out + x] = v;
+        bad += v - v;
+      }
+    else if (f === 3)
+      for (let x = 0, q = 0; x < gw; x++, q += 3) {
+        const a = fround(field[p0 + q] + field[p0 + q + 1] + field[p0 + q + 2]);
+        const b = fround(a + (field[p1 + q] + field[p1 + q + 1] + field[p1 + q + 2]));
+        const v = fround(b + (field[p2 + q] + field[p2 + q + 1] + field[p2 + q + 2])) * inv;
+        grid[out + x] = v;
+        bad += v - v;
+      }
+    else
+      for (let x = 0, q = 0; x < gw; x++, q += 4) {
+        const a = fround(field[p0 + q] + field[p0 + q + 1] + field[p0 + q + 2] + field[p0 + q + 3]);
+        const b = fround(a + (field[p1 + q] + field[p1 + q + 1] + field[p1 + q + 2] + field[p1 + q + 3]));
+        const c = fround(b + (field[p2 + q] + field[p2 + q + 1] + field[p2 + q + 2] + field[p2 + q + 3]));
+        const v =
+          fround(c + (field[p3 + q] + field[p3 + q + 1] + field[p3 + q + 2] + field[p3 + q + 3])) * inv;
+        grid[out + x] = v;
+        bad += v - v;
+      }
+  }
+  return bad !== 0;
+}
+
+/** Block means for any f (coarse grids of large minimum faces); true when a cell is not finite. */
+function blockMeans(
+  field: Float32Array,
+  width: number,
+  grid: Float32Array,
+  gw: number,
+  gh: number,
+  f: number,
+): boolean {
+  grid.fill(0);
+  let anyNaN = false;
+  const inv = 1 / (f * f);
+  for (let y = 0; y < gh; y++) {
+    const out = y * gw;
+    for (let dy = 0; dy < f; dy++) {
+      let p = (y * f + dy) * width;
+      for (let x = 0; x < gw; x++) {
+        let sum = 0;
+        for (let dx = 0; dx < f; dx++) sum += field[p++];
+        grid[out + x] += sum;
+      }
+    }
+    for (let x = 0; x < gw; x++) {
+      const v = grid[out + x] * inv;
+      grid[out + x] = v;
+      if (!Number.isFinite(v)) anyNaN = true;
     }
   }
+  return anyNaN;
+}
+
+/**
+ * Robust top of the skin-possible values (−60 < v < hotCap): the 99.9th percentile, to the bin of a
+ * 4096-bin histogram between the extremes (the value at that rank is found with a small heap: a sort of
+ * every pixel costs more than the rest of the detector). Returns NaN when fewer than 16 values qualify.
+ */
+function robustTop(grid: Float32Array, hotCap: number): number {
+  // One pass: the extremes, the count, and the largest values (as many as the rank needs when every
+  // cell qualifies: fewer qualifying cells need fewer).
+  const most = grid.length - Math.floor(0.999 * (grid.length - 1));
+  if (topHeap.length < most) topHeap = new Float64Array(most * 2);
+  // A min-heap of the largest values so far: most values fall below its root and cost one comparison.
+  const heap = topHeap;
+  let size = 0;
+  let lo = Number.POSITIVE_INFINITY;
+  let n = 0;
+  let i = 0;
+  // Until the heap is full every value goes in; then only those above its root.
+  for (; i < grid.length && size < most; i++) {
+    const v = grid[i];
+    if (!(v < hotCap && v > -60)) continue;
+    if (v < lo) lo = v;
+    n++;
+    let j = size++;
+    while (j > 0) {
+      const parent = (j - 1) >> 1;
+      if (heap[parent] <= v) break;
+      heap[j] = heap[parent];
+      j = parent;
+    }
+    heap[j] = v;
+  }
+  for (; i < grid.length; i++) {
+    const v = grid[i];
+    if (!(v < hotCap && v > -60)) continue;
+    if (v < lo) lo = v;
+    n++;
+    if (v > heap[0]) {
+      let j = 0;
+      for (;;) {
+        const left = 2 * j + 1;
+        if (left >= most) break;
+        const child = left + 1 < most && heap[left + 1] < heap[left] ? left + 1 : left;
+        if (heap[child] >= v) break;
+        heap[j] = heap[child];
+        j = child;
+      }
+      heap[j] = v;
+    }
+  }
+  // (The greatest value is in the heap.)
+  let hi = Number.NEGATIVE_INFINITY;
+  for (let j = 0; j < size; j++) if (heap[j] > hi) hi = heap[j];
   if (n < 16) return Number.NaN;
   if (hi - lo < 1e-6) return hi;
-  const hist = scratch.histogram;
-  hist.fill(0);
-  const bins = hist.length;
-  const scale = (bins - 1) / (hi - lo);
-  for (let i = 0; i < grid.length; i++) {
-    const v = grid[i];
-    if (v < hotCap && v > -60) hist[((v - lo) * scale) | 0]++;
-  }
-  // The value at rank floor(0.999·(n − 1)) from the bottom, as the sorted sample gave before.
-  const rank = Math.floor(0.999 * (n - 1));
-  let acc = 0;
-  for (let b = 0; b < bins; b++) {
-    acc += hist[b];
-    if (acc > rank) return lo + (b + 0.5) / scale;
-  }
-  return hi;
+  // The histogram bin that holds the value at rank floor(0.999·(n − 1)) from the bottom, as a 4096-bin
+  // histogram between the extremes gives it: that value is the k-th largest.
+  const k = n - Math.floor(0.999 * (n - 1));
+  const largest = heap.subarray(0, size).sort();
+  const v = largest[size - k];
+  const scale = (4096 - 1) / (hi - lo);
+  const b = ((v - lo) * scale) | 0;
+  return lo + (b + 0.5) / scale;
 }
+
+let topHeap = new Float64Array(64);
 
 /**
  * Does a face box lie on an excluded region (the reference) or the housing around it? The housing is
@@ -496,16 +602,24 @@ function detectOnField(
     return ++members[g] <= PER_GROUP_CHECKS;
   });
   plausible = plausible.slice(0, MAX_EYE_CHECKS);
-  const evidenceCache = new Map<string, { finding: CanthusFinding | null; ev: FaceEvidence }>();
+  const evidenceCache = new Map<number | string, { finding: CanthusFinding | null; ev: FaceEvidence }>();
+  const numericKeys = width < 8192 && height < 8192;
 
   // Eye evidence (at full resolution, or on a work grid where the face is ≥ EVIDENCE_FACE_PX cells
   // wide), then the final score.
   for (const c of plausible) {
     c.box = [c.x0, c.y0, c.x1 - c.x0 + 1, c.y1 - c.y0 + 1];
-    const key = c.box.join(',');
+    // (A number when each of the four fits in 13 bits.)
+    const key = numericKeys
+      ? ((c.box[0] * 8192 + c.box[1]) * 8192 + c.box[2]) * 8192 + c.box[3]
+      : c.box.join(',');
     let cached = evidenceCache.get(key);
     if (!cached) {
-      cached = boxEvidence(field, width, height, c.box, kind, grids);
+      try {
+        cached = boxEvidence(field, width, height, c.box, kind, grids);
+      } finally {
+        regionMedianMemo.end();
+      }
       evidenceCache.set(key, cached);
     }
     c.finding = cached.finding;
@@ -607,28 +721,28 @@ function refineBox(field: Float32Array, width: number, c: Candidate, f: number, 
   const xb = Math.min(width - 1, gx1 + f);
   const ya = Math.max(0, gy0 - f);
   const t = c.levelC;
-  const warm = (v: number) => v >= t && v < hotCap;
-  // Column counts over the box's rows; row counts over its columns (upper rows only are searched).
-  const colCount = new Int32Array(xb - xa + 1);
-  const rowCount = new Int32Array(gy0 + f - ya + 1);
+  // Column counts over the box's rows; row counts over its columns (each row's count is kept: the
+  // upper half of the box gives the widest row, the top rows the edge).
+  const colCount = intScratch('refineCols', xb - xa + 1);
+  const rowCount = intScratch('refineRows', gy1 - ya + 1);
+  colCount.fill(0);
   for (let y = ya; y <= gy1; y++) {
     const row = y * width;
     let n = 0;
-    for (let x = xa; x <= xb; x++)
-      if (warm(field[row + x])) {
+    for (let x = xa; x <= xb; x++) {
+      const v = field[row + x];
+      if (v >= t && v < hotCap) {
         if (y >= gy0) colCount[x - xa]++;
         if (x >= gx0 && x <= gx1) n++;
       }
-    if (y - ya < rowCount.length) rowCount[y - ya] = n;
+    }
+    rowCount[y - ya] = n;
   }
   let colMax = 0;
   for (let x = gx0; x <= gx1; x++) colMax = Math.max(colMax, colCount[x - xa]);
   let rowMax = 0;
   for (let y = gy0; y <= gy1; y++) {
-    const row = y * width;
-    let n = 0;
-    for (let x = gx0; x <= gx1; x++) if (warm(field[row + x])) n++;
-    rowMax = Math.max(rowMax, n);
+    rowMax = Math.max(rowMax, rowCount[y - ya]);
     if (y - gy0 > (gy1 - gy0) / 2) break;
   }
   const colNeed = Math.max(1, 0.2 * colMax);
@@ -679,9 +793,27 @@ function boxEvidence(
   // The coarsest work grid on which the face is still ≥ EVIDENCE_FACE_PX cells wide (radiometric
   // frames: an 8-bit image's work grids are smoothed, its evidence reads the image itself).
   const g = evidenceGrid(box, kind, grids);
+  // Speed: the cheap tests first. A flat candidate is vetoed whatever its canthi (none are looked for),
+  // and a vetoed one is not measured further; the tuning aid (thermalFaceDebug) gets every feature.
+  const complete = thermalFaceDebug.sink !== null;
+  // (The canthus search and the glasses test share the medians of the rectangles both read.)
+  regionMedianMemo.begin(g ? g.grid : field);
   if (!g) {
+    const spread = interiorSpread(field, width, height, box);
+    if (!complete && isFlat(spread, kind.absolute, kind.noiseFloor))
+      return { finding: null, ev: flatEvidence(spread) };
     const finding = box[2] >= 8 ? locateCanthi(field, width, height, box) : null;
-    const ev = faceEvidence(field, width, height, box, finding, kind.absolute, kind.noiseFloor);
+    const ev = faceEvidence(
+      field,
+      width,
+      height,
+      box,
+      finding,
+      kind.absolute,
+      kind.noiseFloor,
+      spread,
+      complete,
+    );
     return { finding: withoutCanthiBehindGlasses(finding, evidenceFeatures(ev)), ev };
   }
   const s = g.f;
@@ -691,8 +823,21 @@ function boxEvidence(
     Math.max(1, Math.round(box[2] / s)),
     Math.max(1, Math.round(box[3] / s)),
   ];
+  const spread = interiorSpread(g.grid, g.gw, g.gh, gridBox);
+  if (!complete && isFlat(spread, kind.absolute, kind.noiseFloor))
+    return { finding: null, ev: flatEvidence(spread) };
   const found = locateCanthi(g.grid, g.gw, g.gh, gridBox);
-  const ev = faceEvidence(g.grid, g.gw, g.gh, gridBox, found, kind.absolute, kind.noiseFloor);
+  const ev = faceEvidence(
+    g.grid,
+    g.gw,
+    g.gh,
+    gridBox,
+    found,
+    kind.absolute,
+    kind.noiseFloor,
+    spread,
+    complete,
+  );
   const toFrame = (p: Point | null): Point | null =>
     p ? { x: (p.x + 0.5) * s - 0.5, y: (p.y + 0.5) * s - 0.5 } : null;
   const spot = (sp: CanthusSpot | null): CanthusSpot | null =>
@@ -890,7 +1035,7 @@ function headCandidate(
   if (shape === 0) return null;
 
   // One pass over the head box: the component's pixels (count, mean, SD), hot pixels, each column's
-  // top and bottom and each row's extent (for the fill), and the warmest 2×2 cell (the peak).
+  // top and bottom and each row's extent (for the fill); the warmest 2×2 cell (the peak) at the end.
   const boxArea = bw * bh;
   if (scratch.colTop.length < Math.max(bw, bh)) {
     const n = Math.ceil(Math.max(bw, bh) * 1.25);
@@ -915,10 +1060,6 @@ function headCandidate(
       const i = row + x;
       const v = grid[i];
       if (v >= hotCap) hot++;
-      if (y < y1 && x < x1) {
-        const cell = (v + grid[i + 1] + grid[i + gw] + grid[i + gw + 1]) / 4;
-        if (cell > peak && cell < hotCap) peak = cell;
-      }
       if (components.contains(i, c)) {
         count++;
         sum += v;
@@ -990,8 +1131,8 @@ function headCandidate(
   }
   let contrast: number;
   if (nRing >= 4) {
-    const sortedRing = ring.subarray(0, nRing).sort();
-    contrast = mean - sortedRing[nRing >> 1];
+    // (The median by selection: the value a sort would put there.)
+    contrast = mean - kthSmallest(ring, nRing >> 1, nRing);
   } else {
     // The head fills the frame: nothing around it to compare with.
     contrast = 2.5;
@@ -1005,6 +1146,12 @@ function headCandidate(
   const contrastScore = Math.min(1, (contrast - 1) / 3);
 
   const preScore = 0.3 * shape + 0.2 * fillScore + 0.35 * contrastScore + 0.15 * texture;
+  // The warmest 2×2 cell of the box (read only for a candidate that passed every test above).
+  for (let y = y0; y < y1; y++)
+    for (let x = x0, i = y * gw + x0; x < x1; x++, i++) {
+      const cell = (grid[i] + grid[i + 1] + grid[i + gw] + grid[i + gw + 1]) / 4;
+      if (cell > peak && cell < hotCap) peak = cell;
+    }
   return {
     x0,
     y0,
