@@ -26,6 +26,10 @@ import type { Decision, ScreeningEvent } from '../core/types.ts';
 import { WalCheckpointer } from './walCheckpointer.ts';
 
 export const EVENTS_DB = 'events.sqlite';
+/** How long `close()` retries the final checkpoint while the checkpoint thread finishes its own, ms. */
+const CLOSE_CHECKPOINT_WAIT_MS = 2_000;
+/** Something to wait on between those tries (a synchronous pause: close() is synchronous). */
+const closeWait = new Int32Array(new SharedArrayBuffer(4));
 /** Why a person left open by a crash was closed at the next start (their `end` event says it). */
 export const INTERRUPTED_REASON = 'screening interrupted: the appliance stopped before the person left';
 export const SNAPSHOTS_DIR = 'snapshots';
@@ -1003,10 +1007,18 @@ export class EventStore {
     // The checkpoint thread's connection may still be open, and SQLite checkpoints at close only on
     // the last connection: copy the whole WAL into the database now, so the file is complete on its
     // own once the store is closed (as it was with one connection).
-    try {
-      this.#db.pragma('wal_checkpoint(TRUNCATE)');
-    } catch {
-      // A checkpoint that cannot run now is left to the next open (WAL recovery); nothing is lost.
+    // The thread may be in the middle of a checkpoint of its own (it stops after its current one):
+    // SQLite then answers `busy` rather than waiting, so try again for a moment.
+    const deadline = Date.now() + CLOSE_CHECKPOINT_WAIT_MS;
+    for (;;) {
+      let busy = true;
+      try {
+        busy = (this.#db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[])[0]?.busy !== 0;
+      } catch {
+        // Not possible now: left to the next open (WAL recovery); nothing is lost.
+      }
+      if (!busy || Date.now() >= deadline) break;
+      Atomics.wait(closeWait, 0, 0, 5);
     }
     this.#db.close();
   }
