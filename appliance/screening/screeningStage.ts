@@ -262,8 +262,8 @@ export class ScreeningStage implements FrameStage {
    *   near the measurement point (a face of at least PRESENCE_NEAR_SHARE of the measurable size), e.g.
    *   someone waiting a step short of the mark (they are told so, and their `end` says "never at the
    *   measurement point"). A passer-by walking across, or someone waiting far behind the visitor, is
-   *   not a person to screen: entrance staff want no event for someone who never came near (the
-   *   visitor screen still asks them to come closer: tracks are drawn before they are persons).
+   *   not a person to screen: entrance staff want no event for someone who never came near (they stay
+   *   a track, and become a person once they step up to the mark).
    * A false face on a hand, a body or a passer-by comes and goes, jumps in size, or never shows the
    * structure; a person stepping up to the camera shows it frame after frame.
    */

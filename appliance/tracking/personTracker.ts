@@ -265,8 +265,9 @@ export class PersonTracker {
       assigned[d] = track;
       free.splice(k, 1);
     }
-    // A face in the top of a person's much larger box (head and shoulders, boxed while they leant in),
-    // while that box is not found: the detector now boxes the head alone. The person continues from the
+    // A face in the top of a person's much larger box (head and shoulders, boxed while they leant in:
+    // clearly wider than tall, not cut by the image's side edge, whose shape then says nothing), while
+    // that box is not found: the detector now boxes the head alone. The person continues from the
     // face, so that a later box on the shoulder below it is a track of its own (their body, never a
     // person) rather than the person's continuation while the face becomes a second person.
     for (let k = free.length - 1; k >= 0; k--) {
@@ -276,6 +277,7 @@ export class PersonTracker {
         (t) =>
           !taken.has(t) &&
           t.personId !== null &&
+          !this.#cut(t.box) &&
           headInTop(boxes[d], t.box) &&
           (this.#o.mayRejoin === null || this.#o.mayRejoin(t, d)),
       );
@@ -529,12 +531,18 @@ function headOnTop(head: Box, body: Box): boolean {
   );
 }
 
-/** A head-and-shoulders box is at least this many times as wide as the face in its top (see headInTop). */
+/** A head-and-shoulders box is at least this many times as wide as the face in its top (see headInTop)… */
 const HEAD_IN_BOX_WIDTHS = 2;
+/**
+ * …and clearly wider than tall: at most this share of its width high (the kiosk clip's were 0.72–0.76).
+ * A face box near the camera is about square or taller (hair to chin); a simulated one cut by the
+ * image's edge read 0.9, and a far person's face in its top must not take it over.
+ */
+const HEAD_AND_SHOULDERS_ASPECT = 0.8;
 
 /**
- * `head` is the head of the much larger box `body` (head and shoulders): at least HEAD_IN_BOX_WIDTHS
- * times narrower, its centre within body's width, its top within half its height of body's top and its
+ * `head` is the head of the much larger box `body` (head and shoulders: clearly wider than tall), at
+ * least HEAD_IN_BOX_WIDTHS times narrower, its centre within body's width, its top within half its height of body's top and its
  * bottom in body's upper half. A face beside the box, or low in it (a hand, the chest), is not.
  */
 function headInTop(head: Box, body: Box): boolean {
@@ -542,6 +550,7 @@ function headInTop(head: Box, body: Box): boolean {
   const [bx, by, bw, bh] = body;
   const cx = hx + hw / 2;
   return (
+    bh <= HEAD_AND_SHOULDERS_ASPECT * bw &&
     bw >= HEAD_IN_BOX_WIDTHS * hw &&
     cx >= bx &&
     cx <= bx + bw &&

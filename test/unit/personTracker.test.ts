@@ -313,6 +313,16 @@ describe('PersonTracker', () => {
     // A face low in the box (a hand, the chest) is not the person's head.
     const low = run(([x, y, w, h]) => [x, y + 30, w, h]);
     expect(low.face[0]).not.toBe('k-1');
+    // A near face box about as tall as wide, cut by the image's edge (a simulated passer-by close to the
+    // camera, 77 × 69), missed for a frame: a far person's face in its top is someone else.
+    const tracker = new PersonTracker({ cameraId: 'k' });
+    const clock = frameClock();
+    for (let k = 0; k < 4; k++) tracker.update(clock(), [[0, 51, 77, 69]], { imageWidth: 256 });
+    const far = tracker.update(clock(), [[52, 55, 26, 25]], { imageWidth: 256 });
+    expect(far.tracks[0].personId).toBeNull();
+    const square = new PersonTracker({ cameraId: 'k' });
+    for (let k = 0; k < 4; k++) square.update(clock(), [[60, 51, 77, 70]], { imageWidth: 256 });
+    expect(square.update(clock(), [[112, 55, 26, 25]], { imageWidth: 256 }).tracks[0].personId).toBeNull();
   });
 
   it('a head coming up on top of a bowed person continues them; a face above someone still in view does not', () => {
