@@ -54,6 +54,7 @@ export function createScreeningStage(options: CreateScreeningStageOptions): Scre
     detectEvery: options.detectEvery ?? detectionInterval(profile.fps, options.config),
     ...(options.tracker ? { tracker: options.tracker } : {}),
     detectFaces: thermalDetector(profile),
+    measurableFacePx: profile.minFacePx,
     excludeZones: (options.config.cameras.find((c) => c.id === options.cameraId)?.exclude ?? []).map(
       (z): Box => [z.x, z.y, z.width, z.height],
     ),

@@ -91,6 +91,11 @@ export interface ScreeningStageOptions {
   excludeZones?: Box[];
   /** Faces from elsewhere first (bi-spectrum cameras); `detectFaces` when it answers null. */
   faceSource?: FaceSource | null;
+  /**
+   * Fewest pixels across a face the measurement reads (the camera profile's `minFacePx`): a track
+   * becomes a person by staying in view only when its face is near this size (#faceEvidenced).
+   */
+  measurableFacePx: number;
   /** One face's measurement with quality flags; `faces` are all faces of the frame. */
   measure: (frame: ThermalFrame, face: Face, faces: readonly Face[]) => Measurement;
   tracker?: Partial<Omit<PersonTrackerOptions, 'cameraId'>>;
@@ -151,6 +156,12 @@ const PRESENCE_HIT_SHARE = 0.8;
 const PRESENCE_SIZE_RATIO = 1.25;
 /** …and stayed within this many face widths sideways (a passer-by walking across is not waiting). */
 const PRESENCE_TRAVEL_WIDTHS = 2;
+/**
+ * …with a face (median width) at least this share of the measurable size: a step short of the mark
+ * (a kiosk's faces at the mark are 29–37 px for 26 measurable, 0.75 is ≈ 20 px), not someone waiting
+ * far behind (11–17 px on a kiosk clip: at twice the distance or more).
+ */
+const PRESENCE_NEAR_SHARE = 0.75;
 
 /** A track under a head on at least this share of the frames it was seen with a head in view… */
 const BODY_SEEN_SHARE = 0.5;
@@ -248,8 +259,11 @@ export class ScreeningStage implements FrameStage {
    *   canthus measured, or eyes covered by glasses — of about the same size (within
    *   FACE_EVIDENCE_SIZE_RATIO of their median); or
    * - by staying: seen on most frames (PRESENCE_HIT_SHARE) for PRESENCE_MS at a steady size and place,
-   *   e.g. someone waiting too far from the camera (they are told so, and their `end` says "never at the
-   *   measurement point"); a passer-by walking across far away is not a person to screen.
+   *   near the measurement point (a face of at least PRESENCE_NEAR_SHARE of the measurable size), e.g.
+   *   someone waiting a step short of the mark (they are told so, and their `end` says "never at the
+   *   measurement point"). A passer-by walking across, or someone waiting far behind the visitor, is
+   *   not a person to screen: entrance staff want no event for someone who never came near (they stay
+   *   a track, and become a person once they step up to the mark).
    * A false face on a hand, a body or a passer-by comes and goes, jumps in size, or never shows the
    * structure; a person stepping up to the camera shows it frame after frame.
    */
@@ -271,10 +285,12 @@ export class ScreeningStage implements FrameStage {
     const frames = state.lastSeq - state.firstSeq + 1;
     if (spanMs < PRESENCE_MS || all.length < PRESENCE_HIT_SHARE * frames) return false;
     if (steadyCount(all, PRESENCE_SIZE_RATIO) < PRESENCE_HIT_SHARE * all.length) return false;
+    const medianWidth = [...all].sort((a, b) => a - b)[all.length >> 1];
+    if (medianWidth < PRESENCE_NEAR_SHARE * this.#o.measurableFacePx) return false;
     // Waiting, not walking past: the face stayed about where it was (sampled once a second).
     const centres = [...state.trackBoxes.map((b) => b[1] + b[3] / 2), state.box[0] + state.box[2] / 2];
     const travel = Math.max(...centres) - Math.min(...centres);
-    return travel <= PRESENCE_TRAVEL_WIDTHS * [...all].sort((a, b) => a - b)[all.length >> 1];
+    return travel <= PRESENCE_TRAVEL_WIDTHS * medianWidth;
   }
 
   /**

@@ -12,7 +12,8 @@
  * - A track becomes a person (gets its `personId`) after a few detections, so a single spurious
  *   detection never becomes a screening event.
  * - A head coming up: a person whose box was their neck and chest (head bowed) continues from a head
- *   box right on top of it when that box is no longer found.
+ *   box right on top of it when that box is no longer found; a person whose box was head and shoulders
+ *   (leaning in) continues from a face in its top when that box is no longer found.
  * - Box jumps: a track remembers its last few observations; a detection that continues an earlier one
  *   (the detector boxed a chin or head-and-torso for a frame) pairs with it at a small penalty and a
  *   stricter gate, and the track continues from there, so one odd box does not split a person in two.
@@ -264,6 +265,28 @@ export class PersonTracker {
       assigned[d] = track;
       free.splice(k, 1);
     }
+    // A face in the top of a person's much larger box (head and shoulders, boxed while they leant in:
+    // clearly wider than tall, not cut by the image's side edge, whose shape then says nothing), while
+    // that box is not found: the detector now boxes the head alone. The person continues from the
+    // face, so that a later box on the shoulder below it is a track of its own (their body, never a
+    // person) rather than the person's continuation while the face becomes a second person.
+    for (let k = free.length - 1; k >= 0; k--) {
+      const d = free[k];
+      const taken = new Set(assigned);
+      const track = this.#tracks.find(
+        (t) =>
+          !taken.has(t) &&
+          t.personId !== null &&
+          !this.#cut(t.box) &&
+          headInTop(boxes[d], t.box) &&
+          (this.#o.mayRejoin === null || this.#o.mayRejoin(t, d)),
+      );
+      if (!track) continue;
+      track.velocity = { x: 0, y: 0, width: 0 };
+      this.#observe(track, boxes[d], at);
+      assigned[d] = track;
+      free.splice(k, 1);
+    }
     // A head right on top of a person's box, in the frame that box is no longer found: the person had
     // their head bowed and the detector boxed their neck and chest; now the head comes up and is boxed
     // instead (smaller at first: the hair). The person continues from the head, moving on from there.
@@ -505,6 +528,34 @@ function headOnTop(head: Box, body: Box): boolean {
   const cx = hx + hw / 2;
   return (
     bottom >= by - bh / 3 && bottom <= by + bh / 2 && hy < by && cx >= bx && cx <= bx + bw && hw <= 1.2 * bw
+  );
+}
+
+/** A head-and-shoulders box is at least this many times as wide as the face in its top (see headInTop)… */
+const HEAD_IN_BOX_WIDTHS = 2;
+/**
+ * …and clearly wider than tall: at most this share of its width high (the kiosk clip's were 0.72–0.76).
+ * A face box near the camera is about square or taller (hair to chin); a simulated one cut by the
+ * image's edge read 0.9, and a far person's face in its top must not take it over.
+ */
+const HEAD_AND_SHOULDERS_ASPECT = 0.8;
+
+/**
+ * `head` is the head of the much larger box `body` (head and shoulders: clearly wider than tall), at
+ * least HEAD_IN_BOX_WIDTHS times narrower, its centre within body's width, its top within half its height of body's top and its
+ * bottom in body's upper half. A face beside the box, or low in it (a hand, the chest), is not.
+ */
+function headInTop(head: Box, body: Box): boolean {
+  const [hx, hy, hw, hh] = head;
+  const [bx, by, bw, bh] = body;
+  const cx = hx + hw / 2;
+  return (
+    bh <= HEAD_AND_SHOULDERS_ASPECT * bw &&
+    bw >= HEAD_IN_BOX_WIDTHS * hw &&
+    cx >= bx &&
+    cx <= bx + bw &&
+    Math.abs(hy - by) <= hh / 2 &&
+    hy + hh <= by + bh / 2
   );
 }
 

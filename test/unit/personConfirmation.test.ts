@@ -1,7 +1,7 @@
 /**
  * When a track becomes a person (ScreeningStage's `confirmWhen` for the tracker): at the boundaries
  * of each condition, with scripted detections and measurements at 9 frames a second. screeningStage.test.ts
- * has the broad cases (a passer-by, a hand, glasses with a reading, waiting far away 3.3 s); these pin
+ * has the broad cases (a passer-by, a hand, glasses with a reading, waiting short of the mark 3.3 s); these pin
  * the numbers. docs/thermal-face-detection.md ("How the rules are tested") lists how each was shown
  * to fail.
  */
@@ -20,7 +20,11 @@ interface Seen {
 const FRAME_MS = 111;
 /** At the measurement point: a 50 px face. */
 const AT_POINT: Box = [84, 40, 50, 65];
-/** Far away: a 22 px face (the measurement flags it too-far). */
+/** The measurable face size of the camera (its profile's minFacePx). */
+const MEASURABLE_PX = 40;
+/** A step short of the mark: a 32 px face (the measurement flags it too-far; 0.8 of measurable). */
+const NEAR: Box = [60, 40, 32, 40];
+/** Far behind: a 22 px face (0.55 of measurable), as someone waiting behind the visitor. */
 const FAR: Box = [60, 40, 22, 28];
 
 /**
@@ -45,6 +49,7 @@ function screen(frames: (Seen | null)[]): { events: ScreeningEvent[]; notPersons
       relative: { baselineSize: 10, deltaC: 1 },
     },
     model: constantOffsetModel(1.25),
+    measurableFacePx: MEASURABLE_PX,
     detectFaces: () =>
       current
         ? [{ box: current.box, keypoints: {} as Face['keypoints'], score: 1, from: 'thermal', frontal: true }]
@@ -123,28 +128,39 @@ describe('a person at the measurement point: four frames with a face’s structu
   });
 });
 
-describe('a person by staying: 3 s in view, on most frames, at a steady size and place', () => {
-  const far = (): Seen => ({ box: FAR, canthusC: null, flags: ['too-far'] });
+describe('a person by staying: 3 s in view near the measurement point, on most frames, at a steady size and place', () => {
+  const near = (): Seen => ({ box: NEAR, canthusC: null, flags: ['too-far'] });
 
-  it('waiting far away 3.3 s is a person, 2.2 s is not', () => {
-    expect(outcome(screen(repeat(20, far)))).toEqual(NO_PERSON);
-    expect(outcome(screen(repeat(30, far)))).toEqual(ONE_PERSON);
+  it('waiting a step short of the mark 3.3 s is a person, 2.2 s is not', () => {
+    expect(outcome(screen(repeat(20, near)))).toEqual(NO_PERSON);
+    expect(outcome(screen(repeat(30, near)))).toEqual(ONE_PERSON);
+  });
+
+  it('waiting far behind (a face at 0.55 of the measurable size) for 4.3 s: never a person', () => {
+    expect(outcome(screen(repeat(39, () => ({ box: FAR, canthusC: null, flags: ['too-far'] }))))).toEqual(
+      NO_PERSON,
+    );
+    // At three quarters of the measurable size it is near enough.
+    const threeQuarters: Box = [60, 40, 0.75 * MEASURABLE_PX, 38];
+    expect(
+      outcome(screen(repeat(30, () => ({ box: threeQuarters, canthusC: null, flags: ['too-far'] })))),
+    ).toEqual(ONE_PERSON);
   });
 
   it('seen on only every other frame for 4.3 s: not a person', () => {
-    expect(outcome(screen(repeat(39, (k) => (k % 2 ? null : far()))))).toEqual(NO_PERSON);
+    expect(outcome(screen(repeat(39, (k) => (k % 2 ? null : near()))))).toEqual(NO_PERSON);
   });
 
   it('a size that keeps changing by 30 % (the detector boxing something else each frame): not a person', () => {
     const r = screen(
-      repeat(39, (k) => ({ box: [60, 40, k % 2 ? 26 : 20, 28], canthusC: null, flags: ['too-far'] })),
+      repeat(39, (k) => ({ box: [60, 40, k % 2 ? 40 : 31, 40], canthusC: null, flags: ['too-far'] })),
     );
     expect(outcome(r)).toEqual(NO_PERSON);
   });
 
-  it('walking across far away for 4.3 s at a steady size: a passer-by, not a person', () => {
+  it('walking across near the mark for 4.3 s at a steady size: a passer-by, not a person', () => {
     const r = screen(
-      repeat(39, (k) => ({ box: [20 + 2 * k, 40, 22, 28], canthusC: null, flags: ['too-far'] })),
+      repeat(39, (k) => ({ box: [20 + 3 * k, 40, 32, 40], canthusC: null, flags: ['too-far'] })),
     );
     expect(outcome(r)).toEqual(NO_PERSON);
   });

@@ -263,6 +263,68 @@ describe('PersonTracker', () => {
     expect(ids.at(-1)?.tracks[0].personId).toBe('k-1');
   });
 
+  it('a face in the top of a leaning-in head-and-shoulders box continues that person; the shoulder below does not', () => {
+    // Kiosk clip boxes: the person leant in and was boxed head and shoulders (81–90 px, a person by then),
+    // missed two frames, then the head alone (27 px, in the box's top right) and a box on the shoulder.
+    const leaning: Box[] = [
+      [14, 52, 90, 68],
+      [20, 55, 88, 65],
+      [25, 57, 86, 63],
+      [31, 58, 81, 58],
+    ];
+    const after: Box[][] = [
+      [],
+      [],
+      [[82, 53, 27, 24]],
+      [[76, 51, 28, 25]],
+      [
+        [71, 49, 29, 26],
+        [27, 77, 43, 47],
+      ],
+      [[70, 49, 26, 23]],
+      [
+        [67, 48, 27, 24],
+        [25, 78, 41, 45],
+      ],
+      [
+        [67, 48, 25, 23],
+        [27, 80, 38, 42],
+      ],
+    ];
+    const run = (faceAt: (box: Box) => Box) => {
+      const tracker = new PersonTracker({ cameraId: 'k' });
+      const clock = frameClock();
+      for (const box of leaning) tracker.update(clock(), [box], { imageWidth: 120 });
+      const face: (string | null)[] = [];
+      const shoulder: number[] = [];
+      let person = 0;
+      for (const boxes of after) {
+        const moved = boxes.map((b, i) => (i === 0 ? faceAt(b) : b));
+        const u = tracker.update(clock(), moved, { imageWidth: 120 });
+        person = tracker.tracks.find((t) => t.personId === 'k-1')?.trackNumber ?? person;
+        if (u.tracks[0]) face.push(u.tracks[0].personId);
+        if (u.tracks[1]) shoulder.push(u.tracks[1].trackNumber);
+      }
+      return { face, shoulderIsPerson: shoulder.some((n) => n === person) };
+    };
+    const inTop = run((b) => b);
+    expect(inTop.face).toEqual(Array(6).fill('k-1'));
+    expect(inTop.shoulderIsPerson).toBe(false);
+    // A face low in the box (a hand, the chest) is not the person's head.
+    const low = run(([x, y, w, h]) => [x, y + 30, w, h]);
+    expect(low.face[0]).not.toBe('k-1');
+    // A near face box about as tall as wide, cut by the image's edge (a simulated passer-by close to the
+    // camera, 77 × 69), missed for a frame: a far person's face in its top is someone else.
+    const tracker = new PersonTracker({ cameraId: 'k' });
+    const clock = frameClock();
+    for (let k = 0; k < 4; k++) tracker.update(clock(), [[0, 51, 77, 69]], { imageWidth: 256 });
+    const far = tracker.update(clock(), [[52, 55, 26, 25]], { imageWidth: 256 });
+    expect(far.tracks[0].personId).toBeNull();
+    const square = new PersonTracker({ cameraId: 'k' });
+    for (let k = 0; k < 4; k++) square.update(clock(), [[60, 51, 77, 70]], { imageWidth: 256 });
+    expect(square.update(clock(), [[112, 55, 26, 25]], { imageWidth: 256 }).tracks[0].personId).toBeNull();
+  });
+
   it('a head coming up on top of a bowed person continues them; a face above someone still in view does not', () => {
     // Kiosk clip boxes: head bowed, the detector boxes neck and chest (a person by then); the head comes
     // up above that box (18 px of hair first, growing) and the chest box is no longer found.

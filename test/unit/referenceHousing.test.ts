@@ -78,6 +78,7 @@ describe('the reference housing', () => {
           relative: { baselineSize: 10, deltaC: 1 },
         },
         model: constantOffsetModel(1.25),
+        measurableFacePx: 26,
         // The detector boxes the housing in every frame (as it did on a kiosk clip at a lower size gate).
         detectFaces: (): Face[] => [
           {

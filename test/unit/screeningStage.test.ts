@@ -229,6 +229,7 @@ function runStage(
     bus,
     screening,
     model: MODEL,
+    measurableFacePx: 40,
     excludeZones,
     detectEvery: cadence.detectEvery,
     detectFaces: (frame, exclude) => {
@@ -378,9 +379,10 @@ describe('ScreeningStage', () => {
   it('glasses: invalid with the glasses reason; waiting too far away: never at the measurement point', () => {
     const glasses = runStage([...walkIn(36, 20, {}, ['eyes-obstructed']), ...emptyFrames(20)]);
     expect(glasses.at(-1)?.reasons).toEqual(['glasses: eyes not measurable (remove glasses)']);
-    // Someone who stays in view, too far, for seconds (30 frames ≈ 3.3 s) at a steady size is a person.
+    // Someone who stays in view a step short of the mark (32 px, 40 measurable), for seconds (30 frames
+    // ≈ 3.3 s) at a steady size is a person.
     const waiting: ScriptedFrame[] = Array.from({ length: 30 }, (_, k) => ({
-      faces: [{ box: [60 + (k % 3), 40, 22 + (k % 2), 28], canthusC: null, flags: ['too-far'] }],
+      faces: [{ box: [60 + (k % 3), 40, 32 + (k % 2), 40], canthusC: null, flags: ['too-far'] }],
     }));
     const far = runStage([...waiting, ...emptyFrames(20)]);
     expect(far.at(-1)?.decision).toBe('invalid');
@@ -472,6 +474,31 @@ describe('ScreeningStage', () => {
     // A child's face there is as warm as the parent's: two persons.
     const child = runStage([...scene(35.7), ...emptyFrames(40)]);
     expect(child.filter((e) => e.kind === 'end')).toHaveLength(2);
+  });
+
+  it('a person boxed head and shoulders while leaning in goes on with their face, not their shoulder: one person', () => {
+    // Kiosk clip boxes: leaning in, the detector boxes head and shoulders (81–90 px, a "canthus" read,
+    // a person after four frames), misses two frames, then boxes the face in that box's top and, from
+    // the third frame on, the shoulder below it (0.9 °C colder).
+    const leaning: ScriptedFrame[] = [
+      [14, 52, 90, 68],
+      [20, 55, 88, 65],
+      [25, 57, 86, 63],
+      [31, 58, 81, 58],
+    ].map((box) => ({ faces: [{ box: box as Box, canthusC: 36.0, faceMaxC: 35.9 }] }));
+    const face = (k: number): ScriptedFace => ({
+      box: [Math.max(60, 82 - 4 * k), 48, 27 + (k % 2), 24],
+      canthusC: 35.6,
+      faceMaxC: 35.7,
+    });
+    const standing: ScriptedFrame[] = Array.from({ length: 30 }, (_, k) => ({
+      faces:
+        k < 2 ? [face(k)] : [face(k), { box: [25, 79 + (k % 2), 41, 44], canthusC: 34.6, faceMaxC: 34.8 }],
+    }));
+    const events = runStage([...leaning, ...emptyFrames(2), ...standing, ...emptyFrames(40)]);
+    const ends = events.filter((e) => e.kind === 'end');
+    expect(ends).toHaveLength(1);
+    expect(new Set(events.map((e) => e.personId)).size).toBe(1);
   });
 
   it('two people side by side get two ids and two end events', () => {
