@@ -599,7 +599,8 @@ function detectOnField(
   plausible = plausible.filter((c) => c.peak >= refPeak - PEAK_MARGIN);
   plausible.sort((a, b) => b.preScore - a.preScore);
   // Speed: the same head is a candidate at many levels. Only the best few (by shape score) of each group
-  // of overlapping candidates get the full-resolution evidence, and identical boxes share it.
+  // of overlapping candidates get the full-resolution evidence, identical boxes share it, and a reading
+  // of a head already scored as a clear face (IoU ≥ SAME_HEAD_IOU) gets none.
   const leaders: Candidate[] = [];
   const members: number[] = [];
   plausible = plausible.filter((c) => {
