@@ -13,7 +13,7 @@
  * `people: 0`); they are pasted, shifted sideways, far ones first, onto an empty entrance, then the
  * profile's NETD noise is added. Each figure is the median / p99 over all frames of 3 timed passes.
  *
- *   npm run bench:detection [-- --frames N] [--passes N] [--only 640x512,...] [--people 0,2,6] [--no-blazeface]
+ *   npm run bench:detection [-- --frames N] [--passes N] [--only 640x512,...] [--no-blazeface]
  */
 import { SimulatedEntrance } from '../appliance/camera/simulator/scene.ts';
 import { loadProfiles } from '../appliance/config/load.ts';
@@ -27,7 +27,6 @@ const argOf = (name: string, fallback: string) =>
 const FRAMES_PER_SCENE = Number(argOf('--frames', '40'));
 const PASSES = Number(argOf('--passes', '3'));
 const ONLY = args.includes('--only') ? argOf('--only', '').split(',') : null;
-const PEOPLE = argOf('--people', '0,2,6').split(',').map(Number);
 
 const profiles = loadProfiles(null);
 
@@ -48,7 +47,7 @@ for (const profileId of ['lepton35', 'simulator', 'bispectrum-rtsp', 'flir-a640'
   const blackbody = new SimulatedEntrance({ profile, seed: 999, people: 0 }).blackbody;
   const exclude = blackbody ? [blackbody.box] : [];
   const sprites = collectSprites(profile, 12);
-  for (const people of PEOPLE) {
+  for (const people of [0, 2, 6]) {
     const frames = busyFrames(profile, sprites, people, FRAMES_PER_SCENE, 7 + people);
     const times: number[] = [];
     const cpuTimes: number[] = [];

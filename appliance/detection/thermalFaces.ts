@@ -68,16 +68,6 @@ const PEAK_MARGIN = 4;
 const MAX_EYE_CHECKS = 80;
 /** …and at most this many of each group of overlapping candidates (best shape scores first). */
 const PER_GROUP_CHECKS = 8;
-/**
- * A candidate whose box overlaps an already scored clear face (score ≥ CLEAR_FACE_SCORE) by IoU ≥
- * SAME_HEAD_IOU is the same head read at another level or on another grid: it gets no evidence of its
- * own (speed; the clear face stands for it). Two heads side by side, or a head and a box holding two,
- * overlap by IoU ≤ ≈ 0.5: each is still scored. So is a face's warm part and the whole face around it
- * (a 12 × 11 px part of a 14 × 15 px face: IoU 0.63; at 0.6 the lab still `sample_images_09` lost a
- * face to its part).
- */
-const CLEAR_FACE_SCORE = 0.8;
-const SAME_HEAD_IOU = 0.7;
 const LEVEL_DEPTH = 9;
 /**
  * Least width, in work-grid cells, of the smallest face sought. The head outline (crown, neck, shoulders)
@@ -599,8 +589,7 @@ function detectOnField(
   plausible = plausible.filter((c) => c.peak >= refPeak - PEAK_MARGIN);
   plausible.sort((a, b) => b.preScore - a.preScore);
   // Speed: the same head is a candidate at many levels. Only the best few (by shape score) of each group
-  // of overlapping candidates get the full-resolution evidence, identical boxes share it, and a reading
-  // of a head already scored as a clear face (IoU ≥ SAME_HEAD_IOU) gets none.
+  // of overlapping candidates get the full-resolution evidence, and identical boxes share it.
   const leaders: Candidate[] = [];
   const members: number[] = [];
   plausible = plausible.filter((c) => {
@@ -618,15 +607,8 @@ function detectOnField(
 
   // Eye evidence (at full resolution, or on a work grid where the face is ≥ EVIDENCE_FACE_PX cells
   // wide), then the final score.
-  // (Candidates in order of shape score: the clear faces met so far.)
-  const clear: Candidate[] = [];
   for (const c of plausible) {
     c.box = [c.x0, c.y0, c.x1 - c.x0 + 1, c.y1 - c.y0 + 1];
-    if (clear.some((k) => iouOf(c, k) >= SAME_HEAD_IOU)) {
-      // The same head as a clear face already scored: not reported (score 0), the clear face is.
-      c.score = 0;
-      continue;
-    }
     // (A number when each of the four fits in 13 bits.)
     const key = numericKeys
       ? ((c.box[0] * 8192 + c.box[1]) * 8192 + c.box[2]) * 8192 + c.box[3]
@@ -658,7 +640,6 @@ function detectOnField(
       ev: ev.score,
     });
     c.score = ev.veto ? 0 : c.preScore * 0.5 + ev.score * 0.5;
-    if (c.score >= CLEAR_FACE_SCORE) clear.push(c);
     thermalFaceDebug.sink?.({ box: c.box, preScore: c.preScore, score: c.score, features: c.features });
   }
 
@@ -677,6 +658,7 @@ function detectOnField(
       // A part of a face (forehead, one cheek) can outscore the whole face; the whole face is the one
       // with the eye pair in its eye band: it replaces a smaller candidate inside it that has none.
       const k = kept[hit];
+      const area = (a: Candidate) => (a.x1 - a.x0 + 1) * (a.y1 - a.y0 + 1);
       if (
         area(c) > 1.5 * area(k) &&
         overlapOfSmaller(c, k) > 0.8 &&
@@ -899,19 +881,6 @@ function withoutCanthiBehindGlasses(
     yawDeg: null,
     eyesObstructed: true,
   };
-}
-
-function area(a: Candidate): number {
-  return (a.x1 - a.x0 + 1) * (a.y1 - a.y0 + 1);
-}
-
-function iouOf(a: Candidate, b: Candidate): number {
-  const ix = Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0) + 1;
-  const iy = Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0) + 1;
-  if (ix <= 0 || iy <= 0) return 0;
-  const areaA = (a.x1 - a.x0 + 1) * (a.y1 - a.y0 + 1);
-  const areaB = (b.x1 - b.x0 + 1) * (b.y1 - b.y0 + 1);
-  return (ix * iy) / (areaA + areaB - ix * iy);
 }
 
 function overlapOfSmaller(a: Candidate, b: Candidate): number {
