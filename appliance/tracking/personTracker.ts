@@ -254,59 +254,46 @@ export class PersonTracker {
     // size gate, but no new person. The track continues from it rather than a second track starting
     // on the same person. Only a track seen in the frame before: where a person was a moment ago, a
     // nested box may be the next person stepping up.
-    for (let k = free.length - 1; k >= 0; k--) {
-      const d = free[k];
-      const taken = new Set(assigned);
-      const track = this.#tracks.find(
-        (t) => !taken.has(t) && this.#established(t) && t.unseenMs === 0 && nested(t.box, boxes[d]),
-      );
-      if (!track) continue;
-      this.#observe(track, boxes[d], at);
-      assigned[d] = track;
-      free.splice(k, 1);
-    }
+    this.#continueFromFree(
+      boxes,
+      free,
+      assigned,
+      at,
+      false,
+      (t, d) => this.#established(t) && t.unseenMs === 0 && nested(t.box, boxes[d]),
+    );
     // A face in the top of a person's much larger box (head and shoulders, boxed while they leant in:
     // clearly wider than tall, not cut by the image's side edge, whose shape then says nothing), while
     // that box is not found: the detector now boxes the head alone. The person continues from the
     // face, so that a later box on the shoulder below it is a track of its own (their body, never a
     // person) rather than the person's continuation while the face becomes a second person.
-    for (let k = free.length - 1; k >= 0; k--) {
-      const d = free[k];
-      const taken = new Set(assigned);
-      const track = this.#tracks.find(
-        (t) =>
-          !taken.has(t) &&
-          t.personId !== null &&
-          !this.#cut(t.box) &&
-          headInTop(boxes[d], t.box) &&
-          (this.#o.mayRejoin === null || this.#o.mayRejoin(t, d)),
-      );
-      if (!track) continue;
-      track.velocity = { x: 0, y: 0, width: 0 };
-      this.#observe(track, boxes[d], at);
-      assigned[d] = track;
-      free.splice(k, 1);
-    }
+    this.#continueFromFree(
+      boxes,
+      free,
+      assigned,
+      at,
+      true,
+      (t, d) =>
+        t.personId !== null &&
+        !this.#cut(t.box) &&
+        headInTop(boxes[d], t.box) &&
+        (this.#o.mayRejoin === null || this.#o.mayRejoin(t, d)),
+    );
     // A head right on top of a person's box, in the frame that box is no longer found: the person had
     // their head bowed and the detector boxed their neck and chest; now the head comes up and is boxed
     // instead (smaller at first: the hair). The person continues from the head, moving on from there.
-    for (let k = free.length - 1; k >= 0; k--) {
-      const d = free[k];
-      const taken = new Set(assigned);
-      const track = this.#tracks.find(
-        (t) =>
-          !taken.has(t) &&
-          t.personId !== null &&
-          t.unseenMs === 0 &&
-          headOnTop(boxes[d], t.box) &&
-          (this.#o.mayRejoin === null || this.#o.mayRejoin(t, d)),
-      );
-      if (!track) continue;
-      track.velocity = { x: 0, y: 0, width: 0 };
-      this.#observe(track, boxes[d], at);
-      assigned[d] = track;
-      free.splice(k, 1);
-    }
+    this.#continueFromFree(
+      boxes,
+      free,
+      assigned,
+      at,
+      true,
+      (t, d) =>
+        t.personId !== null &&
+        t.unseenMs === 0 &&
+        headOnTop(boxes[d], t.box) &&
+        (this.#o.mayRejoin === null || this.#o.mayRejoin(t, d)),
+    );
     const seen = new Set(assigned.filter((t): t is Track => t !== null));
     for (const track of this.#tracks) if (!seen.has(track)) track.unseenMs += dt;
     for (const track of this.#closing) track.unseenMs += dt;
@@ -396,6 +383,32 @@ export class PersonTracker {
         best = cost + EARLIER_OBSERVATION_PENALTY;
     }
     return best;
+  }
+
+  /**
+   * Boxes left over by the pairing (`free`, last first) that continue an open track not yet given a
+   * box in this frame, the first for which `continues(track, detection)` holds; `restart`: the track
+   * moves on from the new box with no velocity (its box changed kind, not place). Taken boxes leave
+   * `free`.
+   */
+  #continueFromFree(
+    boxes: readonly Box[],
+    free: number[],
+    assigned: (Track | null)[],
+    at: number,
+    restart: boolean,
+    continues: (track: Track, detection: number) => boolean,
+  ): void {
+    for (let k = free.length - 1; k >= 0; k--) {
+      const d = free[k];
+      const taken = new Set(assigned);
+      const track = this.#tracks.find((t) => !taken.has(t) && continues(t, d));
+      if (!track) continue;
+      if (restart) track.velocity = { x: 0, y: 0, width: 0 };
+      this.#observe(track, boxes[d], at);
+      assigned[d] = track;
+      free.splice(k, 1);
+    }
   }
 
   /**
