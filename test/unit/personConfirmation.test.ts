@@ -10,6 +10,7 @@ import { EventBus } from '../../appliance/core/eventBus.ts';
 import type { Box, Face, QualityFlag, ScreeningEvent, ThermalFrame } from '../../appliance/core/types.ts';
 import { ScreeningStage } from '../../appliance/screening/screeningStage.ts';
 import { constantOffsetModel } from '../../calibration/skinCore.ts';
+import { TEST_SCREENING } from '../helpers/screeningConfig.ts';
 
 interface Seen {
   box: Box;
@@ -40,14 +41,7 @@ function screen(frames: (Seen | null)[]): { events: ScreeningEvent[]; notPersons
     cameraId: 'cam',
     applianceId: 'app',
     bus,
-    screening: {
-      unit: 'C',
-      mode: 'absolute',
-      thresholdC: 37.5,
-      retestBandC: 0.3,
-      skinEmissivity: 1,
-      relative: { baselineSize: 10, deltaC: 1 },
-    },
+    screening: TEST_SCREENING,
     model: constantOffsetModel(1.25),
     measurableFacePx: MEASURABLE_PX,
     detectFaces: () =>

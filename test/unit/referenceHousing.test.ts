@@ -4,6 +4,7 @@ import type { Box, Face, Region, ScreeningEvent, ThermalFrame } from '../../appl
 import { findReferenceHousing, onReferenceHousing } from '../../appliance/screening/referenceHousing.ts';
 import { ScreeningStage } from '../../appliance/screening/screeningStage.ts';
 import { constantOffsetModel } from '../../calibration/skinCore.ts';
+import { TEST_SCREENING } from '../helpers/screeningConfig.ts';
 
 const W = 120;
 const H = 160;
@@ -69,14 +70,7 @@ describe('the reference housing', () => {
         cameraId: 'cam',
         applianceId: 'app',
         bus,
-        screening: {
-          unit: 'C',
-          mode: 'absolute',
-          thresholdC: 37.5,
-          retestBandC: 0.3,
-          skinEmissivity: 1,
-          relative: { baselineSize: 10, deltaC: 1 },
-        },
+        screening: TEST_SCREENING,
         model: constantOffsetModel(1.25),
         measurableFacePx: 26,
         // The detector boxes the housing in every frame (as it did on a kiosk clip at a lower size gate).

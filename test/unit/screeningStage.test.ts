@@ -20,6 +20,7 @@ import {
 import { type ScreeningConfig, ScreeningStage } from '../../appliance/screening/screeningStage.ts';
 import { TRACKER_DEFAULTS } from '../../appliance/tracking/personTracker.ts';
 import { constantOffsetModel } from '../../calibration/skinCore.ts';
+import { TEST_SCREENING } from '../helpers/screeningConfig.ts';
 
 const MODEL = constantOffsetModel(1.25);
 const RULES = { windowFrames: 9, minGoodFrames: 3 };
@@ -187,15 +188,7 @@ describe('invalid reasons', () => {
 
 // ---- the stage, with scripted detections and measurements ----
 
-const SCREENING: ScreeningConfig = {
-  unit: 'C',
-  mode: 'absolute',
-  thresholdC: 37.5,
-  retestBandC: 0.3,
-  // 1: the scripted canthus values are skin temperatures already.
-  skinEmissivity: 1,
-  relative: { baselineSize: 10, deltaC: 1 },
-};
+const SCREENING = TEST_SCREENING;
 
 interface ScriptedFace {
   box: Box;
