@@ -282,7 +282,9 @@ export class ScreeningStage implements FrameStage {
    * - at the measurement point: FACE_EVIDENCE_FRAMES frames not too far and not cut by the image's
    *   edge, with a face's structure — a
    *   canthus measured, or eyes covered by glasses — of about the same size (within
-   *   FACE_EVIDENCE_SIZE_RATIO of their median); or
+   *   FACE_EVIDENCE_SIZE_RATIO of their median), each borne out by the track's boxes of the SHOWN_MS
+   *   before it (not a far figure's box jumping to the mark's size), while stopped there
+   *   (STOPPED_WIDTHS_PER_S: not walking past); or
    * - by staying: seen on most frames (PRESENCE_HIT_SHARE) for PRESENCE_MS at a steady size and place,
    *   near the measurement point (a face of at least PRESENCE_NEAR_SHARE of the measurable size), e.g.
    *   someone waiting a step short of the mark (they are told so, and their `end` says "never at the
