@@ -214,12 +214,20 @@ export function locateCanthi(field: Float32Array, width: number, height: number,
     const eyes = eyeRight !== null && eyeLeft !== null ? Math.max(eyeRight, eyeLeft) : (eyeRight ?? eyeLeft);
     // At the usual placement the warmer of forehead and cheeks is the skin to compare with; lower in
     // the box both must be warmer than the band (cold between skin above and below: not hair above a
-    // face looking down, not a beard).
+    // face looking down, not a beard). Above it, the warmer of the forehead region and a strip right
+    // above the band: with hair in the box's top the forehead region is hair, which in a warm room reads
+    // barely warmer than lenses; the forehead skin right above them does not.
     let skin: number | null;
     if (o === 0)
       skin =
         forehead !== null && cheeksHere !== null ? Math.max(forehead, cheeksHere) : (forehead ?? cheeksHere);
-    else skin = forehead !== null && cheeksHere !== null ? Math.min(forehead, cheeksHere) : null;
+    else {
+      const [top, bottom] = [by + bh * (0.18 + o), by + bh * (0.3 + o)];
+      const rightAbove = regionMedian(field, width, height, cx - bw * 0.2, top, cx + bw * 0.2, bottom);
+      const above =
+        forehead !== null && rightAbove !== null ? Math.max(forehead, rightAbove) : (forehead ?? rightAbove);
+      skin = above !== null && cheeksHere !== null ? Math.min(above, cheeksHere) : null;
+    }
     const here = eyes !== null && skin !== null ? skin - eyes : Number.NEGATIVE_INFINITY;
     if (o === 0) usualDrop = here;
     if (o === 0 || here > drop) {

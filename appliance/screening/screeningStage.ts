@@ -150,6 +150,18 @@ const TRACK_BOX_INTERVAL_MS = 1000;
 const FACE_EVIDENCE_FRAMES = 4;
 /** …of about the same size: within this factor of their median width. */
 const FACE_EVIDENCE_SIZE_RATIO = 1.4;
+/**
+ * …each borne out by the track's boxes of this last half second, ms (their median within the size
+ * ratio): a box at the mark's size among far boxes (a far figure boxed head and torso for a frame or
+ * two) is the detector's box jumping — a face grows by well under the size ratio in that time.
+ */
+const SHOWN_MS = 500;
+/**
+ * …while stopped: moving sideways at most this many face widths a second (the tracker's smoothed
+ * velocity). Someone standing at the mark sways well under that (≈ 0.2 m/s on a 15 cm face); someone
+ * walking across close to the camera moves 3–10 widths a second (0.4–1.5 m/s).
+ */
+const STOPPED_WIDTHS_PER_S = 1.5;
 /** A track seen this long (ms), on this share of the frames, at a steady size, is a person too. */
 const PRESENCE_MS = 3000;
 const PRESENCE_HIT_SHARE = 0.8;
@@ -186,6 +198,19 @@ const HOUSING_RETRY_MS = 1000;
 const REJOIN_WARMTH_C = 1;
 /** …over this many of their latest frames. */
 const REJOIN_RECENT_FRAMES = 10;
+
+/**
+ * Whether the latest of `widths` (a track's face widths at `times`, oldest first) is borne out by the
+ * boxes of the SHOWN_MS before it: within `ratio` of the median of those widths and itself.
+ */
+function borneOut(widths: readonly number[], times: readonly number[], ratio: number): boolean {
+  const last = widths.length - 1;
+  const recent: number[] = [];
+  for (let k = last; k >= 0 && times[last] - times[k] <= SHOWN_MS; k--) recent.push(widths[k]);
+  recent.sort((a, b) => a - b);
+  const median = recent[recent.length >> 1];
+  return widths[last] <= median * ratio && widths[last] * ratio >= median;
+}
 
 /** How many of `widths` lie within `ratio` of their median. */
 function steadyCount(widths: readonly number[], ratio: number): number {
@@ -257,7 +282,9 @@ export class ScreeningStage implements FrameStage {
    * - at the measurement point: FACE_EVIDENCE_FRAMES frames not too far and not cut by the image's
    *   edge, with a face's structure — a
    *   canthus measured, or eyes covered by glasses — of about the same size (within
-   *   FACE_EVIDENCE_SIZE_RATIO of their median); or
+   *   FACE_EVIDENCE_SIZE_RATIO of their median), each borne out by the track's boxes of the SHOWN_MS
+   *   before it (not a far figure's box jumping to the mark's size), while stopped there
+   *   (STOPPED_WIDTHS_PER_S: not walking past); or
    * - by staying: seen on most frames (PRESENCE_HIT_SHARE) for PRESENCE_MS at a steady size and place,
    *   near the measurement point (a face of at least PRESENCE_NEAR_SHARE of the measurable size), e.g.
    *   someone waiting a step short of the mark (they are told so, and their `end` says "never at the
@@ -273,14 +300,23 @@ export class ScreeningStage implements FrameStage {
     if (this.#bodyOfAnother(state)) return false;
     const atPoint: number[] = [];
     const all: number[] = [];
+    const times: number[] = [];
     for (const s of state.samples) {
       if (s.flags.includes('flat-field')) continue;
       all.push(s.pixelsAcrossFace);
+      times.push(s.at);
       if (s.flags.includes('too-far') || s.flags.includes('at-border')) continue;
       if (s.canthusC === null && !s.flags.includes('eyes-obstructed')) continue;
+      // The face the track has been showing, not a box that jumped to the mark's size for a frame or two
+      // (a far figure boxed with its shoulders): a face does not grow by the size gate between frames.
+      if (!borneOut(all, times, FACE_EVIDENCE_SIZE_RATIO)) continue;
       atPoint.push(s.pixelsAcrossFace);
     }
-    if (steadyCount(atPoint, FACE_EVIDENCE_SIZE_RATIO) >= FACE_EVIDENCE_FRAMES) return true;
+    if (steadyCount(atPoint, FACE_EVIDENCE_SIZE_RATIO) >= FACE_EVIDENCE_FRAMES) {
+      // Stopped at the mark, not walking past it: someone crossing the view close to the camera shows
+      // a face at the mark's size for a few frames too.
+      return (Math.abs(track.velocity.x) * 1000) / track.box[2] <= STOPPED_WIDTHS_PER_S;
+    }
     const spanMs = state.samples[state.samples.length - 1].at - state.samples[0].at;
     const frames = state.lastSeq - state.firstSeq + 1;
     if (spanMs < PRESENCE_MS || all.length < PRESENCE_HIT_SHARE * frames) return false;

@@ -446,9 +446,16 @@ export class PersonTracker {
     if (centreGap(before.box, track.box) > JUMP_FACE_WIDTHS * Math.max(before.box[2], track.box[2]))
       return true;
     // A box that shrank or grew by more than a face does between frames (a chin-and-neck box under a
-    // face, its top 30 px lower, moves its centre less than half a width but is no face either).
-    const heights = before.box[3] / track.box[3];
-    return Math.max(heights, 1 / heights) > this.#o.maxSizeRatio;
+    // face, its top 30 px lower, moves its centre less than half a width but is no face either; a
+    // head-and-shoulders box round a face, about as high but half as wide again, neither). Widths only
+    // away from the side edges: a face cut by the edge narrows while its height stays.
+    const ratio = (a: number, b: number) => Math.max(a / b, b / a);
+    if (ratio(before.box[3], track.box[3]) > this.#o.maxSizeRatio) return true;
+    return (
+      !this.#cut(before.box) &&
+      !this.#cut(track.box) &&
+      ratio(before.box[2], track.box[2]) > this.#o.maxSizeRatio
+    );
   }
 
   #pairCostTo(track: Track, predicted: Box, detection: Box, gateShare: number, sizeFrom = track.box): number {

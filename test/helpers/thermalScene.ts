@@ -22,6 +22,11 @@ export interface HeadOptions {
   sunglasses?: boolean;
   /** A cap: the top of the head and the forehead covered, its brim sticking out over the eyes. */
   cap?: boolean;
+  /**
+   * Temperature of the lenses (glasses or sunglasses), °C. By default they read as in a cool room,
+   * 9–10 °C below the skin (ambient + 3.5 or + 4); in a warm room they are only a few degrees colder.
+   */
+  lensC?: number;
   /** The face's height as a share of its width (skin, hairline to chin; default 1.2). */
   aspect?: number;
   /**
@@ -163,13 +168,13 @@ export class ThermalScene {
       this.rect(kx - spot / 2, eyeY - spot / 2, spot, spot, canthusC);
       canthi.push({ x: kx, y: eyeY });
     }
-    if (o.glasses) for (const e of eyes) this.ellipse(e.x, e.y, fw * 0.17, fw * 0.11, () => a + 4); // lenses block LWIR
+    if (o.glasses) for (const e of eyes) this.ellipse(e.x, e.y, fw * 0.17, fw * 0.11, () => o.lensC ?? a + 4); // lenses block LWIR
     // The brim sticks out over the forehead, a little wider than the head.
     if (o.cap) this.rect(cx - rx * 1.15, capEdge - fw * 0.08, rx * 2.3, fw * 0.08, a + 1.5);
     if (o.sunglasses) {
       // Under a cap they reach up to the brim: one cold band, no forehead skin left.
       const top = o.cap ? capEdge : eyeY - fw * 0.13;
-      this.rect(cx - fw * 0.42, top, fw * 0.84, eyeY + fw * 0.1 - top, a + 3.5);
+      this.rect(cx - fw * 0.42, top, fw * 0.84, eyeY + fw * 0.1 - top, o.lensC ?? a + 3.5);
     }
     return { face, canthi: canthi.map((p) => ({ x: p.x, y: p.y })), eyes };
   }

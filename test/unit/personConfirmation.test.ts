@@ -159,3 +159,40 @@ describe('a person by staying: 3 s in view near the measurement point, on most f
     expect(outcome(r)).toEqual(NO_PERSON);
   });
 });
+
+describe('at the measurement point means stopped there, with the face the track has been showing', () => {
+  /** A far figure standing 3 s behind (26 px: 0.65 of the measurable size). */
+  const farFigure = repeat(27, (): Seen => ({ box: [60, 40, 26, 34], canthusC: 34, flags: ['too-far'] }));
+  const width = (w: number, atPoint: boolean): Seen => ({
+    box: [56, 40, w, 52],
+    canthusC: 34,
+    flags: atPoint ? [] : ['too-far'],
+  });
+
+  it('a far figure whose box jumps to the mark’s size for a frame or two (head and torso): not a person', () => {
+    // As on a kiosk clip (fs-1220-815794, 26 px measurable: 17 px far, boxes of 27, 27, 22, 22, 24, 29,
+    // 27, 23 px with the shoulders, back to 17): four boxes at the mark's size, but the first two
+    // jump from the far boxes before them by 1.6× in a frame — no face grows that fast.
+    const jumps = [42, 42, 34, 34, 37, 45, 42, 35, 26, 26, 26].map((w) => width(w, w >= MEASURABLE_PX));
+    expect(outcome(screen([...farFigure, ...jumps]))).toEqual(NO_PERSON);
+  });
+
+  it('someone walking up from there to the mark is a person, a few missed frames on the way too', () => {
+    const walksUp = [29, 32, 36, 40, 43, 45, 45, 45, 45].map((w) => width(w, w >= MEASURABLE_PX));
+    expect(outcome(screen([...farFigure, ...walksUp]))).toEqual(ONE_PERSON);
+    // Missed for half a second while stepping up (the detector boxed something else): the face at the
+    // mark is compared with the boxes of the last half second, not with the far face before the gap.
+    const withGap = [width(29, false), null, null, null, null, null, ...repeat(6, () => width(45, true))];
+    expect(outcome(screen([...farFigure, ...withGap]))).toEqual(ONE_PERSON);
+  });
+
+  it('someone walking across close to the camera (2.2 face widths a second) is no person; stopping there, one', () => {
+    // As on a kiosk clip (TKO8-810440: a man in profile crossing in front of the kiosk, 30 px faces at
+    // the mark's size on 4 frames, 2.8 widths a second).
+    const crossing = (k: number): Seen => ({ box: [10 + 12 * k, 40, 50, 65], canthusC: 36 });
+    expect(outcome(screen(repeat(8, crossing)))).toEqual(NO_PERSON);
+    const stops = (k: number): Seen =>
+      k < 8 ? crossing(k) : { box: [10 + 12 * 8, 40, 50, 65], canthusC: 36 };
+    expect(outcome(screen(repeat(16, stops)))).toEqual(ONE_PERSON);
+  });
+});
