@@ -652,22 +652,10 @@ function detectOnField(
   const threshold = kind.absolute ? FACE_SCORE_THRESHOLD : FACE_SCORE_THRESHOLD_RELATIVE;
   for (const c of plausible) {
     if (c.score < threshold) break;
-    const hit = kept.findIndex((k) => overlapOfSmaller(c, k) > 0.35);
-    if (hit < 0) kept.push(c);
-    else {
-      // A part of a face (forehead, one cheek) can outscore the whole face; the whole face is the one
-      // with the eye pair in its eye band: it replaces a smaller candidate inside it that has none.
-      const k = kept[hit];
-      const area = (a: Candidate) => (a.x1 - a.x0 + 1) * (a.y1 - a.y0 + 1);
-      if (
-        area(c) > 1.5 * area(k) &&
-        overlapOfSmaller(c, k) > 0.8 &&
-        c.features.eyes >= 0.5 &&
-        k.features.eyes < 0.3 &&
-        !kept.some((o, i) => i !== hit && overlapOfSmaller(c, o) > 0.35)
-      )
-        kept[hit] = c;
-    }
+    // (A larger candidate with the eye pair used to replace a smaller kept one without it: on real
+    // frames it swapped right face boxes for head-and-neck or face-and-surroundings boxes; see
+    // docs/thermal-face-detection.md.)
+    if (!kept.some((k) => overlapOfSmaller(c, k) > 0.35)) kept.push(c);
   }
   // A head sits on its body: a face-like blob right below a face (neck, chest, a V-neck) is not a face,
   // unless it is clearly larger (a nearer person in front); nor is a smaller, weaker blob whose top lies
