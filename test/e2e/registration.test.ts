@@ -138,8 +138,7 @@ describe.skipIf(!HAS_CHROMIUM)('bi-spectrum registration and views in chromium',
       try {
         await waitFor(async () => (await frames()) >= before + 3, 20_000, `${view} frames`);
       } catch (error) {
-        // Replays are paired by their frame rates: on a loaded machine the two streams can drift
-        // apart, and a thermal frame without a visible partner gives these views no frame.
+        // These views need thermal frames with a visible partner: say how the pairing went.
         const camera = appliance.health().cameras.find((c) => c.id === 'door-1');
         const video = appliance.health().features.find((f) => f.name === 'video');
         throw new Error(

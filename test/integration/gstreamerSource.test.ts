@@ -109,6 +109,31 @@ describe('GStreamer recording source', () => {
     expect(arrivals[3] - arrivals[0]).toBeGreaterThanOrEqual(1600);
   });
 
+  it('with pace=realtime and no frame times, times frames from when the replay started, even when the first is taken late', async () => {
+    const dir = path.join(root, 'late-first-frame');
+    writePatternRecording(dir, 30);
+    const { source, frames } = collect(`recording:${dir}?pace=realtime`);
+    const arrivals: number[] = [];
+    source.gst.onFrame(() => arrivals.push(Date.now()));
+    source.start();
+    // A busy start: the main thread takes no frame for 0.7 s while GStreamer plays the replay on.
+    const busyUntil = Date.now() + 700;
+    while (Date.now() < busyUntil) {
+      // spinning, as a start-up does on a loaded machine
+    }
+    await waitFor(() => frames.length >= 20, 15_000, '20 frames');
+    await source.stop();
+    // Caught up, a frame's time is when it arrived (within a frame interval of 115 ms), not 0.7 s
+    // after it, as times counted from the late first frame would be.
+    for (let i = 12; i < 20; i++) {
+      const early = frames[i].capturedAt - arrivals[i];
+      expect(early, `frame ${i}`).toBeLessThanOrEqual(1);
+      expect(early, `frame ${i}`).toBeGreaterThan(-115);
+    }
+    // Still the recorded rate between them.
+    expect(frames[19].capturedAt - frames[12].capturedAt).toBeCloseTo((7 * 1000) / 8.7, -1);
+  });
+
   it('refuses frames.jsonl whose line count does not match the frames, naming the file', () => {
     const dir = path.join(root, 'timed-short');
     writePatternRecording(dir, 4);
