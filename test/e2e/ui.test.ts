@@ -198,6 +198,8 @@ describe.skipIf(!HAS_CHROMIUM)('web UI in chromium', () => {
         `${(error as Error).message}; screens shown: ${JSON.stringify((await screens()).map((s) => s.code))}; camera ${JSON.stringify({ state: camera?.state, reference: camera?.reference?.state, totals: camera?.totals })}`,
       );
     }
+    // The screenshots show the prompt: taken while it is up (it comes back with the next person).
+    await visitor.locator('body[data-code="remove-glasses"]').waitFor({ timeout: 45_000 });
     await shoot(visitor, 'visitor');
     // Every screen shown, the ones during the screenshots included: words, never a temperature.
     const shown = await screens();
@@ -207,7 +209,7 @@ describe.skipIf(!HAS_CHROMIUM)('web UI in chromium', () => {
     }
     expect(shown.find((s) => s.code === 'remove-glasses')?.message).toBe(EN['remove-glasses']);
     await visitor.close();
-  }, 90_000);
+  }, 120_000);
 
   it('lets an admin drag the blackbody region and commit a calibration', async () => {
     await page.goto(`${base}/calibrate.html`);

