@@ -40,7 +40,12 @@ export interface GstSourceOptions {
    * and `flatField` comes from the recording.
    */
   frameTimes?: readonly RecordedFrameTime[];
-  /** With `frameTimes`: `realtime` delivers each frame at its recorded offset; `fast` at once. */
+  /**
+   * With `frameTimes`: `realtime` delivers each frame at its recorded offset; `fast` at once.
+   * Without: `realtime` says GStreamer plays the frames at their rate (`sync=true`), so no frame can
+   * arrive before its time; one that does shows the first frame was pulled late (a busy start), and
+   * the frame times are moved earlier to match (`timestamps: 'frame-rate'`).
+   */
   pace?: 'realtime' | 'fast';
   /** Checked before each (re)start; returns why the source cannot start now, or null. */
   precheck?: () => string | null;
@@ -328,6 +333,18 @@ export class GstFrameSource {
     }
     this.#firstFrameAt ??= now;
     const seq = this.#seq++;
+    if (
+      this.#options.timestamps === 'frame-rate' &&
+      this.#options.pace === 'realtime' &&
+      !this.#options.frameTimes
+    ) {
+      // Frame times count from the first frame's arrival. Pulled late, it would leave every later time
+      // ahead of its frame by that delay, for the whole replay — and the thermal and visible replays of
+      // a bi-spectrum camera apart by the difference of their delays (no frame pairs on a loaded
+      // machine). Played at its rate, a frame arrives at its time or after: the earliest arrival
+      // minus its place in the stream is when the replay started.
+      this.#firstFrameAt = Math.min(this.#firstFrameAt, Math.floor(now - (seq * 1000) / this.#options.fps));
+    }
     const recorded = this.#options.frameTimes?.[seq];
     const capturedAt = recorded
       ? this.#firstFrameAt + Math.round(recorded.offsetMs)

@@ -116,6 +116,7 @@ export function createVisibleGstSource(
         fps,
         live: false,
         timestamps: 'frame-rate',
+        pace: 'realtime',
         bytesPerPixel: 3,
       });
     }

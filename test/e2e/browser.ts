@@ -11,6 +11,12 @@ export const CHROMIUM = '/usr/bin/chromium';
 export const HAS_CHROMIUM = existsSync(CHROMIUM);
 export const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
 
+/**
+ * How long a page may take to show the server's answer or what it loaded (`expect.poll`, whose own
+ * default is one second): on a machine busy with other work a request can take several.
+ */
+export const ANSWER = { timeout: 10_000 } as const;
+
 export function launchBrowser(): Promise<Browser> {
   mkdirSync(SHOTS, { recursive: true });
   return chromium.launch({

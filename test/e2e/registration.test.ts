@@ -17,7 +17,7 @@ import { buildUi } from '../../scripts/build-ui.ts';
 import { EN, ZH } from '../../ui/src/catalogue.ts';
 import { markedPairs, THERMAL, TRUE_H, VISIBLE, writeBispectrumSite } from '../helpers/bispectrumScene.ts';
 import { tempDir, waitFor } from '../helpers/tempDir.ts';
-import { englishCatalogueStrings, HAS_CHROMIUM, launchBrowser, shoot, signIn } from './browser.ts';
+import { ANSWER, englishCatalogueStrings, HAS_CHROMIUM, launchBrowser, shoot, signIn } from './browser.ts';
 
 // Not 'admin': the Chinese check below must not find the English role word in a user name.
 const ADMIN = { username: 'director-zhou', password: 'two lenses, one door' };
@@ -84,7 +84,7 @@ describe.skipIf(!HAS_CHROMIUM)('bi-spectrum registration and views in chromium',
       }
     }
     await expect(page.locator('#pairs tbody tr').count()).resolves.toBe(6);
-    await page.locator('#figures[data-passed="true"]').waitFor({ timeout: 10_000 });
+    await page.locator('#figures[data-passed="true"]').waitFor(ANSWER);
     // Each pair's error is shown, small for points clicked where they belong.
     const errors = (await page.locator('#pairs tbody td.error').allTextContents()).map(Number);
     expect(errors).toHaveLength(6);
@@ -98,15 +98,17 @@ describe.skipIf(!HAS_CHROMIUM)('bi-spectrum registration and views in chromium',
     const trueThermal = applyHomography(TRUE_H, visibleSeventh);
     await clickAt('thermal', { x: trueThermal.x + 10, y: trueThermal.y });
     await clickAt('visible', visibleSeventh);
-    await page.locator('#figures[data-passed="false"]').waitFor({ timeout: 10_000 });
+    await page.locator('#figures[data-passed="false"]').waitFor(ANSWER);
     await expect(page.locator('#pairs tbody tr[data-pair="7"].over').count()).resolves.toBe(1);
     await expect(page.locator('#fit-notes').textContent()).resolves.toContain('pairs[6]');
     await page.locator('#pairs tbody tr[data-pair="7"] button').click();
-    await page.locator('#figures[data-passed="true"]').waitFor({ timeout: 10_000 });
+    await page.locator('#figures[data-passed="true"]').waitFor(ANSWER);
     await shoot(page, 'registration');
 
     await page.click('#commit');
-    await expect.poll(() => page.locator('#result').textContent()).toContain('Registration committed');
+    await expect
+      .poll(() => page.locator('#result').textContent(), ANSWER)
+      .toContain('Registration committed');
     await page.locator('#history tbody tr').first().waitFor();
     await expect(page.locator('#history tbody tr').first().textContent()).resolves.toContain(ADMIN.username);
     await expect(page.locator('#in-force').textContent()).resolves.toContain(`by ${ADMIN.username}`);
@@ -138,8 +140,7 @@ describe.skipIf(!HAS_CHROMIUM)('bi-spectrum registration and views in chromium',
       try {
         await waitFor(async () => (await frames()) >= before + 3, 20_000, `${view} frames`);
       } catch (error) {
-        // Replays are paired by their frame rates: on a loaded machine the two streams can drift
-        // apart, and a thermal frame without a visible partner gives these views no frame.
+        // These views need thermal frames with a visible partner: say how the pairing went.
         const camera = appliance.health().cameras.find((c) => c.id === 'door-1');
         const video = appliance.health().features.find((f) => f.name === 'video');
         throw new Error(

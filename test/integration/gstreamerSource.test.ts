@@ -109,6 +109,33 @@ describe('GStreamer recording source', () => {
     expect(arrivals[3] - arrivals[0]).toBeGreaterThanOrEqual(1600);
   });
 
+  it('with pace=realtime and no frame times, times frames from when the replay started, even when the first is taken late', async () => {
+    const dir = path.join(root, 'late-first-frame');
+    writePatternRecording(dir, 30);
+    const { source, frames } = collect(`recording:${dir}?pace=realtime`);
+    const arrivals: number[] = [];
+    source.gst.onFrame(() => arrivals.push(Date.now()));
+    source.start();
+    // A busy start: the main thread takes no frame for 0.7 s while GStreamer plays the replay on.
+    const busyUntil = Date.now() + 700;
+    while (Date.now() < busyUntil) {
+      // spinning, as a start-up does on a loaded machine
+    }
+    await waitFor(() => frames.length >= 20, 15_000, '20 frames');
+    await source.stop();
+    // Caught up, no frame's time is after its arrival, as times counted from the late first frame
+    // would be (by the 0.7 s it was taken late); how far before depends only on how busy the machine is.
+    for (let i = 12; i < 20; i++) {
+      expect(frames[i].capturedAt - arrivals[i], `frame ${i}`).toBeLessThanOrEqual(1);
+    }
+    // Times still go by the recorded rate: never more than one frame interval (115 ms) apart.
+    for (let i = 1; i < 20; i++) {
+      const step = frames[i].capturedAt - frames[i - 1].capturedAt;
+      expect(step, `frame ${i}`).toBeGreaterThanOrEqual(0);
+      expect(step, `frame ${i}`).toBeLessThanOrEqual(Math.round(1000 / 8.7) + 1);
+    }
+  });
+
   it('refuses frames.jsonl whose line count does not match the frames, naming the file', () => {
     const dir = path.join(root, 'timed-short');
     writePatternRecording(dir, 4);
