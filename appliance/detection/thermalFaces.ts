@@ -658,8 +658,10 @@ function detectOnField(
     if (!kept.some((k) => overlapOfSmaller(c, k) > 0.35)) kept.push(c);
   }
   // A head sits on its body: a face-like blob right below a face (neck, chest, a V-neck) is not a face,
-  // unless it is clearly larger (a nearer person in front); nor is a smaller, weaker blob whose top lies
-  // below the face's chin and within 1.5 face widths of its centre: that person's shoulder, arm or hand.
+  // unless it is clearly larger (a nearer person in front) or the clearer face of the two
+  // (clearerFaceBelow: a warm arm or band above a face is no head whose body the face could be); nor is
+  // a smaller, weaker blob whose top lies below the face's chin and within 1.5 face widths of its
+  // centre: that person's shoulder, arm or hand.
   const faces = kept.filter(
     (g) =>
       !kept.some((fc) => {
@@ -668,6 +670,7 @@ function detectOnField(
         const fw = fc.x1 - fc.x0 + 1;
         const gcx = (g.x0 + g.x1) / 2;
         const below =
+          !clearerFaceBelow(fc, g) &&
           gcx >= fc.x0 &&
           gcx <= fc.x1 &&
           g.y0 >= fc.y0 + 0.6 * fh &&
@@ -692,6 +695,26 @@ function detectOnField(
       c.finding = withoutCanthiBehindGlasses(locateCanthi(field, width, height, c.box), c.features);
   }
   return faces.filter((c) => c.score >= 0).map((c) => toFace(c));
+}
+
+/**
+ * From this width the eye evidence is read (thermalStructure.ts); a narrower candidate's score says
+ * nothing about its eyes.
+ */
+const EYES_READ_PX = 20;
+
+/**
+ * A candidate right below another is its body (neck, chest) — unless it is the clearer face of the two:
+ * it scores higher, is wide enough for its eyes to have been read, and the one above shows no canthus
+ * pair (it passed on cold "glasses", one canthus or its outline alone). A warm arm or a cap's band
+ * above a face passes as glasses now and then (on a kiosk clip); it must not take the face below it
+ * for its body. A neck or a hand below a far face is under EYES_READ_PX or scores lower, and a face
+ * with its canthus pair keeps claiming what lies below it.
+ */
+function clearerFaceBelow(above: Candidate, below: Candidate): boolean {
+  return (
+    below.score > above.score && below.x1 - below.x0 + 1 >= EYES_READ_PX && !(above.features.eyes >= 0.5)
+  );
 }
 
 /**

@@ -170,3 +170,58 @@ describe('the bottom edge of the view', () => {
       }
   });
 });
+
+describe('a head sits on its body — unless the face below is the clearer face', () => {
+  /** A 200 × 200 room: a 48 px head with glasses (no canthus shows) high up, `below` painted under it. */
+  function glassesAbove(
+    seed: number,
+    gap: number,
+    lopsided: boolean,
+    paintBelow: (s: ThermalScene, y: number) => PaintedHead,
+  ) {
+    const scene = new ThermalScene(200, 200, 21, seed);
+    const upper = scene.head(100, 40, 48, { glasses: true, canthi: 'none', body: 'none', lopsided });
+    const below = paintBelow(scene, upper.face[1] + upper.face[3] + gap);
+    scene.noise();
+    return { scene, upper, below };
+  }
+
+  it('a warm lopsided band passing as glasses above a face with its canthus pair does not take the face for its body', () => {
+    // As a bare arm across the frame's corner above a person's face does on a kiosk: cold between warm
+    // parts, it passes as glasses, and the face right below it used to be dropped as its "body".
+    for (const seed of [1, 2, 3])
+      for (const gap of [0, 12]) {
+        const { scene, below } = glassesAbove(seed, gap, true, (s, y) =>
+          s.head(100, y + 24, 40, { body: 'clothes' }),
+        );
+        const faces = detect(scene);
+        expect(
+          faces.filter((f) => iou(f.box, below.face) >= 0.5),
+          `seed ${seed}, gap ${gap}: ${faces.map((f) => f.box.join(',')).join(' | ')}`,
+        ).toHaveLength(1);
+      }
+  });
+
+  it('a weaker face-like blob right below a glasses face is still its body (a bare chest)', () => {
+    for (const [seed, gap] of [
+      [1, 0],
+      [1, 12],
+      [2, 12],
+      [3, 0],
+    ]) {
+      const opts: HeadOptions = { body: 'none', canthi: 'right' };
+      const { scene, upper } = glassesAbove(seed, gap, false, (s, y) => s.head(100, y + 24, 44, opts));
+      const faces = detect(scene);
+      expect(faces, `seed ${seed}, gap ${gap}`).toHaveLength(1);
+      expect(iou(faces[0].box, upper.face)).toBeGreaterThanOrEqual(0.5);
+      // The same blob with nothing above it is a face.
+      const alone = new ThermalScene(200, 200, 21, seed);
+      const only = alone.head(100, upper.face[1] + upper.face[3] + gap + 24, 44, opts);
+      alone.noise();
+      expect(
+        detect(alone).filter((f) => iou(f.box, only.face) >= 0.5),
+        `seed ${seed}, gap ${gap}: the blob alone`,
+      ).toHaveLength(1);
+    }
+  });
+});
