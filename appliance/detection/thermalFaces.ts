@@ -97,6 +97,17 @@ const FAINT_CONTRAST_C = 1.8;
 const FLAT_STD_C = 0.35;
 /** Least mean width of a head's rows at 10–30 % of its height, as a share of its widest row. */
 const CROWN_SHARE = 0.5;
+/**
+ * A head boxed with its torso passes the crown rule when the head takes a fifth of the box: such a box
+ * (headOnTorso) must have upper rows at least this share of its widest row (a face's are 0.7–1).
+ */
+const TORSO_CROWN_SHARE = 0.65;
+/** headOnTorso: the box's warmest skin lies in its top this share… */
+const TORSO_PEAK_SHARE = 0.25;
+/** …and its lower half is this much colder at its warmest, °C… */
+const TORSO_COLDER_C = 0.8;
+/** …and this many times as wide as the rows down to the warmest skin. */
+const TORSO_WIDER = 1.25;
 
 interface Candidate {
   /** Box in frame pixels, inclusive corners, as read on a work grid of `cell` pixels per cell. */
@@ -927,6 +938,47 @@ function toFace(c: Candidate): Face {
   };
 }
 
+/**
+ * A small head boxed with its torso (a far figure whose clothes read only 1–1.5 °C colder than the face):
+ * the box's warmest skin lies in its top TORSO_PEAK_SHARE, and its lower half is at least TORSO_WIDER
+ * times as wide as the rows down to that warmest skin and TORSO_COLDER_C colder at its warmest. A face's
+ * warmest skin (the inner canthi) lies lower, and below it the cheeks, mouth and chin are no wider.
+ */
+function headOnTorso(
+  grid: Float32Array,
+  gw: number,
+  components: LevelComponents,
+  c: LevelComponent,
+  y0: number,
+  bh: number,
+  hotCap: number,
+): boolean {
+  const { rowLeft, rowRight } = scratch;
+  let peak = Number.NEGATIVE_INFINITY;
+  let peakRow = 0;
+  let lowerPeak = Number.NEGATIVE_INFINITY;
+  const half = Math.floor(bh / 2);
+  for (let k = 0; k < bh; k++) {
+    const row = (y0 + k) * gw;
+    for (let x = rowLeft[k]; x >= 0 && x <= rowRight[k]; x++) {
+      const v = grid[row + x];
+      if (v >= hotCap || !components.contains(row + x, c)) continue;
+      if (v > peak) {
+        peak = v;
+        peakRow = k;
+      }
+      if (k >= half && v > lowerPeak) lowerPeak = v;
+    }
+  }
+  if ((peakRow + 0.5) / bh >= TORSO_PEAK_SHARE || peak - lowerPeak < TORSO_COLDER_C) return false;
+  let headWidth = 0;
+  for (let k = 0; k <= peakRow; k++)
+    if (rowLeft[k] >= 0) headWidth = Math.max(headWidth, rowRight[k] - rowLeft[k] + 1);
+  let lower = 0;
+  for (let k = half; k < bh; k++) if (rowLeft[k] >= 0) lower += rowRight[k] - rowLeft[k] + 1;
+  return lower / (bh - half) >= TORSO_WIDER * headWidth;
+}
+
 /** The last grid row headCandidate's walk looked at (its reading depends on nothing below it). */
 const walk = { lastRow: 0, jumped: false };
 
@@ -1098,7 +1150,14 @@ function headCandidate(
       rows++;
       if (rowLeft[k] >= 0) upper += rowRight[k] - rowLeft[k] + 1;
     }
-    if (rows > 0 && upper / rows < CROWN_SHARE * widest) return null;
+    const crown = rows > 0 ? upper / rows / widest : 1;
+    if (crown < CROWN_SHARE) return null;
+    if (
+      Number.isFinite(hotCap) &&
+      crown < TORSO_CROWN_SHARE &&
+      headOnTorso(grid, gw, components, c, y0, bh, hotCap)
+    )
+      return null;
   }
   // Fill of the outline with its holes closed: glasses, a beard or a mask are cooler than the skin
   // around them but inside the head's outline. A pixel is inside when the component lies on both sides

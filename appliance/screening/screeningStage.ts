@@ -113,8 +113,14 @@ interface PersonState {
   samples: PersonSample[];
   firstSeq: number;
   lastSeq: number;
-  /** Box of the best-quality frame so far (the `end` event's box). */
+  /**
+   * Box of the best-quality frame so far (the `end` event's box), among the boxes borne out by the
+   * track's boxes of the SHOWN_MS before them.
+   */
   bestBox: Box;
+  /** The track's face widths and times of the last SHOWN_MS (oldest first), for `bestBox`. */
+  shownWidths: number[];
+  shownTimes: number[];
   /** Latest box (the box of `new` and `update`, for the overlay). */
   box: Box;
   trackBoxes: [number, ...Box][];
@@ -464,6 +470,8 @@ export class ScreeningStage implements FrameStage {
           firstSeq: frame.seq,
           lastSeq: frame.seq,
           bestBox: faces[i].box,
+          shownWidths: [],
+          shownTimes: [],
           box: faces[i].box,
           trackBoxes: [],
           lastTrackBoxAt: Number.NEGATIVE_INFINITY,
@@ -490,7 +498,21 @@ export class ScreeningStage implements FrameStage {
       const sample = this.#frameSamples[i];
       this.#keep(state, sample);
       const quality = sampleQuality(sample) * (isGoodSample(sample) ? 2 : 1);
-      if (quality >= state.bestQuality) {
+      // The best frame is the largest face, so a box that jumped for a frame (head and shoulders: half
+      // as wide again as the face before and after it) would become the `end` box and the snapshot:
+      // only a box borne out by the track's boxes of the last half second can be the best one.
+      if (!sample.flags.includes('flat-field')) {
+        state.shownWidths.push(sample.pixelsAcrossFace);
+        state.shownTimes.push(sample.at);
+        while (sample.at - state.shownTimes[0] > SHOWN_MS) {
+          state.shownWidths.shift();
+          state.shownTimes.shift();
+        }
+      }
+      const shown =
+        state.shownWidths.length === 0 ||
+        borneOut(state.shownWidths, state.shownTimes, FACE_EVIDENCE_SIZE_RATIO);
+      if (shown && quality >= state.bestQuality) {
         state.bestQuality = quality;
         state.bestBox = faces[i].box;
         state.crop = cropAround(frame, faces[i].box);

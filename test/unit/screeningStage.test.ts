@@ -494,6 +494,25 @@ describe('ScreeningStage', () => {
     expect(new Set(events.map((e) => e.personId)).size).toBe(1);
   });
 
+  it('the `end` box is the face the track showed, not a box that jumped to head and shoulders for a frame', () => {
+    // Kiosk clip: a visitor at the mark boxed 38 px wide, for one frame with her shoulders (58 px: half
+    // as wide again, the largest box, so the best-quality frame by size).
+    const face = (k: number): ScriptedFace => ({ box: [40 + (k % 2), 60, 38, 50], canthusC: 35.8 });
+    const frames: ScriptedFrame[] = Array.from({ length: 20 }, (_, k) => ({
+      faces: [k === 8 ? { box: [30, 58, 58, 62], canthusC: 35.8 } : face(k)],
+    }));
+    const ends = runStage([...frames, ...emptyFrames(40)]).filter((e) => e.kind === 'end');
+    expect(ends).toHaveLength(1);
+    expect(ends[0].box[2]).toBe(38);
+    // A face that grows as the visitor steps closer is borne out frame by frame: its largest box is the
+    // `end` box.
+    const closer: ScriptedFrame[] = Array.from({ length: 20 }, (_, k) => ({
+      faces: [{ box: [40, 60, 38 + Math.min(k, 10), 50], canthusC: 35.8 }],
+    }));
+    const grown = runStage([...closer, ...emptyFrames(40)]).filter((e) => e.kind === 'end');
+    expect(grown.map((e) => e.box[2])).toEqual([48]);
+  });
+
   it('two people side by side get two ids and two end events', () => {
     const frames: ScriptedFrame[] = Array.from({ length: 30 }, () => ({
       faces: [
