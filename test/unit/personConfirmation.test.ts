@@ -6,11 +6,8 @@
  * to fail.
  */
 import { describe, expect, it } from 'vitest';
-import { EventBus } from '../../appliance/core/eventBus.ts';
-import type { Box, Face, QualityFlag, ScreeningEvent, ThermalFrame } from '../../appliance/core/types.ts';
-import { ScreeningStage } from '../../appliance/screening/screeningStage.ts';
-import { constantOffsetModel } from '../../calibration/skinCore.ts';
-import { TEST_SCREENING } from '../helpers/screeningConfig.ts';
+import type { Box, QualityFlag, ScreeningEvent, ThermalFrame } from '../../appliance/core/types.ts';
+import { scriptedFace, stageWithEvents } from '../helpers/screeningConfig.ts';
 
 interface Seen {
   box: Box;
@@ -33,21 +30,10 @@ const FAR: Box = [60, 40, 22, 28];
  * the events and how many tracks never became persons.
  */
 function screen(frames: (Seen | null)[]): { events: ScreeningEvent[]; notPersons: number } {
-  const bus = new EventBus();
-  const events: ScreeningEvent[] = [];
-  bus.on('screening', (event) => events.push(event), { name: 'test', delivery: 'inline' });
   let current: Seen | null = null;
-  const stage = new ScreeningStage({
-    cameraId: 'cam',
-    applianceId: 'app',
-    bus,
-    screening: TEST_SCREENING,
-    model: constantOffsetModel(1.25),
+  const { stage, events } = stageWithEvents({
     measurableFacePx: MEASURABLE_PX,
-    detectFaces: () =>
-      current
-        ? [{ box: current.box, keypoints: {} as Face['keypoints'], score: 1, from: 'thermal', frontal: true }]
-        : [],
+    detectFaces: () => (current ? [scriptedFace(current.box)] : []),
     measure: (_frame, face) => ({
       canthusC: current!.canthusC,
       faceMaxC: null,

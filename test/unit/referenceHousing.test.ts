@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { EventBus } from '../../appliance/core/eventBus.ts';
-import type { Box, Face, Region, ScreeningEvent, ThermalFrame } from '../../appliance/core/types.ts';
+import type { Box, Region, ThermalFrame } from '../../appliance/core/types.ts';
 import { findReferenceHousing, onReferenceHousing } from '../../appliance/screening/referenceHousing.ts';
-import { ScreeningStage } from '../../appliance/screening/screeningStage.ts';
-import { constantOffsetModel } from '../../calibration/skinCore.ts';
-import { TEST_SCREENING } from '../helpers/screeningConfig.ts';
+import { scriptedFace, stageWithEvents } from '../helpers/screeningConfig.ts';
 
 const W = 120;
 const H = 160;
@@ -63,26 +60,10 @@ describe('the reference housing', () => {
 
   it('a face-like box on the housing never becomes a person; it is looked for again once the person beside it left', () => {
     const run = (scenes: Float32Array[]) => {
-      const bus = new EventBus();
-      const events: ScreeningEvent[] = [];
-      bus.on('screening', (e) => events.push(e), { name: 'test', delivery: 'inline' });
-      const stage = new ScreeningStage({
-        cameraId: 'cam',
-        applianceId: 'app',
-        bus,
-        screening: TEST_SCREENING,
-        model: constantOffsetModel(1.25),
+      const { stage, events } = stageWithEvents({
         measurableFacePx: 26,
         // The detector boxes the housing in every frame (as it did on a kiosk clip at a lower size gate).
-        detectFaces: (): Face[] => [
-          {
-            box: [0, 113, 23, 29],
-            keypoints: {} as Face['keypoints'],
-            score: 0.67,
-            from: 'thermal',
-            frontal: true,
-          },
-        ],
+        detectFaces: () => [scriptedFace([0, 113, 23, 29], 0.67)],
         measure: (_frame, face) => ({
           canthusC: 33.2,
           faceMaxC: 33.3,

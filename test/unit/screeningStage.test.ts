@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EventBus } from '../../appliance/core/eventBus.ts';
 import type {
   Box,
-  Face,
   Measurement,
   QualityFlag,
   ReferenceStateName,
@@ -17,10 +15,10 @@ import {
   type PersonSample,
   personReading,
 } from '../../appliance/screening/decisionRules.ts';
-import { type ScreeningConfig, ScreeningStage } from '../../appliance/screening/screeningStage.ts';
+import type { ScreeningConfig } from '../../appliance/screening/screeningStage.ts';
 import { TRACKER_DEFAULTS } from '../../appliance/tracking/personTracker.ts';
 import { constantOffsetModel } from '../../calibration/skinCore.ts';
-import { TEST_SCREENING } from '../helpers/screeningConfig.ts';
+import { scriptedFace, stageWithEvents, TEST_SCREENING } from '../helpers/screeningConfig.ts';
 
 const MODEL = constantOffsetModel(1.25);
 const RULES = { windowFrames: 9, minGoodFrames: 3 };
@@ -212,14 +210,8 @@ function runStage(
   /** Filled in after the run: the stage's count of tracks that never became persons. */
   observed: { tracksNotPersons?: number } = {},
 ): ScreeningEvent[] {
-  const bus = new EventBus();
-  const events: ScreeningEvent[] = [];
-  bus.on('screening', (event) => events.push(event), { name: 'test', delivery: 'inline' });
   let current: ScriptedFrame = frames[0];
-  const stage = new ScreeningStage({
-    cameraId: 'cam',
-    applianceId: 'app',
-    bus,
+  const { stage, events } = stageWithEvents({
     screening,
     model: MODEL,
     measurableFacePx: 40,
@@ -228,15 +220,7 @@ function runStage(
     detectFaces: (frame, exclude) => {
       cadence.detections?.push(frame.seq);
       expect(exclude).toEqual([[200, 50, 20, 20]]);
-      return current.faces.map(
-        (f): Face => ({
-          box: f.box,
-          keypoints: {} as Face['keypoints'],
-          score: 1,
-          from: 'thermal',
-          frontal: true,
-        }),
-      );
+      return current.faces.map((f) => scriptedFace(f.box));
     },
     measure: (_frame, face): Measurement => {
       const scripted = current.faces.find((f) => f.box === face.box)!;
