@@ -7,7 +7,9 @@
  * boxes with the truth.
  */
 import { SeededRandom } from '../../appliance/camera/simulator/random.ts';
-import type { Box, Point } from '../../appliance/core/types.ts';
+import type { Box, Face, Point } from '../../appliance/core/types.ts';
+import { detectThermalFaces } from '../../appliance/detection/thermalFaces.ts';
+import type { MeasureContext } from '../../appliance/screening/measure.ts';
 
 export interface HeadOptions {
   /** Skin temperature, °C (the face's plain skin; the forehead is 0.3 °C warmer). */
@@ -219,4 +221,18 @@ export class ThermalScene {
     for (let i = 0; i < this.celsius.length; i++) this.celsius[i] += this.random.gaussian(0, sd);
     return this;
   }
+}
+
+/** The measurement context of the detector-rule tests: a stable reference, NETD 0.05 °C, faces from 20 px. */
+export const PAINTED_MEASURE: MeasureContext = {
+  minFacePx: 20,
+  referenceStable: true,
+  flatField: false,
+  otherFaces: [],
+  netdC: 0.05,
+};
+
+/** The thermal detector on a painted scene, looking for faces from `minFacePx`, `exclude` left out. */
+export function detectPainted(scene: ThermalScene, minFacePx = 20, exclude?: Box[]): Face[] {
+  return detectThermalFaces(scene.celsius, scene.width, scene.height, { minFacePx, exclude });
 }

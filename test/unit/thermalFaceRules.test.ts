@@ -4,20 +4,18 @@
  * ("How the rules are tested") lists rule → test → how it was shown to fail.
  */
 import { describe, expect, it } from 'vitest';
-import type { Box, Face } from '../../appliance/core/types.ts';
+import type { Face } from '../../appliance/core/types.ts';
 import { coveredCanthi } from '../../appliance/detection/thermalCanthi.ts';
-import { detectThermalFaces, HOT_OBJECT_C } from '../../appliance/detection/thermalFaces.ts';
-import { type MeasureContext, measureFace } from '../../appliance/screening/measure.ts';
+import { HOT_OBJECT_C } from '../../appliance/detection/thermalFaces.ts';
+import { measureFace } from '../../appliance/screening/measure.ts';
 import { iou } from '../../appliance/tracking/personTracker.ts';
-import { type HeadOptions, type PaintedHead, ThermalScene } from '../helpers/thermalScene.ts';
-
-const MEASURE: MeasureContext = {
-  minFacePx: 20,
-  referenceStable: true,
-  flatField: false,
-  otherFaces: [],
-  netdC: 0.05,
-};
+import {
+  detectPainted as detect,
+  type HeadOptions,
+  PAINTED_MEASURE as MEASURE,
+  type PaintedHead,
+  ThermalScene,
+} from '../helpers/thermalScene.ts';
 
 /** One person in a room, with NETD noise; the frame is sized to hold them with their shoulders. */
 function onePerson(faceWidth: number, o: HeadOptions = {}, seed = 1) {
@@ -27,10 +25,6 @@ function onePerson(faceWidth: number, o: HeadOptions = {}, seed = 1) {
   const head = scene.head(width / 2, faceWidth * 0.8 + 8, faceWidth, o);
   scene.noise();
   return { scene, head };
-}
-
-function detect(scene: ThermalScene, minFacePx: number, exclude?: Box[]): Face[] {
-  return detectThermalFaces(scene.celsius, scene.width, scene.height, { minFacePx, exclude });
 }
 
 /** The detections that box the painted face (IoU ≥ 0.5). */

@@ -6,23 +6,16 @@
  * are tested") lists rule → test → how it was disabled → what failed.
  */
 import { describe, expect, it } from 'vitest';
-import type { Box, Face } from '../../appliance/core/types.ts';
-import { detectThermalFaces } from '../../appliance/detection/thermalFaces.ts';
-import { type MeasureContext, measureFace } from '../../appliance/screening/measure.ts';
+import type { Box } from '../../appliance/core/types.ts';
+import { measureFace } from '../../appliance/screening/measure.ts';
 import { iou } from '../../appliance/tracking/personTracker.ts';
-import { type HeadOptions, type PaintedHead, ThermalScene } from '../helpers/thermalScene.ts';
-
-const MEASURE: MeasureContext = {
-  minFacePx: 20,
-  referenceStable: true,
-  flatField: false,
-  otherFaces: [],
-  netdC: 0.05,
-};
-
-function detect(scene: ThermalScene, minFacePx = 20): Face[] {
-  return detectThermalFaces(scene.celsius, scene.width, scene.height, { minFacePx });
-}
+import {
+  detectPainted as detect,
+  type HeadOptions,
+  PAINTED_MEASURE as MEASURE,
+  type PaintedHead,
+  ThermalScene,
+} from '../helpers/thermalScene.ts';
 
 /** One person in a 200 × 180 room, the face's top a little below the frame's top; NETD noise. */
 function onePerson(
