@@ -118,9 +118,14 @@ interface PersonState {
    * track's boxes of the SHOWN_MS before them.
    */
   bestBox: Box;
-  /** The track's face widths and times of the last SHOWN_MS (oldest first), for `bestBox`. */
+  /** The track's face widths and times of the last SHOWN_MS (oldest first). */
   shownWidths: number[];
   shownTimes: number[];
+  /**
+   * The samples (flat-field frames aside) whose face was borne out by those of the SHOWN_MS before them,
+   * judged once as each arrives (for `bestBox` and #faceEvidenced).
+   */
+  borne: WeakSet<PersonSample>;
   /** Latest box (the box of `new` and `update`, for the overlay). */
   box: Box;
   trackBoxes: [number, ...Box][];
@@ -306,16 +311,14 @@ export class ScreeningStage implements FrameStage {
     if (this.#bodyOfAnother(state)) return false;
     const atPoint: number[] = [];
     const all: number[] = [];
-    const times: number[] = [];
     for (const s of state.samples) {
       if (s.flags.includes('flat-field')) continue;
       all.push(s.pixelsAcrossFace);
-      times.push(s.at);
       if (s.flags.includes('too-far') || s.flags.includes('at-border')) continue;
       if (s.canthusC === null && !s.flags.includes('eyes-obstructed')) continue;
       // The face the track has been showing, not a box that jumped to the mark's size for a frame or two
       // (a far figure boxed with its shoulders): a face does not grow by the size gate between frames.
-      if (!borneOut(all, times, FACE_EVIDENCE_SIZE_RATIO)) continue;
+      if (!state.borne.has(s)) continue;
       atPoint.push(s.pixelsAcrossFace);
     }
     if (steadyCount(atPoint, FACE_EVIDENCE_SIZE_RATIO) >= FACE_EVIDENCE_FRAMES) {
@@ -472,6 +475,7 @@ export class ScreeningStage implements FrameStage {
           bestBox: faces[i].box,
           shownWidths: [],
           shownTimes: [],
+          borne: new WeakSet(),
           box: faces[i].box,
           trackBoxes: [],
           lastTrackBoxAt: Number.NEGATIVE_INFINITY,
@@ -512,6 +516,7 @@ export class ScreeningStage implements FrameStage {
       const shown =
         state.shownWidths.length === 0 ||
         borneOut(state.shownWidths, state.shownTimes, FACE_EVIDENCE_SIZE_RATIO);
+      if (shown && !sample.flags.includes('flat-field')) state.borne.add(sample);
       if (shown && quality >= state.bestQuality) {
         state.bestQuality = quality;
         state.bestBox = faces[i].box;
