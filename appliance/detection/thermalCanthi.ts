@@ -49,6 +49,8 @@ const GLASSES_BAND_OFFSETS = [0, 0.1, 0.2];
  */
 const CUT_BOX_BAND_OFFSETS = [0, 0.1, 0.2, 0.3, 0.4];
 
+const USUAL_PLACEMENT = [0];
+
 /** Where the glasses test places the eye band in a box of this size (see GLASSES_BAND_OFFSETS). */
 export function glassesBandOffsets(bw: number, bh: number): readonly number[] {
   return bh < bw ? CUT_BOX_BAND_OFFSETS : GLASSES_BAND_OFFSETS;
@@ -153,7 +155,19 @@ function warmestCell(
  * midline, and it must stand out from the face's median; the pair must sit at a similar height. Returns
  * nulls for what cannot be found (small faces, glasses, turned heads).
  */
-export function locateCanthi(field: Float32Array, width: number, height: number, box: Box): CanthusFinding {
+export function locateCanthi(
+  field: Float32Array,
+  width: number,
+  height: number,
+  box: Box,
+  /**
+   * false: the canthus spots only, as the full search finds them (the detector scoring its candidates:
+   * the spots depend on the usual placement of the glasses test alone; the lower placements only decide
+   * `eyesObstructed`, `eyeRegion` and `cheeks`, which then stand for the usual placement — the detector
+   * runs the full search again on the faces it reports).
+   */
+  glassesPlacements = true,
+): CanthusFinding {
   const [bx, by, bw, bh] = box;
   const cx = bx + bw / 2;
   const cell = bw >= 48 ? 3 : 2;
@@ -183,7 +197,7 @@ export function locateCanthi(field: Float32Array, width: number, height: number,
   let drop = Number.NEGATIVE_INFINITY;
   /** The drop at the usual placement (eyes at 32–48 % of the box). */
   let usualDrop = Number.NEGATIVE_INFINITY;
-  for (const o of glassesBandOffsets(bw, bh)) {
+  for (const o of glassesPlacements ? glassesBandOffsets(bw, bh) : USUAL_PLACEMENT) {
     const cheeksHere = regionMedian(
       field,
       width,

@@ -700,10 +700,12 @@ function detectOnField(
   // On a reduced grid the box is known to a cell: refine the reported faces' edges at full resolution.
   // Canthi found on a reduced field are found again at full resolution, in the refined box.
   for (const c of faces) {
+    const scored = c.box;
     if (c.cell > 1) c.box = refineBox(field, width, c, c.cell, hotCap);
     if (opts.exclude?.length && overlapsExclusion(c.box, opts.exclude)) c.score = -1;
     if (c.finding && evidenceGrid(c.box, kind, grids))
       c.finding = withoutCanthiBehindGlasses(locateCanthi(field, width, height, c.box), c.features);
+    else if (c.finding) c.finding = scoredCanthi(field, width, height, scored, kind, grids, c.features);
   }
   return faces.filter((c) => c.score >= 0).map((c) => toFace(c));
 }
@@ -820,58 +822,71 @@ function boxEvidence(
   const complete = thermalFaceDebug.sink !== null;
   // (The canthus search and the glasses test share the medians of the rectangles both read.)
   regionMedianMemo.begin(g ? g.grid : field);
-  if (!g) {
-    const spread = interiorSpread(field, width, height, box);
-    if (!complete && isFlat(spread, kind.absolute, kind.noiseFloor))
-      return { finding: null, ev: flatEvidence(spread) };
-    const finding = box[2] >= 8 ? locateCanthi(field, width, height, box) : null;
-    const ev = faceEvidence(
-      field,
-      width,
-      height,
-      box,
-      finding,
-      kind.absolute,
-      kind.noiseFloor,
-      spread,
-      complete,
-    );
-    return { finding: withoutCanthiBehindGlasses(finding, evidenceFeatures(ev)), ev };
-  }
-  const s = g.f;
-  const gridBox: Box = [
-    Math.floor(box[0] / s),
-    Math.floor(box[1] / s),
-    Math.max(1, Math.round(box[2] / s)),
-    Math.max(1, Math.round(box[3] / s)),
-  ];
-  const spread = interiorSpread(g.grid, g.gw, g.gh, gridBox);
+  const read = g ? { field: g.grid, width: g.gw, height: g.gh, box: gridBoxOf(box, g.f) } : null;
+  const on = read ?? { field, width, height, box };
+  const spread = interiorSpread(on.field, on.width, on.height, on.box);
   if (!complete && isFlat(spread, kind.absolute, kind.noiseFloor))
     return { finding: null, ev: flatEvidence(spread) };
-  const found = locateCanthi(g.grid, g.gw, g.gh, gridBox);
+  // (The spots only: the glasses placements below the usual one change no score — see scoredCanthi.)
+  const found = on.box[2] >= 8 ? locateCanthi(on.field, on.width, on.height, on.box, complete) : null;
   const ev = faceEvidence(
-    g.grid,
-    g.gw,
-    g.gh,
-    gridBox,
+    on.field,
+    on.width,
+    on.height,
+    on.box,
     found,
     kind.absolute,
     kind.noiseFloor,
     spread,
     complete,
   );
+  const finding = g && found ? findingInFrame(found, g.f) : found;
+  return { finding: withoutCanthiBehindGlasses(finding, evidenceFeatures(ev)), ev };
+}
+
+/**
+ * The canthus search of a candidate that is reported, with every placement of the glasses test: the
+ * same field and box its evidence read (boxEvidence looked for its spots only, which are the same), so
+ * that `eyesObstructed` and the glasses regions are what the full search says.
+ */
+function scoredCanthi(
+  field: Float32Array,
+  width: number,
+  height: number,
+  box: Box,
+  kind: FieldKind,
+  grids: WorkGrid[],
+  features: Record<string, number>,
+): CanthusFinding | null {
+  const g = evidenceGrid(box, kind, grids);
+  const finding = g
+    ? findingInFrame(locateCanthi(g.grid, g.gw, g.gh, gridBoxOf(box, g.f)), g.f)
+    : locateCanthi(field, width, height, box);
+  return withoutCanthiBehindGlasses(finding, features);
+}
+
+function gridBoxOf(box: Box, s: number): Box {
+  return [
+    Math.floor(box[0] / s),
+    Math.floor(box[1] / s),
+    Math.max(1, Math.round(box[2] / s)),
+    Math.max(1, Math.round(box[3] / s)),
+  ];
+}
+
+/** A finding made on a work grid of `s` pixels per cell, its points mapped back to frame pixels. */
+function findingInFrame(found: CanthusFinding, s: number): CanthusFinding {
   const toFrame = (p: Point | null): Point | null =>
     p ? { x: (p.x + 0.5) * s - 0.5, y: (p.y + 0.5) * s - 0.5 } : null;
   const spot = (sp: CanthusSpot | null): CanthusSpot | null =>
     sp ? { point: toFrame(sp.point)!, value: sp.value } : null;
-  const finding: CanthusFinding = {
+  return {
     ...found,
     rightCanthus: spot(found.rightCanthus),
     leftCanthus: spot(found.leftCanthus),
     rightEye: toFrame(found.rightEye),
     leftEye: toFrame(found.leftEye),
   };
-  return { finding: withoutCanthiBehindGlasses(finding, evidenceFeatures(ev)), ev };
 }
 
 function evidenceGrid(box: Box, kind: FieldKind, grids: WorkGrid[]): WorkGrid | null {
