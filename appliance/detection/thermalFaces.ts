@@ -109,6 +109,12 @@ const TORSO_COLDER_C = 0.8;
 /** …and this many times as wide as the rows down to the warmest skin. */
 const TORSO_WIDER = 1.25;
 
+/**
+ * From this width the eye evidence is read (thermalStructure.ts); a narrower candidate's score says
+ * nothing about its eyes.
+ */
+const EYES_READ_PX = 20;
+
 interface Candidate {
   /** Box in frame pixels, inclusive corners, as read on a work grid of `cell` pixels per cell. */
   x0: number;
@@ -592,12 +598,24 @@ function detectOnField(
     candidates.push(...kept);
   }
 
-  // Faces are the warmest uncovered skin in the scene: clothes, bodies and backgrounds that pass the
-  // shape tests are several degrees cooler than the faces above them.
-  let plausible = candidates.filter((c) => c.preScore >= FACE_SCORE_THRESHOLD - 0.15);
+  // On an 8-bit image a candidate too small for its eyes to be read is no face: nothing vouches for it
+  // (no eye evidence under EYES_READ_PX, no absolute test on an arbitrary scale), and such blobs are
+  // what 8-bit exports are full of — a kiosk's reference disc in every frame (12–19 px), cups, lamps,
+  // the edges of panels. Radiometric frames keep them: the hot-object cap, the skin floor and the
+  // ambient test stand behind a small face there, and video tracks a person from afar.
+  let plausible = candidates.filter(
+    (c) => c.preScore >= FACE_SCORE_THRESHOLD - 0.15 && (kind.absolute || c.x1 - c.x0 + 1 >= EYES_READ_PX),
+  );
   if (plausible.length === 0) return [];
-  const refPeak = plausible.reduce((m, c) => Math.max(m, c.peak), Number.NEGATIVE_INFINITY);
-  plausible = plausible.filter((c) => c.peak >= refPeak - PEAK_MARGIN);
+  // Faces are the warmest uncovered skin in the scene: clothes, bodies and backgrounds that pass the
+  // shape tests are several degrees cooler than the faces above them. (Radiometric frames only: there
+  // nothing ≥ HOT_OBJECT_C is skin, so the warmest candidate is skin. On an 8-bit image a hot object —
+  // a reference disc, a lamp, a sunlit car — stretches the scale, and faces fell more than the margin
+  // below it: on the kiosk clips exported as 8-bit, 3 of 24 faces.)
+  if (kind.absolute) {
+    const refPeak = plausible.reduce((m, c) => Math.max(m, c.peak), Number.NEGATIVE_INFINITY);
+    plausible = plausible.filter((c) => c.peak >= refPeak - PEAK_MARGIN);
+  }
   plausible.sort((a, b) => b.preScore - a.preScore);
   // Speed: the same head is a candidate at many levels. Only the best few (by shape score) of each group
   // of overlapping candidates get the full-resolution evidence, and identical boxes share it.
@@ -709,12 +727,6 @@ function detectOnField(
   }
   return faces.filter((c) => c.score >= 0).map((c) => toFace(c));
 }
-
-/**
- * From this width the eye evidence is read (thermalStructure.ts); a narrower candidate's score says
- * nothing about its eyes.
- */
-const EYES_READ_PX = 20;
 
 /**
  * A candidate right below another is its body (neck, chest) — unless it is the clearer face of the two:
