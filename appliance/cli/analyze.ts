@@ -1,5 +1,5 @@
 /**
- * `canthus analyze FILE... [--profile ID]`: offline analysis of thermal stills, one JSON line per file.
+ * `canthus analyze FILE... [--profile ID] [--exclude X,Y,W,H]...`: offline analysis of thermal stills, one JSON line per file.
  *
  *   canthus analyze photo.jpg
  *   → {"file":"photo.jpg","width":180,"height":180,"radiometric":true,"format":"flir-jpeg","minC":18.6,
@@ -31,6 +31,7 @@ import {
   type ThermalImage,
   thermalImageSummary,
 } from '../thermalFiles/index.ts';
+import { parsePixelBox } from './options.ts';
 import { Progress, type ProgressOptions } from './progress.ts';
 
 /** Face size needed for a valid reading when no camera profile says otherwise (≈ IEC-grade geometry). */
@@ -91,6 +92,12 @@ export interface AnalyzeOptions {
   profile?: CameraProfile;
   /** Skin→core model; when absent, estimatedCoreC is null. */
   model?: SkinCoreModel | null;
+  /**
+   * Regions that are never faces, image pixels: a blackbody reference in view and its housing (a heated
+   * disc reads as a small face in every still of a kiosk; docs/thermal-face-detection.md), as a camera's
+   * configured exclusion zones do in the appliance.
+   */
+  exclude?: Box[];
 }
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
@@ -120,7 +127,10 @@ export async function analyzeClip(file: string, opts: AnalyzeOptions = {}): Prom
       lastTimeOn = frame.timeOnMs;
       if (events.next(frame)) ffcEvents++;
       if (isAfterFlatField(frame)) flatFieldFrames++;
-      const faces = detectThermalFaces(celsius, h.width, h.height, { minFacePx: DETECT_MIN_FACE_PX });
+      const faces = detectThermalFaces(celsius, h.width, h.height, {
+        minFacePx: DETECT_MIN_FACE_PX,
+        exclude: opts.exclude,
+      });
       if (faces.length > 0) framesWithFaces++;
       maxFacesInFrame = Math.max(maxFacesInFrame, faces.length);
       return true;
@@ -160,6 +170,7 @@ export async function analyzeFile(file: string, opts: AnalyzeOptions = {}): Prom
     if (img.radiometric && img.celsius) {
       const detected = detectThermalFaces(img.celsius, img.width, img.height, {
         minFacePx: DETECT_MIN_FACE_PX,
+        exclude: opts.exclude,
       });
       const frame = { celsius: img.celsius, width: img.width, height: img.height };
       for (const face of detected) {
@@ -195,6 +206,7 @@ export async function analyzeFile(file: string, opts: AnalyzeOptions = {}): Prom
     } else if (img.gray8) {
       const detected = detectThermalFacesGray8(img.gray8, img.width, img.height, {
         minFacePx: DETECT_MIN_FACE_PX,
+        exclude: opts.exclude,
       });
       for (const face of detected) {
         faces.push({
@@ -260,10 +272,21 @@ export function registerAnalyzeCommand(program: Command): Command {
     .argument('<files...>', 'thermal image files')
     .option('--profile <id>', 'camera profile (id or file): geometry for .y16, minimum face size, noise')
     .option('--model <file>', 'skin-core model file (default: firmware-config/skin-core-model.json)')
-    .action(async (files: string[], options: { profile?: string; model?: string }) => {
+    .option(
+      '--exclude <x,y,width,height>',
+      'a region that is never a face, image pixels: the blackbody reference and its housing (repeatable)',
+      (value: string, previous: Box[] = []) => [...previous, parsePixelBox(value)],
+    )
+    .action(async (files: string[], options: { profile?: string; model?: string; exclude?: Box[] }) => {
       const profile = options.profile ? await loadCameraProfile(options.profile) : undefined;
       const model = loadSkinCoreModel(options.model);
-      const { failed } = await runAnalyze(files, process.stdout, { profile, model }, process.stderr, {});
+      const { failed } = await runAnalyze(
+        files,
+        process.stdout,
+        { profile, model, exclude: options.exclude },
+        process.stderr,
+        {},
+      );
       if (failed > 0) {
         process.stderr.write(`canthus analyze: ${failed} file(s) failed\n`);
         process.exitCode = 1;

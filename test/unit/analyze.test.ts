@@ -5,14 +5,17 @@ import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AnalyzedFile, registerAnalyzeCommand, runAnalyze } from '../../appliance/cli/analyze.ts';
+import { parsePixelBox } from '../../appliance/cli/options.ts';
 import { loadSkinCoreModel } from '../../appliance/config/skinCoreModel.ts';
+import type { Box } from '../../appliance/core/types.ts';
+import { ThermalScene } from '../helpers/thermalScene.ts';
 
 const FLIR = new URL('../fixtures/flir/', import.meta.url).pathname;
 const TFW = new URL('../fixtures/tfw/', import.meta.url).pathname;
 const tmp = mkdtempSync(path.join(tmpdir(), 'canthus-analyze-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function analyze(files: string[]) {
+async function analyze(files: string[], exclude?: Box[]) {
   let text = '';
   const out = new Writable({
     write(chunk, _enc, cb) {
@@ -20,7 +23,7 @@ async function analyze(files: string[]) {
       cb();
     },
   });
-  const { failed } = await runAnalyze(files, out, { model: loadSkinCoreModel() });
+  const { failed } = await runAnalyze(files, out, { model: loadSkinCoreModel(), exclude });
   return {
     failed,
     lines: text
@@ -87,11 +90,52 @@ describe('canthus analyze', () => {
     expect(lines[3].faces[0].reasons.join(' ')).toMatch(/edge of the image/);
   });
 
+  it('leaves out the regions given with --exclude: a kiosk still with its reference disc in view', async () => {
+    // A °C export of a kiosk frame, upright: a person and the heated disc in its housing, through the
+    // Lepton's soft optics. Unexcluded, the disc is a small "face" in every such still.
+    const scene = new ThermalScene(120, 160, 21, 3);
+    const person = scene.head(30, 60, 34);
+    const disc = scene.referenceDisc(100, 110, 6, 37);
+    const src = Float32Array.from(scene.celsius);
+    for (let y = 1; y < 159; y++)
+      for (let x = 1; x < 119; x++) {
+        let sum = 0;
+        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) sum += src[(y + dy) * 120 + x + dx];
+        scene.celsius[y * 120 + x] = sum / 9;
+      }
+    scene.noise();
+    const file = path.join(tmp, 'kiosk-still.csv');
+    const rows: string[] = [];
+    for (let y = 0; y < 160; y++)
+      rows.push(Array.from(scene.celsius.subarray(y * 120, (y + 1) * 120), (v) => v.toFixed(2)).join(','));
+    writeFileSync(file, `${rows.join('\n')}\n`);
+    const onDisc = (b: Box) => Math.hypot(b[0] + b[2] / 2 - 100, b[1] + b[3] / 2 - 110) < 12;
+    const onPerson = (b: Box) => Math.abs(b[0] + b[2] / 2 - (person.face[0] + person.face[2] / 2)) < 8;
+
+    const plain = (await analyze([file])).lines[0] as AnalyzedFile;
+    expect(plain.faces.some((f) => onDisc(f.box))).toBe(true);
+
+    const housing: Box = [disc[0] - 12, disc[1] - 12, disc[2] + 24, disc[3] + 24];
+    const excluded = (await analyze([file], [housing])).lines[0] as AnalyzedFile;
+    expect(excluded.faces.map((f) => f.box).filter(onDisc)).toEqual([]);
+    expect(excluded.faces.filter((f) => onPerson(f.box))).toHaveLength(1);
+  });
+
+  it('says what a region must look like when --exclude is malformed', () => {
+    expect(parsePixelBox('86,97,24,36')).toEqual([86, 97, 24, 36]);
+    expect(parsePixelBox(' 0, 0, 1, 1 ')).toEqual([0, 0, 1, 1]);
+    for (const bad of ['86,97,24', '86,97,24,0', '-1,2,3,4', '1.5,2,3,4', 'a,b,c,d', '1,2,3,4,5', ''])
+      expect(() => parsePixelBox(bad), bad).toThrow(
+        new RegExp(`x,y,width,height in image pixels .*got "${bad.replace(/[.]/g, '\\.')}"`),
+      );
+  });
+
   it('registers the analyze command', () => {
     const program = new Command();
     registerAnalyzeCommand(program);
     const cmd = program.commands.find((c) => c.name() === 'analyze')!;
     expect(cmd).toBeDefined();
     expect(cmd.options.map((o) => o.long)).toContain('--profile');
+    expect(cmd.options.map((o) => o.long)).toContain('--exclude');
   });
 });
