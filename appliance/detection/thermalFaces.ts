@@ -834,8 +834,9 @@ function boxEvidence(
   const complete = thermalFaceDebug.sink !== null;
   // (The canthus search and the glasses test share the medians of the rectangles both read.)
   regionMedianMemo.begin(g ? g.grid : field);
-  const read = g ? { field: g.grid, width: g.gw, height: g.gh, box: gridBoxOf(box, g.f) } : null;
-  const on = read ?? { field, width, height, box };
+  const on = g
+    ? { field: g.grid, width: g.gw, height: g.gh, box: gridBoxOf(box, g.f) }
+    : { field, width, height, box };
   const spread = interiorSpread(on.field, on.width, on.height, on.box);
   if (!complete && isFlat(spread, kind.absolute, kind.noiseFloor))
     return { finding: null, ev: flatEvidence(spread) };
