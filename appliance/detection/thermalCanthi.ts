@@ -150,6 +150,46 @@ function warmestCell(
   return { point: { x: bestX + c, y: bestY + c }, value: bestValue };
 }
 
+/** Median of the forehead region of a face box (its middle, 8–22 % of the height). */
+function foreheadMedian(field: Float32Array, width: number, height: number, box: Box): number | null {
+  const [bx, by, bw, bh] = box;
+  const cx = bx + bw / 2;
+  return regionMedian(field, width, height, cx - bw * 0.2, by + bh * 0.08, cx + bw * 0.2, by + bh * 0.22);
+}
+
+/** What the glasses tests read at one placement of the eye band (moved down by `o` of the box height). */
+interface EyeBandPlacement {
+  o: number;
+  /** The warmer of the two eye regions' medians (either where only one is in the frame). */
+  eyes: number | null;
+  /** The cheeks right below the band. */
+  cheeks: number | null;
+  /** Below the usual placement (o > 0): the strip right above the band; null at o = 0. */
+  above: number | null;
+}
+
+function eyeBandPlacements(
+  field: Float32Array,
+  width: number,
+  height: number,
+  box: Box,
+  offsets: readonly number[],
+): EyeBandPlacement[] {
+  const [bx, by, bw, bh] = box;
+  const cx = bx + bw / 2;
+  const region = (x0: number, y0: number, x1: number, y1: number) =>
+    regionMedian(field, width, height, x0, y0, x1, y1);
+  return offsets.map((o) => {
+    const cheeks = region(bx + bw * 0.18, by + bh * (0.58 + o), bx + bw * 0.82, by + bh * (0.72 + o));
+    const right = region(cx - bw * 0.34, by + bh * (0.32 + o), cx - bw * 0.1, by + bh * (0.48 + o));
+    const left = region(cx + bw * 0.1, by + bh * (0.32 + o), cx + bw * 0.34, by + bh * (0.48 + o));
+    const eyes = right !== null && left !== null ? Math.max(right, left) : (right ?? left);
+    const above =
+      o === 0 ? null : region(cx - bw * 0.2, by + bh * (0.18 + o), cx + bw * 0.2, by + bh * (0.3 + o));
+    return { o, eyes, cheeks, above };
+  });
+}
+
 /**
  * Locate the inner canthi in a face box. A canthus is the warmest cell of the eye band on its side of the
  * midline, and it must stand out from the face's median; the pair must sit at a similar height. Returns
@@ -180,15 +220,7 @@ export function locateCanthi(
     bx + bw * 0.8,
     by + bh * 0.85,
   );
-  const forehead = regionMedian(
-    field,
-    width,
-    height,
-    cx - bw * 0.2,
-    by + bh * 0.08,
-    cx + bw * 0.2,
-    by + bh * 0.22,
-  );
+  const forehead = foreheadMedian(field, width, height, box);
   // Glasses: both eye regions clearly colder than forehead and cheeks. Where the eyes sit in the box
   // depends on how much hair (or forehead) it holds: the eye band and the cheeks below it are tried at
   // three heights, and the placement where the eyes stand out coldest is taken.
@@ -197,35 +229,13 @@ export function locateCanthi(
   let drop = Number.NEGATIVE_INFINITY;
   /** The drop at the usual placement (eyes at 32–48 % of the box). */
   let usualDrop = Number.NEGATIVE_INFINITY;
-  for (const o of glassesPlacements ? glassesBandOffsets(bw, bh) : USUAL_PLACEMENT) {
-    const cheeksHere = regionMedian(
-      field,
-      width,
-      height,
-      bx + bw * 0.18,
-      by + bh * (0.58 + o),
-      bx + bw * 0.82,
-      by + bh * (0.72 + o),
-    );
-    const eyeRight = regionMedian(
-      field,
-      width,
-      height,
-      cx - bw * 0.34,
-      by + bh * (0.32 + o),
-      cx - bw * 0.1,
-      by + bh * (0.48 + o),
-    );
-    const eyeLeft = regionMedian(
-      field,
-      width,
-      height,
-      cx + bw * 0.1,
-      by + bh * (0.32 + o),
-      cx + bw * 0.34,
-      by + bh * (0.48 + o),
-    );
-    const eyes = eyeRight !== null && eyeLeft !== null ? Math.max(eyeRight, eyeLeft) : (eyeRight ?? eyeLeft);
+  for (const { o, eyes, cheeks: cheeksHere, above: rightAbove } of eyeBandPlacements(
+    field,
+    width,
+    height,
+    box,
+    glassesPlacements ? glassesBandOffsets(bw, bh) : USUAL_PLACEMENT,
+  )) {
     // At the usual placement the warmer of forehead and cheeks is the skin to compare with; lower in
     // the box both must be warmer than the band (cold between skin above and below: not hair above a
     // face looking down, not a beard). Above it, the warmer of the forehead region and a strip right
@@ -236,8 +246,6 @@ export function locateCanthi(
       skin =
         forehead !== null && cheeksHere !== null ? Math.max(forehead, cheeksHere) : (forehead ?? cheeksHere);
     else {
-      const [top, bottom] = [by + bh * (0.18 + o), by + bh * (0.3 + o)];
-      const rightAbove = regionMedian(field, width, height, cx - bw * 0.2, top, cx + bw * 0.2, bottom);
       const above =
         forehead !== null && rightAbove !== null ? Math.max(forehead, rightAbove) : (forehead ?? rightAbove);
       skin = above !== null && cheeksHere !== null ? Math.min(above, cheeksHere) : null;
@@ -355,6 +363,44 @@ export function coveredCanthi(
       best = { cold, skin, above: dir < 0 };
   }
   return best ?? lensesAbove(field, width, height, box, spots);
+}
+
+/**
+ * Eyes covered from the top of the box down — a cap and sunglasses that read as one cold block (in a warm
+ * room both are a few degrees below the skin, the brim right on the lenses): the glasses test of
+ * `locateCanthi` wants warm skin above the lenses and finds the cap, and no canthus shows. Here the eye
+ * band (at any of its placements) is colder than the cheeks right below it by more than
+ * EYES_OBSTRUCTED_DELTA, and nothing above the band is warmer than it: no forehead, no brow, no eye —
+ * covered. Bare eyes under a cap show warm canthi and lids in that band, not a band colder than the
+ * cheeks; a beard or a mask is colder below, not above. Meant for a face whose canthi were not found
+ * (it changes no reading, only why there is none). Returns the band and the cheeks, or null.
+ */
+export function coveredUpperFace(
+  field: Float32Array,
+  width: number,
+  height: number,
+  box: Box,
+): { cold: number; skin: number } | null {
+  const forehead = foreheadMedian(field, width, height, box);
+  if (forehead === null) return null;
+  let best: { cold: number; skin: number } | null = null;
+  for (const { o, eyes, cheeks, above } of eyeBandPlacements(
+    field,
+    width,
+    height,
+    box,
+    glassesBandOffsets(box[2], box[3]),
+  )) {
+    if (eyes === null || cheeks === null) continue;
+    const top = o === 0 || above === null ? forehead : Math.max(forehead, above);
+    if (
+      cheeks - eyes > EYES_OBSTRUCTED_DELTA &&
+      top <= eyes &&
+      (!best || cheeks - eyes > best.skin - best.cold)
+    )
+      best = { cold: eyes, skin: cheeks };
+  }
+  return best;
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   CANTHI_COVERED_DELTA,
   type CanthusSpot,
   coveredCanthi,
+  coveredUpperFace,
   EYES_OBSTRUCTED_DELTA,
   locateCanthi,
 } from '../detection/thermalCanthi.ts';
@@ -357,6 +358,15 @@ export function measureFace(frame: MeasureFrame, face: Face, ctx: MeasureContext
     );
   }
   if (canthusC === null) {
+    // Why no canthus shows: a cap and sunglasses covering the upper face as one cold block, which the
+    // glasses tests above (warm skin above the lenses, or the spots' edges) cannot see.
+    const hidden =
+      finding.eyesObstructed || cover ? null : coveredUpperFace(frame.celsius, width, height, face.box);
+    if (hidden)
+      flag(
+        'eyes-obstructed',
+        `Eyes covered (cap and glasses?): the eye band is ${(hidden.skin - hidden.cold).toFixed(1)} °C colder than the cheeks below it (limit ${EYES_OBSTRUCTED_DELTA} °C) and nothing above it is warmer; please remove glasses`,
+      );
     flag('no-canthus', 'Inner eye corners not found: no canthus reading');
   }
 

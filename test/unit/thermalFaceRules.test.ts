@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Face } from '../../appliance/core/types.ts';
-import { coveredCanthi } from '../../appliance/detection/thermalCanthi.ts';
+import { coveredCanthi, coveredUpperFace } from '../../appliance/detection/thermalCanthi.ts';
 import { HOT_OBJECT_C } from '../../appliance/detection/thermalFaces.ts';
 import { measureFace } from '../../appliance/screening/measure.ts';
 import { iou } from '../../appliance/tracking/personTracker.ts';
@@ -302,18 +302,40 @@ describe('eyewear in a warm room: lenses only a few degrees colder than the skin
         }
   });
 
-  // KNOWN GAP (docs/kiosk-clips.md, "What still goes wrong"): sunglasses under a cap whose lenses read
-  // 2 °C below the skin, 44 px, are not seen as eyewear: a box from the cap down reads no canthus (an
-  // `invalid` that says "look at the camera", not "remove glasses"); a box starting below the lenses reads
-  // the skin under them as the canthus, ≈ 1.6 °C below the painted canthi (a reading that pulls toward
-  // normal). `it.fails` until fixed: then this turns red and becomes `it`.
-  it.fails('sunglasses under a cap, lenses 2 °C below the skin, 44 px: eyes obstructed (fails today)', () => {
-    for (const seed of [1, 2]) {
-      const { scene } = warmRoom(44, { cap: true, sunglasses: true, lensC: 32 }, seed);
-      const faces = detect(scene, 20);
-      expect(faces, `seed ${seed}`).toHaveLength(1);
-      expect(measureFace(scene, faces[0], MEASURE).flags, `seed ${seed}`).toContain('eyes-obstructed');
-    }
+  // A cap and sunglasses that read as one cold block (lenses 1–3 °C below the skin, the cap as cold): the
+  // box starts at the cap, no canthus shows, and the glasses tests that want warm skin above the lenses
+  // find the cap. `coveredUpperFace` (thermalCanthi.ts) says why there is no reading: the visitor is told
+  // to remove the glasses, not to look at the camera. (Still open, docs/kiosk-clips.md: a box that starts
+  // below such a block can read the upper cheek as the canthus.)
+  it('sunglasses under a cap, lenses 1–3 °C below the skin: eyes obstructed, no reading', () => {
+    for (const fw of [28, 36, 44, 56])
+      for (const lensC of [31, 32])
+        for (const seed of [1, 2]) {
+          const what = `${fw} px, lenses ${lensC} °C, seed ${seed}`;
+          const { scene } = warmRoom(fw, { cap: true, sunglasses: true, lensC }, seed);
+          const faces = detect(scene, 20);
+          expect(faces, what).toHaveLength(1);
+          const m = measureFace(scene, faces[0], MEASURE);
+          expect(m.flags, what).toContain('eyes-obstructed');
+          expect(m.canthusC, what).toBeNull();
+        }
+  });
+
+  it('coveredUpperFace answers only for eyes covered from the top of the box down', () => {
+    // Glasses under a bare forehead are the glasses test's case (warm skin above the lenses), bare eyes
+    // under a cap are no cover: both null. The cap-and-sunglasses block: found.
+    for (const fw of [28, 44])
+      for (const seed of [1, 2]) {
+        const cover = (o: HeadOptions) => {
+          const { scene } = warmRoom(fw, { ...o, lensC: 31 }, seed);
+          return coveredUpperFace(scene.celsius, scene.width, scene.height, detect(scene, 20)[0].box);
+        };
+        const what = `${fw} px, seed ${seed}`;
+        expect(cover({ glasses: true }), `glasses, ${what}`).toBeNull();
+        expect(cover({ sunglasses: true }), `sunglasses, ${what}`).toBeNull();
+        expect(cover({ cap: true }), `cap, ${what}`).toBeNull();
+        expect(cover({ cap: true, sunglasses: true }), `cap and sunglasses, ${what}`).not.toBeNull();
+      }
   });
 });
 
