@@ -348,6 +348,18 @@ export function measureFace(frame: MeasureFrame, face: Face, ctx: MeasureContext
       `Eyes covered (glasses?): right ${cover.above ? 'above' : 'below'} the warmest eye-corner spots it is ${(cover.skin - cover.cold).toFixed(1)} °C colder (limit ${CANTHI_COVERED_DELTA} °C); please remove glasses`,
     );
   }
+  // No canthus shows at all: a cap and sunglasses covering the upper face as one cold block, which the
+  // glasses tests above (warm skin above the lenses, or the spots' edges) cannot see.
+  const hidden =
+    canthusC === null && !finding.eyesObstructed && !cover
+      ? coveredUpperFace(frame.celsius, width, height, face.box)
+      : null;
+  if (hidden) {
+    flag(
+      'eyes-obstructed',
+      `Eyes covered (cap and glasses?): the eye band is ${(hidden.skin - hidden.cold).toFixed(1)} °C colder than the cheeks below it (limit ${EYES_OBSTRUCTED_DELTA} °C) and nothing above it is warmer; please remove glasses`,
+    );
+  }
   const turned = yawDeg !== null ? Math.abs(yawDeg) > MAX_YAW_DEG : face.frontal === false;
   if (turned) {
     flag(
@@ -358,15 +370,6 @@ export function measureFace(frame: MeasureFrame, face: Face, ctx: MeasureContext
     );
   }
   if (canthusC === null) {
-    // Why no canthus shows: a cap and sunglasses covering the upper face as one cold block, which the
-    // glasses tests above (warm skin above the lenses, or the spots' edges) cannot see.
-    const hidden =
-      finding.eyesObstructed || cover ? null : coveredUpperFace(frame.celsius, width, height, face.box);
-    if (hidden)
-      flag(
-        'eyes-obstructed',
-        `Eyes covered (cap and glasses?): the eye band is ${(hidden.skin - hidden.cold).toFixed(1)} °C colder than the cheeks below it (limit ${EYES_OBSTRUCTED_DELTA} °C) and nothing above it is warmer; please remove glasses`,
-      );
     flag('no-canthus', 'Inner eye corners not found: no canthus reading');
   }
 
