@@ -5,7 +5,8 @@
  * recall, every box for precision). The clips (GPL-3.0) are read from ../shared at run time, never copied.
  *
  * Each labelled frame is turned upright and rendered as:
- * - `linear`: the frame's coldest to warmest pixel stretched over 0–255 (plain exporters);
+ * - `linear`: the frame's coldest to warmest pixel stretched over 0–255 (plain exporters; the product's
+ *   own `celsiusToGray8`);
  * - `heq`: histogram equalisation with a plateau (the Lepton's own AGC: each grey level gets a share of
  *   the image by pixel count, no bin more than PLATEAU of it), so a large cold background takes fewer
  *   grey levels and faces more;
@@ -21,10 +22,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Box } from '../appliance/core/types.ts';
 import { detectThermalFacesGray8 } from '../appliance/detection/thermalFaces.ts';
+import { celsiusToGray8 } from '../appliance/thermalFiles/index.ts';
 import { invertPalette, PALETTES } from '../appliance/thermalFiles/palettes.ts';
 import { readCptvClip, rotateClockwise } from './lib/cptvClip.ts';
-import { iou, matchFaces } from './lib/faceMatch.ts';
-import { readClipsCsv } from './lib/kioskFrames.ts';
+import { matchFaces } from './lib/faceMatch.ts';
+import { countedFaces, type LabelledFace, onLabelledHousing, readClipsCsv } from './lib/kioskFrames.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const argOf = (name: string, fallback: string) => {
@@ -34,7 +36,6 @@ const argOf = (name: string, fallback: string) => {
 const clipsDir = argOf('clips', path.resolve(ROOT, '../shared/data/feverscreen-cptv'));
 const explain = process.argv.includes('--explain');
 
-type LabelledFace = Box | { box: Box; small?: boolean; ignore?: boolean };
 interface Labels {
   holdout: string[];
   clips: Record<string, { housing: Box; faces: Record<string, LabelledFace[]> }>;
@@ -43,22 +44,8 @@ const labels = JSON.parse(readFileSync(path.join(ROOT, 'bench', 'kiosk-labels.js
 
 /** As `canthus analyze` looks for faces in an 8-bit still (appliance/cli/analyze.ts). */
 const STILL_MIN_FACE_PX = 12;
-const RECALL_MIN_FACE_PX = 20;
 /** Lepton AGC (HEQ) plateau: no grey-level bin takes more than this share of the pixels. */
 const PLATEAU = 0.05;
-
-function linearGray(field: Float32Array): Uint8Array {
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
-  for (const v of field) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  const out = new Uint8Array(field.length);
-  const scale = hi > lo ? 255 / (hi - lo) : 0;
-  for (let i = 0; i < field.length; i++) out[i] = Math.round((field[i] - lo) * scale);
-  return out;
-}
 
 function equalisedGray(field: Float32Array): Uint8Array {
   // 0.05 °C bins, clipped at the plateau, cumulated: each pixel's grey level is its bin's rank share.
@@ -101,10 +88,10 @@ function throughPalette(gray: Uint8Array, name: string): Uint8Array {
 }
 
 const RENDERINGS: Record<string, (field: Float32Array) => Uint8Array> = {
-  linear: linearGray,
+  linear: (field) => celsiusToGray8(field),
   heq: equalisedGray,
-  iron: (field) => throughPalette(linearGray(field), 'iron'),
-  rainbow: (field) => throughPalette(linearGray(field), 'rainbow'),
+  iron: (field) => throughPalette(celsiusToGray8(field), 'iron'),
+  rainbow: (field) => throughPalette(celsiusToGray8(field), 'rainbow'),
 };
 
 interface Tally {
@@ -129,13 +116,7 @@ for (const clip of readClipsCsv(clipsDir)) {
     const field = rotateClockwise(stored, frames.width, frames.height);
     const width = frames.height;
     const height = frames.width;
-    const truth: Box[] = [];
-    const ignore: Box[] = [];
-    for (const f of labelled) {
-      const box = Array.isArray(f) ? f : f.box;
-      const counted = Array.isArray(f) || (!f.small && !f.ignore);
-      (counted && box[2] >= RECALL_MIN_FACE_PX ? truth : ignore).push(box);
-    }
+    const { truth, ignore } = countedFaces(labelled);
     for (const [name, render] of Object.entries(RENDERINGS)) {
       const boxes = detectThermalFacesGray8(render(field), width, height, {
         minFacePx: STILL_MIN_FACE_PX,
@@ -146,9 +127,7 @@ for (const clip of readClipsCsv(clipsDir)) {
       t.found += m.found;
       t.boxes += boxes.length;
       t.falseBoxes += m.falseFaces;
-      const onHousing = boxes.filter(
-        (b) => iou(b, label.housing) > 0 && overlapShare(b, label.housing) >= 0.25,
-      );
+      const onHousing = boxes.filter((b) => onLabelledHousing(b, label.housing));
       t.onHousing += onHousing.length;
       if (explain && (m.found < truth.length || m.falseFaces > 0))
         console.log(
@@ -157,13 +136,6 @@ for (const clip of readClipsCsv(clipsDir)) {
         );
     }
   }
-}
-
-/** Share of box `a` that lies in `b`. */
-function overlapShare(a: Box, b: Box): number {
-  const ix = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
-  const iy = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
-  return ix > 0 && iy > 0 ? (ix * iy) / (a[2] * a[3]) : 0;
 }
 
 const pct = (a: number, b: number) => (b > 0 ? `${Math.round((100 * a) / b)} %` : '–');

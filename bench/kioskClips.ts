@@ -35,8 +35,16 @@ import {
 } from '../appliance/screening/referenceHousing.ts';
 import { type DiscRegion, discBounds } from '../calibration/reference.ts';
 import { readCptvClip } from './lib/cptvClip.ts';
-import { iou, matchFaces } from './lib/faceMatch.ts';
-import { DISC_SETPOINT_C, detectorFrame, readClipsCsv, uprightDisc } from './lib/kioskFrames.ts';
+import { matchFaces } from './lib/faceMatch.ts';
+import {
+  countedFaces,
+  DISC_SETPOINT_C,
+  detectorFrame,
+  type LabelledFace,
+  onLabelledHousing,
+  readClipsCsv,
+  uprightDisc,
+} from './lib/kioskFrames.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'canthus.js');
@@ -55,7 +63,6 @@ const facesOnly = process.argv.includes('--faces-only');
 /** Leave the holdout clips out (for tuning: they are only run in the full benchmark). */
 const devOnly = process.argv.includes('--dev-only');
 
-type LabelledFace = Box | { box: Box; small?: boolean; ignore?: boolean };
 interface ClipLabels {
   personsClose: number;
   /** End events that are right when a person leaves and comes back (default personsClose). */
@@ -117,8 +124,6 @@ const clips = readClipsCsv(clipsDir)
 const LEPTON = loadProfiles(null).get('lepton35')!;
 /** As the camera's stage looks for faces: from half the measurable size (createScreeningStage.ts). */
 const DETECT_MIN_FACE_PX = Math.max(DEFAULT_MIN_FACE_PX, Math.round(LEPTON.minFacePx / 2));
-/** Labelled faces from this width count for recall (the issue's Lepton figures count faces ≥ 20 px). */
-const RECALL_MIN_FACE_PX = 20;
 
 /** The detector's boxes on the labelled frames of a clip, scored against the labels. */
 function scoreFaces(file: string, disc: DiscRegion, label: ClipLabels): FaceScore {
@@ -137,31 +142,16 @@ function scoreFaces(file: string, disc: DiscRegion, label: ClipLabels): FaceScor
     const boxes = detectThermalFaces(field, width, height, { minFacePx: DETECT_MIN_FACE_PX, exclude })
       .map((f) => f.box)
       .filter((box) => housing === null || !onReferenceHousing(box, housing));
-    const truth: Box[] = [];
-    const ignore: Box[] = [];
-    for (const f of labelled) {
-      const box = Array.isArray(f) ? f : f.box;
-      const counted = Array.isArray(f) || (!f.small && !f.ignore);
-      (counted && box[2] >= RECALL_MIN_FACE_PX ? truth : ignore).push(box);
-    }
+    const { truth, ignore } = countedFaces(labelled);
     const m = matchFaces(boxes, truth, ignore);
     score.frames++;
     score.faces += truth.length;
     score.found += m.found;
     score.boxes += boxes.length;
     score.falseBoxes += m.falseFaces;
-    score.onHousing += boxes.filter(
-      (b) => iou(b, label.housing) > 0 && overlapShare(b, label.housing) >= 0.25,
-    ).length;
+    score.onHousing += boxes.filter((b) => onLabelledHousing(b, label.housing)).length;
   }
   return score;
-}
-
-/** Share of box `a` that lies in `b`. */
-function overlapShare(a: Box, b: Box): number {
-  const ix = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
-  const iy = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
-  return ix > 0 && iy > 0 ? (ix * iy) / (a[2] * a[3]) : 0;
 }
 
 const work = mkdtempSync(path.join(tmpdir(), 'canthus-kiosk-clips-'));

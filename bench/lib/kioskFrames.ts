@@ -2,13 +2,39 @@
  * The feverscreen kiosk clips (../shared/data/feverscreen-cptv, GPL-3.0: read at run time, never copied)
  * as the camera's screening stage hands them to the face detector: turned upright, the disc's offset to
  * its set point applied (a stable reference corrects the frame), the disc's bounding box excluded.
- * Used by bench/kioskClips.ts (face boxes on the labelled frames) and bench/detectionEquivalence.ts.
+ * Used by bench/kioskClips.ts (face boxes on the labelled frames), bench/kiosk8bit.ts and
+ * bench/detectionEquivalence.ts; also how those benches read the hand labels (bench/kiosk-labels.json).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Box } from '../../appliance/core/types.ts';
 import { type DiscRegion, discBounds, discInteriorRadius } from '../../calibration/reference.ts';
 import { rotateClockwise } from './cptvClip.ts';
+
+/** A labelled face: a box, or a box not counted (too small, cut, turned away: `small` / `ignore`). */
+export type LabelledFace = Box | { box: Box; small?: boolean; ignore?: boolean };
+
+/** Labelled faces from this width count for recall (the issue's Lepton figures count faces ≥ 20 px). */
+export const RECALL_MIN_FACE_PX = 20;
+
+/** A frame's labels as the face scores use them: faces counted for recall, and faces that only absorb boxes. */
+export function countedFaces(labelled: readonly LabelledFace[]): { truth: Box[]; ignore: Box[] } {
+  const truth: Box[] = [];
+  const ignore: Box[] = [];
+  for (const f of labelled) {
+    const box = Array.isArray(f) ? f : f.box;
+    const counted = Array.isArray(f) || (!f.small && !f.ignore);
+    (counted && box[2] >= RECALL_MIN_FACE_PX ? truth : ignore).push(box);
+  }
+  return { truth, ignore };
+}
+
+/** A box on the disc's labelled housing: at least a quarter of the box lies inside it. */
+export function onLabelledHousing(box: Box, housing: Box): boolean {
+  const ix = Math.min(box[0] + box[2], housing[0] + housing[2]) - Math.max(box[0], housing[0]);
+  const iy = Math.min(box[1] + box[3], housing[1] + housing[3]) - Math.max(box[1], housing[1]);
+  return ix > 0 && iy > 0 && (ix * iy) / (box[2] * box[3]) >= 0.25;
+}
 
 /** Stored Lepton frames are 160 × 120; the kiosks hang the camera so that 90° clockwise is upright. */
 export const STORED_HEIGHT = 120;
