@@ -216,6 +216,21 @@ export class ThermalScene {
     )!;
   }
 
+  /** Soft optics (a Lepton's): a 3×3 mean over the frame, `times` over; the outermost pixels kept. */
+  soften(times = 1): this {
+    const { width: w, height: h, celsius: c } = this;
+    for (let t = 0; t < times; t++) {
+      const src = Float32Array.from(c);
+      for (let y = 1; y < h - 1; y++)
+        for (let x = 1; x < w - 1; x++) {
+          let s = 0;
+          for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) s += src[(y + dy) * w + x + dx];
+          c[y * w + x] = s / 9;
+        }
+    }
+    return this;
+  }
+
   /** Sensor noise: Gaussian of `sd` °C on every pixel (the seed fixes it). */
   noise(sd = 0.05): this {
     for (let i = 0; i < this.celsius.length; i++) this.celsius[i] += this.random.gaussian(0, sd);

@@ -96,14 +96,7 @@ describe('canthus analyze', () => {
     const scene = new ThermalScene(120, 160, 21, 3);
     const person = scene.head(30, 60, 34);
     const disc = scene.referenceDisc(100, 110, 6, 37);
-    const src = Float32Array.from(scene.celsius);
-    for (let y = 1; y < 159; y++)
-      for (let x = 1; x < 119; x++) {
-        let sum = 0;
-        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) sum += src[(y + dy) * 120 + x + dx];
-        scene.celsius[y * 120 + x] = sum / 9;
-      }
-    scene.noise();
+    scene.soften().noise();
     const file = path.join(tmp, 'kiosk-still.csv');
     const rows: string[] = [];
     for (let y = 0; y < 160; y++)

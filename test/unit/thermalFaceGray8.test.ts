@@ -21,20 +21,6 @@ function detect8(scene: ThermalScene) {
   });
 }
 
-/** The Lepton's soft optics: a 3×3 mean, `times` over (edges kept). */
-function blur(scene: ThermalScene, times: number): void {
-  const { width: w, height: h, celsius: c } = scene;
-  for (let t = 0; t < times; t++) {
-    const src = Float32Array.from(c);
-    for (let y = 1; y < h - 1; y++)
-      for (let x = 1; x < w - 1; x++) {
-        let s = 0;
-        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) s += src[(y + dy) * w + x + dx];
-        c[y * w + x] = s / 9;
-      }
-  }
-}
-
 const centreIn = (box: Box, area: Box) =>
   box[0] + box[2] / 2 >= area[0] &&
   box[0] + box[2] / 2 <= area[0] + area[2] &&
@@ -51,7 +37,7 @@ describe('thermal faces on 8-bit images', () => {
       const scene = new ThermalScene(120, 160, 21, seed);
       const person = scene.head(28, 60, 34);
       const disc = scene.referenceDisc(100, 110, 6, 37);
-      blur(scene, 2);
+      scene.soften(2);
       scene.noise();
       const faces = detect8(scene);
       const onDisc = faces.filter((f) =>
