@@ -826,17 +826,12 @@ function boxEvidence(
   kind: FieldKind,
   grids: WorkGrid[],
 ): { finding: CanthusFinding | null; ev: FaceEvidence } {
-  // The coarsest work grid on which the face is still ≥ EVIDENCE_FACE_PX cells wide (radiometric
-  // frames: an 8-bit image's work grids are smoothed, its evidence reads the image itself).
-  const g = evidenceGrid(box, kind, grids);
+  const on = evidenceField(field, width, height, box, kind, grids);
   // Speed: the cheap tests first. A flat candidate is vetoed whatever its canthi (none are looked for),
   // and a vetoed one is not measured further; the tuning aid (thermalFaceDebug) gets every feature.
   const complete = thermalFaceDebug.sink !== null;
   // (The canthus search and the glasses test share the medians of the rectangles both read.)
-  regionMedianMemo.begin(g ? g.grid : field);
-  const on = g
-    ? { field: g.grid, width: g.gw, height: g.gh, box: gridBoxOf(box, g.f) }
-    : { field, width, height, box };
+  regionMedianMemo.begin(on.field);
   const spread = interiorSpread(on.field, on.width, on.height, on.box);
   if (!complete && isFlat(spread, kind.absolute, kind.noiseFloor))
     return { finding: null, ev: flatEvidence(spread) };
@@ -853,8 +848,27 @@ function boxEvidence(
     spread,
     complete,
   );
-  const finding = g && found ? findingInFrame(found, g.f) : found;
+  const finding = found && on.f > 1 ? findingInFrame(found, on.f) : found;
   return { finding: withoutCanthiBehindGlasses(finding, evidenceFeatures(ev)), ev };
+}
+
+/**
+ * The field a box's evidence reads: the coarsest work grid on which the face is still ≥
+ * EVIDENCE_FACE_PX cells wide (radiometric frames: an 8-bit image's work grids are smoothed, its
+ * evidence reads the image itself), or the frame; `f` frame pixels per cell of it, the box in its cells.
+ */
+function evidenceField(
+  field: Float32Array,
+  width: number,
+  height: number,
+  box: Box,
+  kind: FieldKind,
+  grids: WorkGrid[],
+): { field: Float32Array; width: number; height: number; box: Box; f: number } {
+  const g = evidenceGrid(box, kind, grids);
+  return g
+    ? { field: g.grid, width: g.gw, height: g.gh, box: gridBoxOf(box, g.f), f: g.f }
+    : { field, width, height, box, f: 1 };
 }
 
 /**
@@ -871,11 +885,9 @@ function scoredCanthi(
   grids: WorkGrid[],
   features: Record<string, number>,
 ): CanthusFinding | null {
-  const g = evidenceGrid(box, kind, grids);
-  const finding = g
-    ? findingInFrame(locateCanthi(g.grid, g.gw, g.gh, gridBoxOf(box, g.f)), g.f)
-    : locateCanthi(field, width, height, box);
-  return withoutCanthiBehindGlasses(finding, features);
+  const on = evidenceField(field, width, height, box, kind, grids);
+  const found = locateCanthi(on.field, on.width, on.height, on.box);
+  return withoutCanthiBehindGlasses(on.f > 1 ? findingInFrame(found, on.f) : found, features);
 }
 
 function gridBoxOf(box: Box, s: number): Box {
